@@ -1,0 +1,194 @@
+// Package capture owns the "current amount": the amount to charge that one of
+// the amount sources (manual entry, the customer-display sniffer, screen OCR)
+// saw last, with where and when it was seen. Sources call Set; the UI and the
+// payment flow call Get, Fresh or Subscribe.
+//
+// It must never parse amount text itself (that is money.Parse) and never
+// poll: readers wait on channels that Set wakes.
+package capture
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scanbox/scanbox/money"
+)
+
+// Source says where an amount came from.
+type Source int
+
+// The amount sources. The zero value is not a source, so that a Reading that
+// was never set cannot pass for a manual entry.
+const (
+	SourceManual Source = iota + 1
+	SourceSerial
+	SourceOCR
+)
+
+var sourceNames = map[Source]string{
+	SourceManual: "manual",
+	SourceSerial: "serial",
+	SourceOCR:    "ocr",
+}
+
+// String returns the stable lower-case name used in config, logs and JSON.
+func (s Source) String() string {
+	if n, ok := sourceNames[s]; ok {
+		return n
+	}
+	return fmt.Sprintf("source(%d)", int(s))
+}
+
+// ErrUnknownSource is returned by ParseSource for a name it does not know.
+var ErrUnknownSource = errors.New("capture: unknown amount source")
+
+// ParseSource is the inverse of Source.String; it ignores case and spaces.
+func ParseSource(s string) (Source, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	for src, n := range sourceNames {
+		if n == t {
+			return src, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (use manual, serial or ocr)", ErrUnknownSource, s)
+}
+
+// Reading is one amount as a source saw it.
+type Reading struct {
+	Amount money.Fen
+	Source Source
+	At     time.Time // when the source saw it (not when it was read)
+}
+
+// Age is how old the reading is at now; never negative, so that a clock that
+// steps back does not make an old reading look younger than new.
+func (r Reading) Age(now time.Time) time.Duration {
+	d := now.Sub(r.At)
+	if d < 0 {
+		return 0
+	}
+	return d
+}
+
+// Errors returned by Set and Fresh.
+var (
+	ErrNoAmount = errors.New("capture: no amount has been captured yet")
+	ErrStale    = errors.New("capture: the captured amount is too old")
+	ErrInvalid  = errors.New("capture: invalid reading")
+)
+
+// Current holds the latest Reading. The zero value is ready to use and safe
+// for concurrent use.
+type Current struct {
+	mu   sync.Mutex
+	r    Reading
+	set  bool
+	subs map[chan Reading]struct{}
+}
+
+// Set stores r as the current amount and wakes every subscriber. It refuses a
+// reading whose amount money.Parse could not have produced (≤ 0 or above
+// money.Max) or that has no source or time, because such a value must never
+// reach a charge.
+func (c *Current) Set(r Reading) error {
+	if r.Amount <= 0 || r.Amount > money.Max {
+		return fmt.Errorf("%w: amount %s is outside 0.01..%s", ErrInvalid, r.Amount, money.Max)
+	}
+	if _, ok := sourceNames[r.Source]; !ok {
+		return fmt.Errorf("%w: %v", ErrInvalid, r.Source)
+	}
+	if r.At.IsZero() {
+		return fmt.Errorf("%w: no time", ErrInvalid)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.r, c.set = r, true
+	for ch := range c.subs {
+		// Each channel holds one value; a slow subscriber only ever needs the
+		// newest amount, so replace what it has not read yet.
+		select {
+		case <-ch:
+		default:
+		}
+		ch <- r
+	}
+	return nil
+}
+
+// Clear forgets the current amount (for example after it was charged), so
+// that it cannot be charged twice by accident.
+func (c *Current) Clear() {
+	c.mu.Lock()
+	c.r, c.set = Reading{}, false
+	c.mu.Unlock()
+}
+
+// Get returns the current reading and whether there is one.
+func (c *Current) Get() (Reading, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.r, c.set
+}
+
+// Fresh returns the current reading if it is at most maxAge old at now. It
+// returns ErrNoAmount when nothing was captured and an error wrapping
+// ErrStale (with the reading) when it is older; a maxAge ≤ 0 means no limit.
+func (c *Current) Fresh(now time.Time, maxAge time.Duration) (Reading, error) {
+	r, ok := c.Get()
+	if !ok {
+		return Reading{}, ErrNoAmount
+	}
+	if maxAge > 0 && r.Age(now) > maxAge {
+		return r, fmt.Errorf("%w: ¥%s from %s is %s old (limit %s)", ErrStale, r.Amount, r.Source, r.Age(now).Round(time.Second), maxAge)
+	}
+	return r, nil
+}
+
+// Subscribe returns a channel that receives every new reading (the newest
+// one only, if the reader falls behind) and a cancel function that must be
+// called to release it; cancel closes the channel.
+func (c *Current) Subscribe() (<-chan Reading, func()) {
+	ch := make(chan Reading, 1)
+	c.mu.Lock()
+	if c.subs == nil {
+		c.subs = make(map[chan Reading]struct{})
+	}
+	c.subs[ch] = struct{}{}
+	c.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			c.mu.Lock()
+			delete(c.subs, ch)
+			close(ch)
+			c.mu.Unlock()
+		})
+	}
+}
+
+// Describe renders a reading for the cashier, e.g.
+// "¥88.00 from the customer display, 3 s ago".
+func (r Reading) Describe(now time.Time) string {
+	where := map[Source]string{
+		SourceManual: "entered by hand",
+		SourceSerial: "from the customer display",
+		SourceOCR:    "read from the screen",
+	}[r.Source]
+	if where == "" {
+		where = "from " + r.Source.String()
+	}
+	return fmt.Sprintf("¥%s %s, %d s ago", r.Amount.Grouped(), where, int(r.Age(now)/time.Second))
+}
+
+// ParseManual turns what a cashier typed into a manual Reading seen at now,
+// through money.Parse (the one amount parser).
+func ParseManual(text string, now time.Time) (Reading, error) {
+	f, err := money.Parse(text)
+	if err != nil {
+		return Reading{}, fmt.Errorf("capture: manual amount %q: %w", text, err)
+	}
+	return Reading{Amount: f, Source: SourceManual, At: now}, nil
+}
