@@ -165,8 +165,9 @@ type Order struct {
 	// sent); Deadline is when waiting for the payer stops and close begins.
 	SentAt   time.Time `json:"sent_at,omitzero"`
 	Deadline time.Time `json:"deadline,omitzero"`
-	// Attempts counts bank calls made for this order, for the support log.
-	Attempts int `json:"attempts,omitempty"`
+	// Resends counts micropay re-sends under the same out_trade_no after a
+	// communication failure (safe: the bank charges a number at most once).
+	Resends int `json:"resends,omitempty"`
 	// ErrCode is the bank's err_code (or our own reason) behind a failure;
 	// Message is one sentence for the cashier.
 	ErrCode string `json:"err_code,omitempty"`

@@ -1,0 +1,274 @@
+// Package payflow owns the order state machine of bank-api.md's "Recommended
+// client procedure": micropay → paid / failed / waiting → poll → close →
+// closed / revoked / unknown. Step is a pure function of (order, event); the
+// Runner executes what Step asks for against a journal and a bank. payflow
+// must never know about HTTP, fyne or the file system: it sees the bank only
+// through payclient.Bank and the journal only through the Journal interface.
+package payflow
+
+import (
+	"time"
+
+	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payclient"
+)
+
+// Config paces the flow. The zero value means the defaults below.
+type Config struct {
+	// PollInterval is the time between queries while the payer confirms.
+	PollInterval time.Duration
+	// PollTimeout is how long after the micropay left we keep waiting before
+	// closing (the wallets give up at about 45 s).
+	PollTimeout time.Duration
+	// PrecreateTimeout is how long a dynamic QR is followed before closing.
+	PrecreateTimeout time.Duration
+	// ResolveEvery paces the background resolver for orders left unknown.
+	ResolveEvery time.Duration
+	// Body is the description the payer sees; default "ScanBox".
+	Body string
+}
+
+// Defaults of Config.
+const (
+	DefaultPollInterval     = 3 * time.Second
+	DefaultPollTimeout      = 45 * time.Second
+	DefaultPrecreateTimeout = 2 * time.Minute
+	DefaultResolveEvery     = 15 * time.Second
+	DefaultBody             = "ScanBox"
+)
+
+func (c Config) withDefaults() Config {
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+	if c.PollTimeout <= 0 {
+		c.PollTimeout = DefaultPollTimeout
+	}
+	if c.PrecreateTimeout <= 0 {
+		c.PrecreateTimeout = DefaultPrecreateTimeout
+	}
+	if c.ResolveEvery <= 0 {
+		c.ResolveEvery = DefaultResolveEvery
+	}
+	if c.Body == "" {
+		c.Body = DefaultBody
+	}
+	return c
+}
+
+// EventKind names what happened to an order.
+type EventKind int
+
+const (
+	// EvStart: the order is new (state pending, never sent).
+	EvStart EventKind = iota
+	// EvResume: an unresolved order found in the journal (after a restart,
+	// or by the background resolver) is to be driven to a definite state.
+	EvResume
+	// EvAnswer: a bank call returned; Call, Outcome, Payment and Err say how.
+	EvAnswer
+	// EvTick: the wait asked for by EffWait is over.
+	EvTick
+	// EvCancel: the cashier pressed Cancel.
+	EvCancel
+)
+
+var eventNames = [...]string{"start", "resume", "answer", "tick", "cancel"}
+
+func (k EventKind) String() string { return eventNames[k] }
+
+// CodeComm is Event.ErrCode for a communication failure (no reliable answer).
+const CodeComm = "COMM"
+
+// Event is one input to Step.
+type Event struct {
+	Kind    EventKind
+	Now     time.Time
+	Call    payclient.Call
+	Outcome payclient.Outcome
+	Payment *payclient.Payment
+	// ErrCode is the bank's err_code/return_msg, or "COMM" for a
+	// communication failure; Err is the error text for the log.
+	ErrCode string
+	Err     string
+	// CodeURL is set for a precreate answer.
+	CodeURL string
+}
+
+// EffectKind is what the runner must do next.
+type EffectKind int
+
+const (
+	EffNone EffectKind = iota
+	EffMicropay
+	EffPrecreate
+	EffQuery
+	EffClose
+	EffWait
+)
+
+var effectNames = [...]string{"none", "micropay", "precreate", "query", "close", "wait"}
+
+func (k EffectKind) String() string { return effectNames[k] }
+
+// Effect is the one next action. The runner persists the order returned by
+// Step BEFORE it performs the effect whenever the order changed: that is how
+// "journal before the bank call" holds for every call, not only the first.
+type Effect struct {
+	Kind  EffectKind
+	Until time.Time // EffWait
+}
+
+// Step is the whole procedure. It is pure: same inputs, same outputs.
+func Step(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
+	cfg = cfg.withDefaults()
+	if o.State.Terminal() {
+		return o, Effect{} // a definite answer is never revised
+	}
+	now := ev.Now
+	switch ev.Kind {
+	case EvStart:
+		if o.State != order.StatePending || !o.SentAt.IsZero() {
+			return o, Effect{} // started once only: a restart resumes instead
+		}
+		o.SentAt = now
+		o.UpdatedAt = now
+		if o.Kind == order.KindPrecreate {
+			o.Deadline = now.Add(cfg.PrecreateTimeout)
+			return o, Effect{Kind: EffPrecreate}
+		}
+		o.Deadline = now.Add(cfg.PollTimeout)
+		return o, Effect{Kind: EffMicropay}
+
+	case EvResume:
+		switch o.State {
+		case order.StateClosing, order.StateUnknown:
+			return o, Effect{Kind: EffClose}
+		}
+		// Pending (maybe never sent, maybe charged) or waiting: ask first.
+		return o, Effect{Kind: EffQuery}
+
+	case EvCancel:
+		if o.State == order.StatePending || o.State == order.StateWaiting {
+			o.Cancelled = true
+			o = moveTo(o, order.StateClosing, now)
+			return o, Effect{Kind: EffClose}
+		}
+		return o, Effect{}
+
+	case EvTick:
+		if o.State == order.StatePending || o.State == order.StateWaiting {
+			if !now.Before(o.Deadline) {
+				o = moveTo(o, order.StateClosing, now)
+				return o, Effect{Kind: EffClose}
+			}
+			return o, Effect{Kind: EffQuery}
+		}
+		if o.State == order.StateClosing || o.State == order.StateUnknown {
+			return o, Effect{Kind: EffClose}
+		}
+		return o, Effect{}
+
+	case EvAnswer:
+		return answer(o, ev, cfg)
+	}
+	return o, Effect{}
+}
+
+func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
+	now := ev.Now
+	if ev.Payment != nil {
+		o = record(o, ev.Payment)
+	}
+	closing := o.State == order.StateClosing || o.State == order.StateUnknown
+	switch ev.Outcome {
+	case payclient.OutcomePaid:
+		if ev.Payment == nil {
+			// ORDERPAID: paid, but we hold no details; a query brings them.
+			// Until it does the order is not recorded as paid.
+			o = moveTo(o, order.StateWaiting, now)
+			return o, Effect{Kind: EffWait, Until: now}
+		}
+		return finish(o, order.StatePaid, "", now), Effect{}
+	case payclient.OutcomeFailed:
+		return finish(o, order.StateFailed, ev.ErrCode, now), Effect{}
+	case payclient.OutcomeClosed:
+		return finish(o, order.StateClosed, ev.ErrCode, now), Effect{}
+	case payclient.OutcomeRevoked:
+		return finish(o, order.StateRevoked, ev.ErrCode, now), Effect{}
+	case payclient.OutcomeCheck:
+		// REVERSE_EXPIRE: too late to reverse; the query decides.
+		o.ErrCode = ev.ErrCode
+		return o, Effect{Kind: EffQuery}
+	}
+
+	// Pending or Unknown: no definite state yet.
+	if ev.Call == payclient.CallClose || closing {
+		// Close did not get through (or a check query was not definite):
+		// leave the order unknown for the background resolver.
+		o.ErrCode = ev.ErrCode
+		o.Message = messageFor(order.StateUnknown, ev.ErrCode)
+		return moveTo(o, order.StateUnknown, now), Effect{}
+	}
+	if ev.Call == payclient.CallPrecreate && ev.CodeURL != "" {
+		o.CodeURL = ev.CodeURL
+	}
+	if !now.Before(o.Deadline) {
+		o = moveTo(o, order.StateClosing, now)
+		return o, Effect{Kind: EffClose}
+	}
+	if ev.Call == payclient.CallMicropay && ev.ErrCode == CodeComm && o.Resends < MaxResends && o.State == order.StatePending {
+		// The answer was lost; the same business fields under the same number
+		// are safe to send again and get the order's current state at once.
+		o.Resends++
+		return o, Effect{Kind: EffMicropay}
+	}
+	if ev.Outcome == payclient.OutcomePending && o.State == order.StatePending &&
+		(ev.ErrCode == "USERPAYING" || ev.Call == payclient.CallPrecreate ||
+			(ev.Payment != nil && ev.Payment.TradeState == payclient.TradeUserPaying)) {
+		// The bank has the order and the payer is confirming.
+		o = moveTo(o, order.StateWaiting, now)
+	}
+	next := now.Add(cfg.PollInterval)
+	if next.After(o.Deadline) {
+		next = o.Deadline
+	}
+	return o, Effect{Kind: EffWait, Until: next}
+}
+
+func record(o order.Order, p *payclient.Payment) order.Order {
+	if p.TransactionID != "" {
+		o.TransactionID = p.TransactionID
+	}
+	if p.Channel != order.ChannelNone {
+		o.Channel = p.Channel
+	}
+	if p.TimeEnd != "" {
+		o.TimeEnd = p.TimeEnd
+	}
+	return o
+}
+
+func moveTo(o order.Order, s order.State, now time.Time) order.Order {
+	if o.State != s {
+		o.State = s
+		o.UpdatedAt = now
+	}
+	return o
+}
+
+func finish(o order.Order, s order.State, code string, now time.Time) order.Order {
+	o = moveTo(o, s, now)
+	if code != "" {
+		o.ErrCode = code
+	}
+	if s == order.StatePaid {
+		o.ErrCode = ""
+	}
+	o.Message = messageFor(s, o.ErrCode)
+	return o
+}
+
+// MaxResends bounds how often a micropay whose answer was lost is sent again
+// under the same out_trade_no before the flow falls back to polling.
+const MaxResends = 1

@@ -1,0 +1,39 @@
+package payflow
+
+import "github.com/scanbox/scanbox/order"
+
+// messageFor is the one sentence the cashier reads about an order. The UI
+// translates by state and err_code; these English sentences are the CLI's.
+func messageFor(s order.State, code string) string {
+	if m, ok := codeMessages[code]; ok && s != order.StatePaid {
+		return m
+	}
+	switch s {
+	case order.StatePaid:
+		return "Payment received."
+	case order.StateFailed:
+		return "The payment failed; ask the customer for another payment code."
+	case order.StateClosed:
+		return "The order was closed; no money was taken."
+	case order.StateRevoked:
+		return "The payment was reversed; the money went back to the customer."
+	case order.StateUnknown:
+		return "The bank could not be reached to finish this order; ScanBox keeps checking it."
+	}
+	return ""
+}
+
+var codeMessages = map[string]string{
+	"NOTENOUGH":              "The customer's balance is not enough; ask for another payment method.",
+	"AUTHCODEEXPIRE":         "The payment code has expired; ask the customer to refresh it.",
+	"AUTH_CODE_INVALID":      "This is not a valid payment code; ask the customer to show it again.",
+	"NOTSUPORTCARD":          "The customer's card is not supported; ask for another payment method.",
+	"PAYER_ACCOUNT_ABNORMAL": "The customer's account cannot pay; ask for another payment method.",
+	"BUYER_MISMATCH":         "The payer does not match this order; ask for another payment code.",
+	"ORDERCLOSED":            "This order was already closed; start a new payment.",
+	"ORDERREVERSED":          "This order was already reversed; start a new payment.",
+	"OUT_TRADE_NO_USED":      "The order number was already used with other details; start a new payment.",
+	"PARAM_ERROR":            "The bank refused the request; check the amount and try again.",
+	"AMOUNT_LIMIT":           "The amount is over the customer's limit; ask for another payment method.",
+	"PAYERROR":               "The customer's payment failed; ask for another payment code.",
+}

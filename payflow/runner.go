@@ -1,0 +1,593 @@
+package payflow
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scanbox/scanbox/money"
+	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payclient"
+	"github.com/scanbox/scanbox/scan"
+)
+
+// Journal is what the runner needs of the durable order log.
+type Journal interface {
+	// Append makes the order durable (fsync) before returning.
+	Append(o order.Order) error
+	Get(outTradeNo string) (order.Order, bool)
+	Unresolved() []order.Order
+	FindUnresolvedByCodeHash(h string) (order.Order, bool)
+	Recent(n int) []order.Order
+}
+
+// Errors for a payment refused before anything was sent to the bank.
+var (
+	ErrCodeUnresolved  = errors.New("this payment code already has an order that is not finished")
+	ErrCodeAlreadyPaid = errors.New("this payment code has already paid an order")
+	ErrBadAmount       = errors.New("the amount must be between 0.01 and 1,000,000.00 yuan")
+	ErrJournal         = errors.New("the order could not be saved, so nothing was charged")
+	ErrNotFound        = errors.New("no such order")
+	ErrFinal           = errors.New("the order already has a final state")
+	ErrBusy            = errors.New("the order is being worked on")
+)
+
+// PayRequest is one charge of a scanned payment code.
+type PayRequest struct {
+	Amount money.Fen
+	Code   string
+	Body   string // optional; Config.Body when empty
+}
+
+// Runner executes Step's effects: it persists every change before the next
+// bank call, calls the bank, waits, and tells subscribers. Safe for
+// concurrent use.
+type Runner struct {
+	j    Journal
+	bank payclient.Bank
+	cfg  Config
+	log  *slog.Logger
+	now  func() time.Time
+
+	mu      sync.Mutex
+	flights map[string]*flight // by out_trade_no: orders being driven here
+	subs    map[int]func(order.Order)
+	nextSub int
+	wake    chan struct{}
+}
+
+type flight struct {
+	code      string // the payment code, in memory only, for (re)sending micropay
+	cancel    chan struct{}
+	cancelled sync.Once
+	done      chan struct{}
+	final     order.Order
+}
+
+// Option adjusts a Runner (tests use them to control time).
+type Option func(*Runner)
+
+// WithClock replaces time.Now.
+func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = now } }
+
+// New returns a Runner. log may be nil.
+func New(j Journal, bank payclient.Bank, cfg Config, log *slog.Logger, opts ...Option) *Runner {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &Runner{j: j, bank: bank, cfg: cfg.withDefaults(), log: log, now: time.Now,
+		flights: map[string]*flight{}, subs: map[int]func(order.Order){}, wake: make(chan struct{}, 1)}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
+
+// Config returns the pacing in force (defaults filled in).
+func (r *Runner) Config() Config { return r.cfg }
+
+// Subscribe registers fn for every persisted change of any order. fn runs on
+// the runner's goroutine: it must not block (UI code hands off via fyne.Do).
+func (r *Runner) Subscribe(fn func(order.Order)) (unsubscribe func()) {
+	r.mu.Lock()
+	id := r.nextSub
+	r.nextSub++
+	r.subs[id] = fn
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		delete(r.subs, id)
+		r.mu.Unlock()
+	}
+}
+
+func (r *Runner) notify(o order.Order) {
+	r.mu.Lock()
+	fns := make([]func(order.Order), 0, len(r.subs))
+	for _, fn := range r.subs {
+		fns = append(fns, fn)
+	}
+	r.mu.Unlock()
+	for _, fn := range fns {
+		fn(o)
+	}
+}
+
+// Pay charges a scanned code and blocks until the order is definite or left
+// unknown for the background resolver (or ctx ends: the order then stays in
+// the journal unresolved, to be resolved later). The error is non-nil only
+// when the payment was refused before anything was sent.
+func (r *Runner) Pay(ctx context.Context, req PayRequest) (order.Order, error) {
+	o, err := r.Start(ctx, req)
+	if err != nil {
+		return o, err
+	}
+	return r.Wait(ctx, o.OutTradeNo)
+}
+
+// Start journals the order and drives it in the background; it returns the
+// journaled order at once. Follow it with Subscribe or Wait.
+func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error) {
+	guess, err := scan.Recognize(req.Code)
+	if err != nil {
+		return order.Order{}, err
+	}
+	if req.Amount <= 0 || req.Amount > money.Max {
+		return order.Order{}, ErrBadAmount
+	}
+	code := strings.TrimSpace(req.Code)
+	hash := scan.Hash(code)
+	body := req.Body
+	if body == "" {
+		body = r.cfg.Body
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Never charge one scan under a second number while the first is open
+	// (bank-api.md step 5): check both the journal and flights in memory.
+	if prev, ok := r.j.FindUnresolvedByCodeHash(hash); ok {
+		return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+	}
+	for _, prev := range r.j.Recent(200) {
+		if prev.CodeHash == hash && prev.State == order.StatePaid {
+			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeAlreadyPaid, prev.OutTradeNo)
+		}
+	}
+	now := r.now()
+	o := order.Order{
+		OutTradeNo: NewOutTradeNo(now),
+		Kind:       order.KindMicropay,
+		AmountFen:  req.Amount,
+		Body:       body,
+		CodeMasked: scan.Mask(code),
+		CodeHash:   hash,
+		Guess:      guess,
+		State:      order.StatePending,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+	}
+	o, eff := Step(o, Event{Kind: EvStart, Now: now}, r.cfg)
+	// Crash safety: the order is durable before the first byte goes to the bank.
+	if err := r.j.Append(o); err != nil {
+		r.log.Error("journal append failed; payment not sent", "order_no", o.OutTradeNo, "err", err)
+		return order.Order{}, fmt.Errorf("%w: %v", ErrJournal, err)
+	}
+	r.log.Info("order created", "order_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen),
+		"code", o.CodeMasked, "guess", o.Guess.String())
+	fl := r.addFlightLocked(o.OutTradeNo, code)
+	go r.drive(ctx, o, eff, fl)
+	go r.notify(o)
+	return o, nil
+}
+
+// Precreate creates a dynamic-QR order and returns once the bank answered
+// the precreate (CodeURL set) or the attempt ended otherwise; the order is
+// then followed in the background like a micropay order.
+func (r *Runner) Precreate(ctx context.Context, amount money.Fen, body string) (order.Order, error) {
+	if amount <= 0 || amount > money.Max {
+		return order.Order{}, ErrBadAmount
+	}
+	if body == "" {
+		body = r.cfg.Body
+	}
+	now := r.now()
+	o := order.Order{OutTradeNo: NewOutTradeNo(now), Kind: order.KindPrecreate, AmountFen: amount,
+		Body: body, State: order.StatePending, CreatedAt: now, UpdatedAt: now}
+	o, eff := Step(o, Event{Kind: EvStart, Now: now}, r.cfg)
+	if err := r.j.Append(o); err != nil {
+		return order.Order{}, fmt.Errorf("%w: %v", ErrJournal, err)
+	}
+	first := make(chan order.Order, 1)
+	unsub := r.Subscribe(func(c order.Order) {
+		if c.OutTradeNo == o.OutTradeNo && (c.CodeURL != "" || c.State.Terminal() || c.State == order.StateUnknown || c.State == order.StateClosing) {
+			select {
+			case first <- c:
+			default:
+			}
+		}
+	})
+	defer unsub()
+	r.mu.Lock()
+	fl := r.addFlightLocked(o.OutTradeNo, "")
+	r.mu.Unlock()
+	go r.drive(ctx, o, eff, fl)
+	select {
+	case c := <-first:
+		if c.CodeURL == "" {
+			return c, fmt.Errorf("payflow: precreate %s: %s", c.OutTradeNo, orMessage(c))
+		}
+		return c, nil
+	case <-fl.done:
+		c := fl.final
+		if c.CodeURL == "" {
+			return c, fmt.Errorf("payflow: precreate %s: %s", c.OutTradeNo, orMessage(c))
+		}
+		return c, nil
+	case <-ctx.Done():
+		return o, ctx.Err()
+	}
+}
+
+func orMessage(o order.Order) string {
+	if o.Message != "" {
+		return o.Message
+	}
+	return "the bank gave no QR code"
+}
+
+func (r *Runner) addFlightLocked(no, code string) *flight {
+	fl := &flight{code: code, cancel: make(chan struct{}), done: make(chan struct{})}
+	r.flights[no] = fl
+	return fl
+}
+
+// Wait blocks until the order being driven here finishes (definite or
+// unknown) and returns it; for an order not in flight it returns the
+// journal's record.
+func (r *Runner) Wait(ctx context.Context, outTradeNo string) (order.Order, error) {
+	r.mu.Lock()
+	fl := r.flights[outTradeNo]
+	r.mu.Unlock()
+	if fl == nil {
+		o, ok := r.j.Get(outTradeNo)
+		if !ok {
+			return o, ErrNotFound
+		}
+		return o, nil
+	}
+	select {
+	case <-fl.done:
+		return fl.final, nil
+	case <-ctx.Done():
+		o, _ := r.j.Get(outTradeNo)
+		return o, ctx.Err()
+	}
+}
+
+// Cancel asks an order in flight to stop waiting and close (the cashier's
+// Cancel button). It reports whether such an order was found.
+func (r *Runner) Cancel(outTradeNo string) bool {
+	r.mu.Lock()
+	fl := r.flights[outTradeNo]
+	r.mu.Unlock()
+	if fl == nil {
+		return false
+	}
+	fl.cancelled.Do(func() { close(fl.cancel) })
+	return true
+}
+
+// Active lists the orders being driven by this runner right now.
+func (r *Runner) Active() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]string, 0, len(r.flights))
+	for no := range r.flights {
+		out = append(out, no)
+	}
+	return out
+}
+
+// drive runs Step until there is nothing more to do.
+func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *flight) {
+	defer func() {
+		r.mu.Lock()
+		delete(r.flights, o.OutTradeNo)
+		r.mu.Unlock()
+		fl.final = o
+		close(fl.done)
+		if o.State == order.StateUnknown {
+			r.Wake()
+		}
+	}()
+	cancelSeen := false
+	for eff.Kind != EffNone {
+		var ev Event
+		switch eff.Kind {
+		case EffWait:
+			d := eff.Until.Sub(r.now())
+			if d < 0 {
+				d = 0
+			}
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+				ev = Event{Kind: EvTick}
+			case <-fl.cancel:
+				t.Stop()
+				cancelSeen = true
+				ev = Event{Kind: EvCancel}
+			case <-ctx.Done():
+				t.Stop()
+				r.log.Warn("stopped following order; it stays unresolved in the journal",
+					"order_no", o.OutTradeNo, "state", o.State.String())
+				return
+			}
+		default:
+			if ctx.Err() != nil {
+				return
+			}
+			ev = r.call(ctx, o, eff.Kind, fl)
+			if ctx.Err() != nil && ev.ErrCode == CodeComm {
+				// Shutting down mid-call: the answer is unknown; leave the
+				// order for the next start to resolve.
+				return
+			}
+		}
+		ev.Now = r.now()
+		prev := o
+		o, eff = Step(o, ev, r.cfg)
+		if !cancelSeen && eff.Kind != EffClose && !o.State.Terminal() && isClosed(fl.cancel) {
+			// Cancel pressed while a bank call was under way.
+			cancelSeen = true
+			o, eff = Step(o, Event{Kind: EvCancel, Now: ev.Now}, r.cfg)
+		}
+		if o != prev {
+			if err := r.j.Append(o); err != nil {
+				// The journal still holds the previous, unresolved record, so
+				// a restart resolves the order; go on with the bank meanwhile.
+				r.log.Error("journal append failed", "order_no", o.OutTradeNo, "state", o.State.String(), "err", err)
+			}
+			if o.State != prev.State {
+				r.log.Info("order state", "order_no", o.OutTradeNo, "state", o.State.String(),
+					"amount_fen", int64(o.AmountFen), "channel", o.Channel.String(), "err_code", o.ErrCode)
+			}
+			r.notify(o)
+		}
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// call performs one bank call and turns its answer into an event.
+func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flight) Event {
+	var (
+		p    *payclient.Payment
+		err  error
+		call payclient.Call
+		url  string
+	)
+	switch k {
+	case EffMicropay:
+		if fl.code == "" {
+			// Resumed order: the code is not kept on disk, so ask instead.
+			call = payclient.CallQuery
+			p, err = r.bank.Query(ctx, o.OutTradeNo)
+			break
+		}
+		call = payclient.CallMicropay
+		p, err = r.bank.Micropay(ctx, payclient.MicropayRequest{
+			OutTradeNo: o.OutTradeNo, AuthCode: fl.code, TotalFee: o.AmountFen, Body: o.Body})
+	case EffPrecreate:
+		call = payclient.CallPrecreate
+		var pc *payclient.Precreated
+		pc, err = r.bank.Precreate(ctx, payclient.PrecreateRequest{OutTradeNo: o.OutTradeNo, TotalFee: o.AmountFen, Body: o.Body})
+		if err == nil && pc != nil {
+			url = pc.CodeURL
+			p = &payclient.Payment{OutTradeNo: o.OutTradeNo, TradeState: payclient.TradeNotPay}
+		}
+	case EffQuery:
+		call = payclient.CallQuery
+		p, err = r.bank.Query(ctx, o.OutTradeNo)
+	case EffClose:
+		call = payclient.CallClose
+		p, err = r.bank.Close(ctx, o.OutTradeNo)
+	}
+	ev := Event{Kind: EvAnswer, Call: call, Outcome: payclient.Classify(call, p, err), CodeURL: url}
+	if err != nil {
+		ev.Err = err.Error()
+		var ae *payclient.APIError
+		switch {
+		case errors.As(err, &ae) && ae.ReturnCode == "FAIL":
+			ev.ErrCode = ae.ReturnMsg
+		case errors.As(err, &ae):
+			ev.ErrCode = ae.ErrCode
+		default:
+			ev.ErrCode = CodeComm
+		}
+		r.log.Warn("bank call", "call", call.String(), "order_no", o.OutTradeNo,
+			"outcome", ev.Outcome.String(), "err_code", ev.ErrCode, "err", err)
+	} else {
+		ev.Payment = p
+		if p != nil && p.TradeState != payclient.TradeStateNone && ev.Outcome == payclient.OutcomeFailed {
+			ev.ErrCode = p.TradeState.String()
+		}
+		if call == payclient.CallClose && p != nil && p.Recall {
+			ev.ErrCode = "RECALL"
+		}
+		r.log.Debug("bank call", "call", call.String(), "order_no", o.OutTradeNo, "outcome", ev.Outcome.String())
+	}
+	return ev
+}
+
+// ResolveAll drives every unresolved journal order that is not already in
+// flight here to a definite state (or leaves it unknown when the bank cannot
+// be reached) and returns the orders it touched, in journal order.
+func (r *Runner) ResolveAll(ctx context.Context) ([]order.Order, error) {
+	var fls []*flight
+	for _, o := range r.j.Unresolved() {
+		r.mu.Lock()
+		if _, busy := r.flights[o.OutTradeNo]; busy {
+			r.mu.Unlock()
+			continue
+		}
+		fl := r.addFlightLocked(o.OutTradeNo, "")
+		r.mu.Unlock()
+		o2, eff := Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
+		go r.drive(ctx, o2, eff, fl)
+		fls = append(fls, fl)
+	}
+	out := make([]order.Order, 0, len(fls))
+	for _, fl := range fls {
+		select {
+		case <-fl.done:
+			out = append(out, fl.final)
+		case <-ctx.Done():
+			return out, ctx.Err()
+		}
+	}
+	return out, nil
+}
+
+// Wake asks the background resolver to run a round now.
+func (r *Runner) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Background resolves unresolved orders at start and then every
+// Config.ResolveEvery (or when woken) until ctx ends. Run it in a goroutine.
+func (r *Runner) Background(ctx context.Context) {
+	t := time.NewTicker(r.cfg.ResolveEvery)
+	defer t.Stop()
+	for {
+		if n := len(r.j.Unresolved()); n > 0 {
+			r.log.Info("resolving unresolved orders", "count", n)
+			if _, err := r.ResolveAll(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("resolve round ended early", "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-r.wake:
+			// Let a close that just failed breathe before trying again.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(r.cfg.ResolveEvery / 3):
+			}
+		}
+	}
+}
+
+// Requery asks the bank about one order now and records a definite answer
+// if the order was unresolved. For an order in flight it returns the latest
+// state without a call.
+func (r *Runner) Requery(ctx context.Context, outTradeNo string) (order.Order, error) {
+	o, ok := r.j.Get(outTradeNo)
+	if !ok {
+		return o, ErrNotFound
+	}
+	r.mu.Lock()
+	_, busy := r.flights[outTradeNo]
+	r.mu.Unlock()
+	if busy || o.State.Terminal() {
+		return o, nil
+	}
+	r.mu.Lock()
+	fl := r.addFlightLocked(outTradeNo, "")
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.flights, outTradeNo)
+		r.mu.Unlock()
+		close(fl.done)
+	}()
+	ev := r.call(ctx, o, EffQuery, fl)
+	ev.Now = r.now()
+	if ev.Outcome == payclient.OutcomePending || ev.Outcome == payclient.OutcomeUnknown {
+		return o, nil // nothing definite: leave the order to its procedure
+	}
+	n, _ := Step(o, ev, r.cfg)
+	if n != o {
+		if err := r.j.Append(n); err != nil {
+			return o, fmt.Errorf("%w: %v", ErrJournal, err)
+		}
+		r.notify(n)
+	}
+	return n, nil
+}
+
+// CloseOrder gives up on an unresolved order: in flight it is cancelled;
+// otherwise it is closed now. It returns the order as it then stands.
+func (r *Runner) CloseOrder(ctx context.Context, outTradeNo string) (order.Order, error) {
+	if r.Cancel(outTradeNo) {
+		return r.Wait(ctx, outTradeNo)
+	}
+	o, ok := r.j.Get(outTradeNo)
+	if !ok {
+		return o, ErrNotFound
+	}
+	if o.State.Terminal() {
+		return o, ErrFinal
+	}
+	r.mu.Lock()
+	if _, busy := r.flights[outTradeNo]; busy {
+		r.mu.Unlock()
+		return o, ErrBusy
+	}
+	fl := r.addFlightLocked(outTradeNo, "")
+	r.mu.Unlock()
+	o2, eff := Step(o, Event{Kind: EvCancel, Now: r.now()}, r.cfg)
+	if eff.Kind == EffNone { // closing or unknown already: close again
+		o2, eff = Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
+	}
+	if o2 != o {
+		if err := r.j.Append(o2); err != nil {
+			r.mu.Lock()
+			delete(r.flights, outTradeNo)
+			r.mu.Unlock()
+			return o, fmt.Errorf("%w: %v", ErrJournal, err)
+		}
+		r.notify(o2)
+	}
+	go r.drive(ctx, o2, eff, fl)
+	return r.Wait(ctx, outTradeNo)
+}
+
+const noAlphabet = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+// NewOutTradeNo makes a terminal-unique order number: "SB", the local time
+// to the second, and 8 random characters (22 characters, within the API's
+// 6–32 of [0-9A-Za-z_-]). Unique across restarts and reinstalls because the
+// random part makes a clash within one second vanishingly unlikely.
+func NewOutTradeNo(now time.Time) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("payflow: crypto/rand failed: " + err.Error()) // cannot happen on supported OSes
+	}
+	var s strings.Builder
+	s.WriteString("SB")
+	s.WriteString(now.Format("060102150405"))
+	for _, c := range b {
+		s.WriteByte(noAlphabet[int(c)%len(noAlphabet)])
+	}
+	return s.String()
+}
