@@ -168,6 +168,9 @@ func (c Call) String() string {
 // p is the decoded result when err is nil. See bank-api.md's err_code tables.
 func Classify(call Call, p *Payment, err error) Outcome {
 	if err != nil {
+		if errors.Is(err, ErrInvalidRequest) {
+			return OutcomeFailed // refused before sending: nothing left the machine
+		}
 		var ae *APIError
 		if !errors.As(err, &ae) {
 			return OutcomeUnknown // communication failure: never "failed"

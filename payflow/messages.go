@@ -35,5 +35,6 @@ var codeMessages = map[string]string{
 	"OUT_TRADE_NO_USED":      "The order number was already used with other details; start a new payment.",
 	"PARAM_ERROR":            "The bank refused the request; check the amount and try again.",
 	"AMOUNT_LIMIT":           "The amount is over the customer's limit; ask for another payment method.",
+	"INVALID_REQUEST":        "ScanBox refused to send this request because it breaks the bank's rules; nothing was charged.",
 	"PAYERROR":               "The customer's payment failed; ask for another payment code.",
 }

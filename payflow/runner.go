@@ -411,6 +411,8 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 		ev.Err = err.Error()
 		var ae *payclient.APIError
 		switch {
+		case errors.Is(err, payclient.ErrInvalidRequest):
+			ev.ErrCode = "INVALID_REQUEST"
 		case errors.As(err, &ae) && ae.ReturnCode == "FAIL":
 			ev.ErrCode = ae.ReturnMsg
 		case errors.As(err, &ae):

@@ -111,7 +111,9 @@ func userPaying(string) (*payclient.Payment, error) {
 func apiErr(code string) error {
 	return &payclient.APIError{Endpoint: "/pay/micropay", ReturnCode: "SUCCESS", ErrCode: code}
 }
-func commErr() error { return fmt.Errorf("payclient: %w: connection reset", payclient.ErrCommunication) }
+func commErr() error {
+	return fmt.Errorf("payclient: %w: connection reset", payclient.ErrCommunication)
+}
 
 func TestJournalBeforeSend(t *testing.T) {
 	j := newMem()
@@ -421,7 +423,9 @@ func TestRequeryAndCloseOrder(t *testing.T) {
 	j.Append(o)
 	b := &fakeBank{
 		query: func(string) (*payclient.Payment, error) { return nil, commErr() },
-		close: func(string) (*payclient.Payment, error) { return &payclient.Payment{TradeState: payclient.TradeClosed}, nil },
+		close: func(string) (*payclient.Payment, error) {
+			return &payclient.Payment{TradeState: payclient.TradeClosed}, nil
+		},
 	}
 	r := New(j, b, fastCfg, nil)
 	got, err := r.Requery(context.Background(), "SBX")
