@@ -1,0 +1,602 @@
+package payclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/scanbox/scanbox/money"
+	"github.com/scanbox/scanbox/order"
+)
+
+// Endpoint paths of bank-api.md, appended to the base URL.
+const (
+	EndpointActivate  = "/merchant/info"
+	EndpointMicropay  = "/pay/micropay"
+	EndpointQuery     = "/pay/query"
+	EndpointClose     = "/pay/close"
+	EndpointPrecreate = "/pay/precreate"
+)
+
+// ErrInvalidRequest is a request this client refuses to send because it
+// breaks a field rule of bank-api.md; nothing left the machine.
+var ErrInvalidRequest = errors.New("request breaks a field rule of the bank API")
+
+// Config configures a Client. Zero values take the documented defaults.
+type Config struct {
+	BaseURL    string // e.g. https://pay.bank.example/device/v1
+	MchID      string
+	TerminalID string
+	Key        []byte // the signing key from activation; never logged
+	// HTTPTimeout bounds each request (default DefaultHTTPTimeout).
+	HTTPTimeout time.Duration
+	// DeviceIP is sent as device_ip (default "127.0.0.1").
+	DeviceIP string
+	// HTTPClient defaults to a private client; redirects are never followed.
+	HTTPClient *http.Client
+	// Now is the clock for timestamps (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger // default slog.Default()
+	// RecallWait is the pause between close calls while recall=Y
+	// (default DefaultRecallWait); CloseRecalls bounds the calls
+	// (default DefaultCloseRecalls).
+	RecallWait   time.Duration
+	CloseRecalls int
+}
+
+// Client is a Bank Device API client for one terminal. It is safe for
+// concurrent use.
+type Client struct {
+	t            *transport
+	mchID        string
+	terminalID   string
+	key          []byte
+	deviceIP     string
+	recallWait   time.Duration
+	closeRecalls int
+}
+
+var _ Bank = (*Client)(nil)
+
+// transport is what activation and the Client share: one HTTP round trip
+// with signing, verification and the response rules of bank-api.md.
+type transport struct {
+	base    string
+	hc      *http.Client
+	timeout time.Duration
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	t, err := newTransport(cfg.BaseURL, cfg.HTTPClient, cfg.HTTPTimeout, cfg.Now, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkID("mch_id", cfg.MchID); err != nil {
+		return nil, fmt.Errorf("payclient: %w", err)
+	}
+	if err := checkID("terminal_id", cfg.TerminalID); err != nil {
+		return nil, fmt.Errorf("payclient: %w", err)
+	}
+	if len(cfg.Key) == 0 {
+		return nil, errors.New("payclient: no signing key (activate the terminal first)")
+	}
+	ip := cfg.DeviceIP
+	if ip == "" {
+		ip = "127.0.0.1"
+	}
+	if net.ParseIP(ip) == nil {
+		return nil, fmt.Errorf("payclient: device IP %q is not an IP address", ip)
+	}
+	c := &Client{
+		t:            t,
+		mchID:        cfg.MchID,
+		terminalID:   cfg.TerminalID,
+		key:          bytes.Clone(cfg.Key),
+		deviceIP:     ip,
+		recallWait:   cfg.RecallWait,
+		closeRecalls: cfg.CloseRecalls,
+	}
+	if c.recallWait <= 0 {
+		c.recallWait = DefaultRecallWait
+	}
+	if c.closeRecalls <= 0 {
+		c.closeRecalls = DefaultCloseRecalls
+	}
+	return c, nil
+}
+
+func newTransport(base string, hc *http.Client, timeout time.Duration, now func() time.Time, log *slog.Logger) (*transport, error) {
+	if err := CheckBaseURL(base); err != nil {
+		return nil, err
+	}
+	if hc == nil {
+		hc = &http.Client{}
+	} else {
+		cp := *hc
+		hc = &cp
+	}
+	// A redirect could lead to another host or to plain http: the answer
+	// must come from the configured URL or not at all.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if timeout <= 0 {
+		timeout = DefaultHTTPTimeout
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &transport{base: strings.TrimRight(base, "/"), hc: hc, timeout: timeout, now: now, log: log}, nil
+}
+
+// CheckBaseURL accepts https:// URLs, and http:// only to a loopback host
+// (127.0.0.0/8, ::1, localhost); otherwise it returns an error matching
+// ErrInsecureURL (or a plain error for a URL that is not usable at all).
+func CheckBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("payclient: bank URL: %w", err)
+	}
+	if u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("payclient: bank URL %q must be scheme://host[:port]/path", raw)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return nil
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("payclient: %q: %w", raw, ErrInsecureURL)
+	}
+	return fmt.Errorf("payclient: bank URL %q: %w", raw, ErrInsecureURL)
+}
+
+func isLoopbackHost(h string) bool {
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkID applies the 1–32 character rule of mch_id and terminal_id.
+func checkID(name, v string) error {
+	if len(v) < 1 || len(v) > 32 {
+		return fmt.Errorf("%w: %s must be 1–32 characters", ErrInvalidRequest, name)
+	}
+	return nil
+}
+
+// checkOutTradeNo applies out_trade_no's rule: 6–32 of [0-9A-Za-z_-].
+func checkOutTradeNo(no string) error {
+	if len(no) < 6 || len(no) > 32 {
+		return fmt.Errorf("%w: out_trade_no must be 6–32 characters", ErrInvalidRequest)
+	}
+	for i := 0; i < len(no); i++ {
+		c := no[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_' || c == '-') {
+			return fmt.Errorf("%w: out_trade_no may hold only 0-9 A-Z a-z _ -", ErrInvalidRequest)
+		}
+	}
+	return nil
+}
+
+func checkFeeBody(fee money.Fen, body string) error {
+	if fee < 1 || fee > money.Max {
+		return fmt.Errorf("%w: total_fee must be 1 to %d fen", ErrInvalidRequest, int64(money.Max))
+	}
+	if len(body) > 128 {
+		return fmt.Errorf("%w: body is longer than 128 bytes", ErrInvalidRequest)
+	}
+	return nil
+}
+
+// MaskCode shows a payment code as people and logs may see it: the first 4
+// and last 4 digits, the rest as '*'. Codes of 8 characters or fewer are
+// fully masked.
+func MaskCode(code string) string {
+	if len(code) <= 8 {
+		return strings.Repeat("*", len(code))
+	}
+	return code[:4] + strings.Repeat("*", len(code)-8) + code[len(code)-4:]
+}
+
+// call sends one signed request and applies the response rules of
+// bank-api.md. On success it returns the verified response object. Errors:
+// ErrCommunication (ErrBadSignature) or *APIError.
+func (t *transport) call(ctx context.Context, endpoint string, req Object, key []byte) (Object, error) {
+	req["nonce_str"] = NewNonce()
+	req["timestamp"] = t.now().Unix()
+	req["sign_type"] = SignHMACSHA256.String()
+	delete(req, "sign")
+	sign, err := Sign(req, key, SignHMACSHA256)
+	if err != nil {
+		return nil, err
+	}
+	req["sign"] = sign
+	body, err := req.Encode()
+	if err != nil {
+		return nil, err
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, t.base+endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
+	hreq.Header.Set("Accept", "application/json")
+	resp, err := t.hc.Do(hreq)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCommunication, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the answer: %w", ErrCommunication, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w: HTTP status %d", ErrCommunication, resp.StatusCode)
+	}
+	if len(data) > maxBody {
+		return nil, fmt.Errorf("%w: answer larger than %d bytes", ErrCommunication, maxBody)
+	}
+	obj, err := DecodeObject(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCommunication, err)
+	}
+	return obj, checkAnswer(endpoint, obj, key)
+}
+
+// checkAnswer applies the return_code / result_code / sign rules.
+func checkAnswer(endpoint string, obj Object, key []byte) error {
+	rc, _ := obj.Str("return_code")
+	_, signed := obj["sign"]
+	switch rc {
+	case "SUCCESS":
+		if !Verify(obj, key, SignHMACSHA256) {
+			return ErrBadSignature
+		}
+	case "FAIL":
+		// An unsigned FAIL carries no business result (the server may not
+		// know our key); a signed one must verify like any other answer.
+		if signed && !Verify(obj, key, SignHMACSHA256) {
+			return ErrBadSignature
+		}
+		msg, _ := obj.Str("return_msg")
+		return &APIError{Endpoint: endpoint, ReturnCode: "FAIL", ReturnMsg: msg}
+	default:
+		return fmt.Errorf("%w: return_code %q", ErrCommunication, rc)
+	}
+	switch res, _ := obj.Str("result_code"); res {
+	case "SUCCESS":
+		return nil
+	case "FAIL":
+		code, _ := obj.Str("err_code")
+		if code == "" {
+			return fmt.Errorf("%w: result_code FAIL without err_code", ErrCommunication)
+		}
+		des, _ := obj.Str("err_code_des")
+		return &APIError{Endpoint: endpoint, ReturnCode: "SUCCESS", ErrCode: code, ErrCodeDes: des}
+	default:
+		return fmt.Errorf("%w: result_code %q", ErrCommunication, res)
+	}
+}
+
+// errGarbled marks a verified answer that does not make sense: a bank bug or
+// a key compromise. It is a communication failure, logged loudly.
+type errGarbled struct{ why string }
+
+func (e *errGarbled) Error() string { return "garbled answer: " + e.why }
+func (e *errGarbled) Unwrap() error { return ErrCommunication }
+
+func garbled(format string, args ...any) error {
+	return &errGarbled{why: fmt.Sprintf(format, args...)}
+}
+
+// logCall writes one line per request; attrs carry the request's identity.
+func (t *transport) logCall(ctx context.Context, endpoint, no string, start time.Time, err error, attrs ...slog.Attr) {
+	level := slog.LevelInfo
+	result := "SUCCESS"
+	code := ""
+	var ae *APIError
+	var g *errGarbled
+	switch {
+	case err == nil:
+	case errors.As(err, &ae):
+		if ae.ReturnCode == "FAIL" {
+			result, code = "FAIL", ae.ReturnMsg
+		} else {
+			result, code = "RESULT_FAIL", ae.ErrCode
+		}
+	case errors.As(err, &g):
+		level, result = slog.LevelError, "garbled"
+	case errors.Is(err, ErrBadSignature):
+		level, result = slog.LevelError, "bad_signature"
+	case errors.Is(err, ErrCommunication):
+		level, result = slog.LevelWarn, "communication_failure"
+	default:
+		level, result = slog.LevelWarn, "not_sent"
+	}
+	all := []slog.Attr{
+		slog.String("endpoint", endpoint),
+		slog.String("out_trade_no", no),
+		slog.Int64("elapsed_ms", time.Since(start).Milliseconds()),
+		slog.String("result", result),
+	}
+	if code != "" {
+		all = append(all, slog.String("err_code", code))
+	}
+	all = append(all, attrs...)
+	if err != nil && ae == nil {
+		all = append(all, slog.String("err", err.Error()))
+	}
+	t.log.LogAttrs(ctx, level, "bank call", all...)
+}
+
+func (c *Client) base() Object {
+	return Object{"mch_id": c.mchID, "terminal_id": c.terminalID}
+}
+
+// Micropay charges a scanned payment code. On success the Payment has
+// TradeState TradeSuccess. Business refusals are *APIError (USERPAYING
+// included); use Classify.
+func (c *Client) Micropay(ctx context.Context, r MicropayRequest) (*Payment, error) {
+	p, err := c.micropay(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("payclient: micropay %s: %w", r.OutTradeNo, err)
+	}
+	return p, nil
+}
+
+func (c *Client) micropay(ctx context.Context, r MicropayRequest) (p *Payment, err error) {
+	start := time.Now()
+	defer func() {
+		c.t.logCall(ctx, EndpointMicropay, r.OutTradeNo, start, err,
+			slog.String("auth_code", MaskCode(r.AuthCode)), slog.Int64("amount_fen", int64(r.TotalFee)))
+	}()
+	if err := checkOutTradeNo(r.OutTradeNo); err != nil {
+		return nil, err
+	}
+	if err := checkFeeBody(r.TotalFee, r.Body); err != nil {
+		return nil, err
+	}
+	if r.AuthCode == "" || strings.Trim(r.AuthCode, "0123456789") != "" {
+		return nil, fmt.Errorf("%w: auth_code must be digits", ErrInvalidRequest)
+	}
+	req := c.base()
+	req["out_trade_no"] = r.OutTradeNo
+	req["auth_code"] = r.AuthCode
+	req["total_fee"] = int64(r.TotalFee)
+	req["body"] = r.Body
+	req["device_ip"] = c.deviceIP
+	obj, err := c.t.call(ctx, EndpointMicropay, req, c.key)
+	if err != nil {
+		return nil, err
+	}
+	p, err = parsePaid(obj, r.OutTradeNo, true)
+	if err != nil {
+		return nil, err
+	}
+	p.TradeState = TradeSuccess
+	if p.TotalFee != r.TotalFee {
+		return nil, garbled("total_fee %d differs from the request's %d", p.TotalFee, r.TotalFee)
+	}
+	return p, nil
+}
+
+// parsePaid reads the paid-order fields. With required, all of
+// transaction_id, pay_channel, total_fee and time_end must be present;
+// otherwise those present must still be well-formed.
+func parsePaid(obj Object, no string, required bool) (*Payment, error) {
+	p := &Payment{OutTradeNo: no}
+	if got, ok := obj["out_trade_no"]; ok && got != no {
+		return nil, garbled("out_trade_no %v answers a request for %s", got, no)
+	}
+	if v, ok := obj["transaction_id"]; ok || required {
+		s, _ := v.(string)
+		if s == "" {
+			return nil, garbled("transaction_id missing or not a string")
+		}
+		p.TransactionID = s
+	}
+	if v, ok := obj["pay_channel"]; ok || required {
+		s, _ := v.(string)
+		ch, err := order.ParseChannel(s)
+		if err != nil || ch == order.ChannelNone {
+			return nil, garbled("pay_channel %v unknown", v)
+		}
+		p.Channel = ch
+	}
+	if v, ok := obj["total_fee"]; ok || required {
+		n, isInt := formatIntValue(v)
+		if !isInt || n < 1 || n > int64(money.Max) {
+			return nil, garbled("total_fee %v missing or out of range", v)
+		}
+		p.TotalFee = money.Fen(n)
+	}
+	if v, ok := obj["time_end"]; ok || required {
+		s, _ := v.(string)
+		if _, err := time.Parse("20060102150405", s); err != nil {
+			return nil, garbled("time_end %v is not yyyyMMddHHmmss", v)
+		}
+		p.TimeEnd = s
+	}
+	return p, nil
+}
+
+func parseTradeState(obj Object) (TradeState, error) {
+	s, _ := obj.Str("trade_state")
+	ts, err := ParseTradeState(s)
+	if err != nil {
+		return TradeStateNone, garbled("trade_state %q unknown", s)
+	}
+	return ts, nil
+}
+
+// Query asks for the current state of an order.
+func (c *Client) Query(ctx context.Context, outTradeNo string) (*Payment, error) {
+	p, err := c.query(ctx, outTradeNo)
+	if err != nil {
+		return nil, fmt.Errorf("payclient: query %s: %w", outTradeNo, err)
+	}
+	return p, nil
+}
+
+func (c *Client) query(ctx context.Context, no string) (p *Payment, err error) {
+	start := time.Now()
+	defer func() {
+		attrs := []slog.Attr{}
+		if p != nil {
+			attrs = append(attrs, slog.String("trade_state", p.TradeState.String()))
+		}
+		c.t.logCall(ctx, EndpointQuery, no, start, err, attrs...)
+	}()
+	if err := checkOutTradeNo(no); err != nil {
+		return nil, err
+	}
+	req := c.base()
+	req["out_trade_no"] = no
+	obj, err := c.t.call(ctx, EndpointQuery, req, c.key)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := parseTradeState(obj)
+	if err != nil {
+		return nil, err
+	}
+	p, err = parsePaid(obj, no, ts == TradeSuccess)
+	if err != nil {
+		return nil, err
+	}
+	p.TradeState = ts
+	return p, nil
+}
+
+// Close closes an order, calling again while the bank answers recall=Y: at
+// most CloseRecalls calls, RecallWait apart. If it never finishes, the last
+// answer is returned with Recall set and a nil error (Classify: unknown).
+func (c *Client) Close(ctx context.Context, outTradeNo string) (*Payment, error) {
+	var last *Payment
+	for i := 0; i < c.closeRecalls; i++ {
+		if i > 0 {
+			t := time.NewTimer(c.recallWait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, fmt.Errorf("payclient: close %s: %w: %w", outTradeNo, ErrCommunication, ctx.Err())
+			case <-t.C:
+			}
+		}
+		p, err := c.close(ctx, outTradeNo)
+		if err != nil {
+			return nil, fmt.Errorf("payclient: close %s: %w", outTradeNo, err)
+		}
+		last = p
+		if !p.Recall {
+			return p, nil
+		}
+	}
+	c.t.log.LogAttrs(ctx, slog.LevelWarn, "close did not finish", slog.String("endpoint", EndpointClose),
+		slog.String("out_trade_no", outTradeNo), slog.Int("calls", c.closeRecalls))
+	return last, nil
+}
+
+func (c *Client) close(ctx context.Context, no string) (p *Payment, err error) {
+	start := time.Now()
+	defer func() {
+		attrs := []slog.Attr{}
+		if p != nil {
+			attrs = append(attrs, slog.String("trade_state", p.TradeState.String()), slog.Bool("recall", p.Recall))
+		}
+		c.t.logCall(ctx, EndpointClose, no, start, err, attrs...)
+	}()
+	if err := checkOutTradeNo(no); err != nil {
+		return nil, err
+	}
+	req := c.base()
+	req["out_trade_no"] = no
+	obj, err := c.t.call(ctx, EndpointClose, req, c.key)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := parseTradeState(obj)
+	if err != nil {
+		return nil, err
+	}
+	recall, _ := obj.Str("recall")
+	if recall != "Y" && recall != "N" {
+		return nil, garbled("recall %q is neither Y nor N", recall)
+	}
+	if recall == "N" && ts != TradeClosed && ts != TradeRevoked {
+		return nil, garbled("finished close reports trade_state %v", ts)
+	}
+	p, err = parsePaid(obj, no, false)
+	if err != nil {
+		return nil, err
+	}
+	p.TradeState = ts
+	p.Recall = recall == "Y"
+	return p, nil
+}
+
+// Precreate asks for a dynamic QR code for the payer to scan.
+func (c *Client) Precreate(ctx context.Context, r PrecreateRequest) (*Precreated, error) {
+	p, err := c.precreate(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("payclient: precreate %s: %w", r.OutTradeNo, err)
+	}
+	return p, nil
+}
+
+func (c *Client) precreate(ctx context.Context, r PrecreateRequest) (p *Precreated, err error) {
+	start := time.Now()
+	defer func() {
+		c.t.logCall(ctx, EndpointPrecreate, r.OutTradeNo, start, err, slog.Int64("amount_fen", int64(r.TotalFee)))
+	}()
+	if err := checkOutTradeNo(r.OutTradeNo); err != nil {
+		return nil, err
+	}
+	if err := checkFeeBody(r.TotalFee, r.Body); err != nil {
+		return nil, err
+	}
+	req := c.base()
+	req["out_trade_no"] = r.OutTradeNo
+	req["total_fee"] = int64(r.TotalFee)
+	req["body"] = r.Body
+	obj, err := c.t.call(ctx, EndpointPrecreate, req, c.key)
+	if err != nil {
+		return nil, err
+	}
+	if got, ok := obj["out_trade_no"]; ok && got != r.OutTradeNo {
+		return nil, garbled("out_trade_no %v answers a request for %s", got, r.OutTradeNo)
+	}
+	if v, ok := obj["total_fee"]; ok {
+		if n, isInt := formatIntValue(v); !isInt || n != int64(r.TotalFee) {
+			return nil, garbled("total_fee %v differs from the request's %d", v, r.TotalFee)
+		}
+	}
+	codeURL, _ := obj.Str("code_url")
+	if codeURL == "" {
+		return nil, garbled("code_url missing")
+	}
+	exp, _ := obj.Str("expire_time")
+	if _, err := time.Parse("20060102150405", exp); err != nil {
+		return nil, garbled("expire_time %q is not yyyyMMddHHmmss", exp)
+	}
+	return &Precreated{CodeURL: codeURL, ExpireTime: exp}, nil
+}
