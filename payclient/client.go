@@ -288,12 +288,12 @@ func checkAnswer(endpoint string, obj Object, key []byte) error {
 	case "FAIL":
 		code, _ := obj.Str("err_code")
 		if code == "" {
-			return fmt.Errorf("%w: result_code FAIL without err_code", ErrCommunication)
+			return garbled("result_code FAIL without err_code")
 		}
 		des, _ := obj.Str("err_code_des")
 		return &APIError{Endpoint: endpoint, ReturnCode: "SUCCESS", ErrCode: code, ErrCodeDes: des}
 	default:
-		return fmt.Errorf("%w: result_code %q", ErrCommunication, res)
+		return garbled("result_code %q", res)
 	}
 }
 

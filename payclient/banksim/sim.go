@@ -445,6 +445,9 @@ func (s *Sim) handle(ep string, body []byte, f Fault) (rep reply, ok bool) {
 		return reply{obj: retFail("TERMINAL_NOT_ACTIVATED")}, true
 	}
 	if msg := s.authenticate(req, term, key, now); msg != "" {
+		if msg == msgSignError {
+			return reply{obj: retFail(msg)}, true
+		}
 		return reply{obj: retFail(msg), key: key}, true
 	}
 	var obj payclient.Object
@@ -469,7 +472,7 @@ func (s *Sim) authenticate(req payclient.Object, term string, key []byte, now ti
 		return "PARAM_ERROR: sign_type must be HMAC-SHA256"
 	}
 	if !payclient.Verify(req, key, payclient.SignHMACSHA256) {
-		return "SIGNERROR"
+		return msgSignError
 	}
 	ts, ok := req.Int("timestamp")
 	if !ok {
@@ -494,6 +497,10 @@ func (s *Sim) authenticate(req payclient.Object, term string, key []byte, now ti
 	return ""
 }
 
+// msgSignError is answered unsigned: a client that signs wrongly most likely
+// holds the wrong key, and would take our signature for a forgery.
+const msgSignError = "SIGNERROR"
+
 const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 func validID(v string) bool { return len(v) >= 1 && len(v) <= 32 }
@@ -509,6 +516,9 @@ func (s *Sim) activate(req payclient.Object, mch, term string, now time.Time) re
 	}
 	ckey := []byte(code)
 	if msg := s.authenticate(req, term, ckey, now); msg != "" {
+		if msg == msgSignError {
+			return reply{obj: retFail(msg)}
+		}
 		return reply{obj: retFail(msg), key: ckey}
 	}
 	if mch != s.opts.MchID || !slices.Contains(s.opts.Terminals, term) || s.disabled[term] {
