@@ -1,0 +1,182 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payclient/banksim"
+)
+
+// buildScanbox compiles the real program once per test binary run.
+func buildScanbox(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("the crash test sends SIGKILL; it runs on Linux")
+	}
+	bin := filepath.Join(t.TempDir(), "scanbox")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/scanbox/scanbox/app")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("building scanbox: %v", err)
+	}
+	return bin
+}
+
+// startBanksim runs `scanbox banksim` and returns its base URL.
+func startBanksim(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"banksim", "--addr", "127.0.0.1:0"}, args...)...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	sc := bufio.NewScanner(out)
+	var first, base string
+	for sc.Scan() {
+		line := sc.Text()
+		if first == "" {
+			first = line
+		}
+		if rest, ok := strings.CutPrefix(line, "base URL "); ok {
+			base = strings.Fields(rest)[0]
+			break
+		}
+	}
+	if !strings.HasPrefix(first, "listening on http://127.0.0.1:") {
+		t.Fatalf("banksim's first line is %q", first)
+	}
+	if base == "" {
+		t.Fatal("banksim printed no base URL")
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return base
+}
+
+func run(t *testing.T, bin string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	if stderr.Len() > 0 {
+		t.Logf("%s: stderr: %s", args[0], strings.TrimSpace(stderr.String()))
+	}
+	return string(out), code
+}
+
+type cliOrder struct {
+	OutTradeNo    string `json:"out_trade_no"`
+	State         string `json:"state"`
+	AmountFen     int64  `json:"amount_fen"`
+	Channel       string `json:"channel"`
+	CreatedAt     string `json:"created_at"`
+	CodeMasked    string `json:"code_masked"`
+	TransactionID string `json:"transaction_id"`
+	ErrCode       string `json:"err_code"`
+}
+
+// TestCrashKill9DuringPayments kills `scanbox pay` with SIGKILL at random
+// moments of 24 payments (with a bank that also misbehaves), then runs
+// `scanbox resolve`: every order must end as the bank's ledger has it, and
+// no code may be paid twice.
+func TestCrashKill9DuringPayments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	bin := buildScanbox(t)
+	base := startBanksim(t, bin, "--password-delay", "300ms", "--fault-rate", "0.15", "--slow", "700ms", "--seed", "7")
+	dir := t.TempDir()
+	if out, code := run(t, bin, "activate", "--data-dir", dir, "--url", base, "--mch", banksim.DefaultMchID,
+		"--terminal", banksim.DefaultTerminalID, "--code", banksim.DefaultActivationCode); code != 0 {
+		t.Fatalf("activate exit %d: %s", code, out)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	kills := 0
+	for i := 0; i < 24; i++ {
+		code := randomCode(t, i)
+		cmd := exec.Command(bin, "pay", "--data-dir", dir, "--amount", fmt.Sprintf("%d.%02d", 1+i, i), "--code", code,
+			"--json", "--poll-interval", "50ms", "--poll-timeout", "1500ms", "--http-timeout", "400ms")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Anywhere from before the journal write to deep in the polling.
+		time.Sleep(time.Duration(rng.IntN(900)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err == nil {
+			kills++
+		}
+		cmd.Wait()
+	}
+	if kills < 20 {
+		t.Fatalf("only %d kills landed; the test needs at least 20", kills)
+	}
+	out, code := run(t, bin, "resolve", "--data-dir", dir, "--json")
+	if code != 0 {
+		t.Fatalf("resolve exit %d: %s", code, out)
+	}
+	out, code = run(t, bin, "orders", "--data-dir", dir, "--json", "--limit", "1000")
+	if code != 0 {
+		t.Fatalf("orders exit %d", code)
+	}
+	var orders []cliOrder
+	if err := json.Unmarshal([]byte(out), &orders); err != nil {
+		t.Fatalf("orders --json: %v\n%s", err, out)
+	}
+	rep, err := banksim.FetchLedger(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger := map[string]*banksim.LedgerEntry{}
+	for i := range rep.Entries {
+		ledger[rep.Entries[i].OutTradeNo] = &rep.Entries[i]
+	}
+	seen := map[string]bool{}
+	for _, o := range orders {
+		seen[o.OutTradeNo] = true
+		st, err := order.ParseState(o.State)
+		if err != nil || !st.Terminal() {
+			t.Errorf("order %s left %q after resolve", o.OutTradeNo, o.State)
+			continue
+		}
+		oo := order.Order{State: st, TransactionID: o.TransactionID, ErrCode: o.ErrCode}
+		if !ledgerMatches(oo, ledger[o.OutTradeNo]) {
+			t.Errorf("order %s: journal %s, ledger %+v", o.OutTradeNo, o.State, ledger[o.OutTradeNo])
+		}
+	}
+	for no, e := range ledger {
+		if !seen[no] {
+			t.Errorf("the bank has order %s (%v) that the journal never recorded", no, e.State)
+		}
+	}
+	for c, n := range rep.PaidCountByCode {
+		if n > 1 {
+			t.Errorf("code %s…%s paid %d times", c[:4], c[len(c)-4:], n)
+		}
+	}
+	t.Logf("%d kills, %d orders journaled, %d at the bank", kills, len(orders), len(ledger))
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: what README.md calls "run the tests" and what CI runs.
+# Installs the Debian packages it needs (as root) or says which are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v go >/dev/null; then
+  echo "Go is missing: install Go 1.26 or newer (https://go.dev/dl) and put it on PATH" >&2
+  exit 2
+fi
+scripts/deps.sh core
+
+export OMP_THREAD_LIMIT=1 # OpenMP makes each Tesseract read ~8x slower on 2 cores
+
+echo "== go vet (linux)"
+go vet ./...
+
+echo "== go vet (windows, packages without cgo)"
+# app/ (fyne's GLFW driver) and cmd/scanbox-ocr (Tesseract) need cgo; the
+# release build covers them with mingw.
+pkgs=$(GOOS=windows CGO_ENABLED=0 go list -e -f '{{if not .Error}}{{if not .CgoFiles}}{{.ImportPath}}{{end}}{{end}}' ./... | grep -v -e '/app$' -e '/cmd/scanbox-ocr$' || true)
+GOOS=windows CGO_ENABLED=0 go vet $pkgs
+
+echo "== go test -race"
+go test -race -timeout 20m ./...
