@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -236,32 +237,32 @@ func TestHandServerQueryCloseActivate(t *testing.T) {
 }
 
 func TestCloseRecallBound(t *testing.T) {
-	calls := 0
+	var calls atomic.Int32
+	called := make(chan struct{}, 100)
 	c, _, _ := newHandClient(t, func(path string, req map[string]any) (int, []byte) {
-		calls++
+		calls.Add(1)
+		called <- struct{}{}
 		return 200, signed(map[string]any{"return_code": "SUCCESS", "result_code": "SUCCESS", "trade_state": "USERPAYING", "recall": "Y"})
 	})
 	c.closeRecalls = 3
 	p, err := c.Close(context.Background(), "T0001-000001")
-	if err != nil || !p.Recall || calls != 3 {
-		t.Fatalf("got %+v %v after %d calls, want Recall after 3", p, err, calls)
+	if err != nil || !p.Recall || calls.Load() != 3 {
+		t.Fatalf("got %+v %v after %d calls, want Recall after 3", p, err, calls.Load())
 	}
 	if Classify(CallClose, p, nil) != OutcomeUnknown {
 		t.Error("unfinished close not unknown")
 	}
-	// Context cancelled while waiting between calls.
+	// Context cancelled while waiting between calls: Close returns at
+	// once instead of sleeping out RecallWait.
+	for len(called) > 0 {
+		<-called
+	}
 	c.recallWait = time.Hour
-	ctx, cancel := context.WithCancel(context.Background())
-	calls = 0
 	c.t.log = slog.New(slog.DiscardHandler)
+	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for {
-			time.Sleep(time.Millisecond)
-			if calls > 0 {
-				cancel()
-				return
-			}
-		}
+		<-called
+		cancel()
 	}()
 	_, err = c.Close(ctx, "T0001-000001")
 	if !errors.Is(err, ErrCommunication) || !errors.Is(err, context.Canceled) {

@@ -461,7 +461,7 @@ func TestCloseRecall(t *testing.T) {
 		t.Fatalf("close: %+v %v", p, err)
 	}
 	e.wantQuery(t, no, payclient.TradeUserPaying) // recall=Y had no effect
-	p, err = e.client.Close(ctx, no)               // 2 recalls left, within budget
+	p, err = e.client.Close(ctx, no)              // 2 recalls left, within budget
 	if err != nil || p.Recall || p.TradeState != payclient.TradeClosed {
 		t.Fatalf("close again: %+v %v", p, err)
 	}
