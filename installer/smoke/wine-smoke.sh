@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# wine-smoke.sh — end-to-end smoke test of the Windows release under Wine 8.
+#
+#   installer/smoke/wine-smoke.sh [DIST]        (default DIST=dist, from `make release`)
+#
+# In a throw-away WINEPREFIX under Xvfb it: installs the MSI silently with
+# provisioning properties and checks files, Start-menu shortcut, logon entry
+# and that the activation code was consumed (not left in clear); runs
+# scanbox.exe activate / pay (payer behaviours chosen by the code's last
+# digit, plus one forced fault on a second simulator) / orders --json against
+# the Linux-native `scanbox banksim` on 127.0.0.1 and checks the JSON and the
+# bank's ledger; reads OCR corpus images through scanbox-ocr.exe; starts the
+# tray app and takes a screenshot; upgrades to a newer MSI; uninstalls and
+# checks that the program is gone and %ProgramData%\ScanBox is kept.
+#
+# It installs nothing: when a tool is missing it says which and which Debian
+# package brings it, and exits 2. Environment:
+#   SCANBOX_LINUX    Linux scanbox binary for `banksim` (default: go build ./app)
+#   SMOKE_KEEP=1     keep the work directory (prefix, logs, screenshot)
+#   SMOKE_SHOT=FILE  where to copy the tray screenshot (PNG)
+#
+# Wine differences it knows about (none of them is ScanBox's doing):
+#   - Go ≥1.24 programs need ProcessPrng from bcryptprimitives.dll, which
+#     Wine 8 lacks: a stub built from installer/wine/ goes into this
+#     prefix's system32 only. It is never shipped.
+#   - Wine's msi puts ProgramMenuFolder in the user's Start menu even for
+#     ALLUSERS=1 packages (Windows uses the all-users one); both are accepted.
+#   - Wine's msi ignores MsiHiddenProperties, so no verbose MSI log is taken
+#     while the activation code is on the command line.
+#   - go.bug.st/serial reads hang under Wine 8: serial is not tested here.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dist=$(cd "${1:-$root/dist}" 2>/dev/null && pwd) || { echo "wine-smoke: no release directory ${1:-$root/dist} (run make release)" >&2; exit 2; }
+
+# ---- requirements: say precisely what is missing, install nothing ----------
+missing=()
+need() { # need TOOL PACKAGE
+	command -v "$1" >/dev/null 2>&1 || missing+=("$1 (apt-get install -y $2)")
+}
+WINE64=$(command -v wine64 || echo /usr/lib/wine/wine64)
+[[ -x $WINE64 ]] || missing+=("wine64 (apt-get install -y wine wine64)")
+need wineserver wine
+need Xvfb xvfb
+need import imagemagick
+need identify imagemagick
+need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
+need jq jq
+need curl curl
+need go "Go from go.mod"
+for f in scanbox.exe scanbox-ocr.exe; do
+	[[ -f $dist/$f ]] || missing+=("$dist/$f (make release)")
+done
+msi=$(ls "$dist"/ScanBox-*-x64.msi 2>/dev/null | sort -V | tail -1)
+[[ -n $msi ]] || missing+=("$dist/ScanBox-<version>-x64.msi (make release)")
+if ((${#missing[@]})); then
+	echo "wine-smoke: cannot run, missing:" >&2
+	printf '  - %s\n' "${missing[@]}" >&2
+	exit 2
+fi
+
+# ---- harness ----------------------------------------------------------------
+work=$(mktemp -d /tmp/scanbox-wine-smoke.XXXXXX)
+pids=()
+cleanup() {
+	local rc=$?
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	WINEPREFIX=$work/prefix wineserver -k 2>/dev/null
+	if [[ ${SMOKE_KEEP:-} == 1 || $rc != 0 ]]; then
+		echo "wine-smoke: work directory kept: $work" >&2
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "  ok   $*"; }
+bad() { fail=$((fail + 1)); echo "  FAIL $*"; }
+check() { # check DESCRIPTION CMD...
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else bad "$what"; fi
+}
+section() { echo "== $* ($(date +%T))"; }
+
+export WINEPREFIX=$work/prefix WINEARCH=win64 WINEDEBUG=-all
+# No Mono/Gecko prompts, no desktop entries in the user's real $HOME.
+export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n"
+wine() { timeout "${WINE_TIMEOUT:-120}" "$WINE64" "$@"; }
+winpath() { echo "Z:${1//\//\\}"; }
+
+# ---- Xvfb, prefix, stub DLL ---------------------------------------------------
+section "prefix"
+for n in $(seq 90 130); do
+	[[ -e /tmp/.X11-unix/X$n || -e /tmp/.X$n-lock ]] || { disp=:$n; break; }
+done
+Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+pids+=($!)
+export DISPLAY=$disp
+for _ in $(seq 50); do [[ -e /tmp/.X11-unix/X${disp#:} ]] && break; sleep 0.1; done
+
+x86_64-w64-mingw32-gcc -O2 -shared -s -o "$work/bcryptprimitives.dll" \
+	"$root/installer/wine/bcryptprimitives.c" "$root/installer/wine/bcryptprimitives.def" -lbcrypt ||
+	{ echo "wine-smoke: cannot build the ProcessPrng stub" >&2; exit 1; }
+wine wineboot -i >"$work/wineboot.log" 2>&1
+WINEPREFIX=$WINEPREFIX wineserver -w
+sys32=$WINEPREFIX/drive_c/windows/system32
+cp "$work/bcryptprimitives.dll" "$sys32/bcryptprimitives.dll"
+check "prefix created, stub bcryptprimitives.dll in its system32 only" test -f "$sys32/bcryptprimitives.dll"
+
+# ---- simulators (Linux-native scanbox banksim on loopback) --------------------
+section "simulators"
+linux=${SCANBOX_LINUX:-}
+if [[ -z $linux ]]; then
+	linux=$work/scanbox-linux
+	(cd "$root" && go build -o "$linux" ./app) || { echo "wine-smoke: cannot build the Linux scanbox for banksim" >&2; exit 1; }
+fi
+CODE="SMOKE-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+MCH=100000001 TERM_ID=T0001
+start_sim() { # start_sim NAME EXTRA_FLAGS... ; sets ${NAME}_base and ${NAME}_root
+	local name=$1
+	shift
+	local out=$work/sim-$name.out
+	"$linux" banksim --addr 127.0.0.1:0 --mch "$MCH" --terminal "$TERM_ID" --activation-code "$CODE" \
+		--password-delay 1s "$@" >"$out" 2>"$work/sim-$name.err" &
+	pids+=($!)
+	for _ in $(seq 100); do grep -q '^base URL ' "$out" 2>/dev/null && break; sleep 0.1; done
+	local listen base
+	listen=$(sed -n 's/^listening on //p' "$out" | head -1)
+	base=$(sed -n 's/^base URL //p' "$out" | head -1)
+	[[ $listen == http://127.0.0.1:* && -n $base ]] || { echo "wine-smoke: banksim $name did not start: $(cat "$out" "$work/sim-$name.err")" >&2; exit 1; }
+	printf -v "${name}_base" %s "$base"
+	printf -v "${name}_root" %s "$listen"
+}
+start_sim good
+start_sim faulty --fault-rate 1 --faults forged_success
+ok "banksim good at $good_base, faulty (every answer forged) at $faulty_base"
+
+# ---- install ------------------------------------------------------------------
+section "install $(basename "$msi")"
+pf="$WINEPREFIX/drive_c/Program Files/ScanBox"
+data="$WINEPREFIX/drive_c/ProgramData/ScanBox"
+wine msiexec /i "$(winpath "$msi")" /qn BANK_URL="$good_base" MCH_ID="$MCH" TERMINAL_ID="$TERM_ID" ACTIVATION_CODE="$CODE" >"$work/msiexec-i.log" 2>&1
+rc=$?
+check "msiexec /i /qn with provisioning properties exits 0 (got $rc)" test "$rc" = 0
+for f in scanbox.exe scanbox-ocr.exe tessdata/eng.traineddata; do
+	check "installed $f" test -s "$pf/$f"
+done
+want_clips=$(find "$root/assets/voice" -type f ! -name '.*' | wc -l)
+got_clips=$(find "$pf/voice" -type f 2>/dev/null | wc -l)
+check "installed $got_clips voice clips (assets/voice has $want_clips)" test "$got_clips" = "$want_clips" -a "$want_clips" -gt 0
+check "installed scanbox.exe is the release's" cmp -s "$dist/scanbox.exe" "$pf/scanbox.exe"
+
+lnk=""
+for d in "$WINEPREFIX/drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs" \
+	"$WINEPREFIX/drive_c/users/$USER/AppData/Roaming/Microsoft/Windows/Start Menu/Programs" \
+	"$WINEPREFIX"/drive_c/users/*/AppData/Roaming/Microsoft/Windows/Start\ Menu/Programs; do
+	[[ -f $d/ScanBox.lnk ]] && { lnk=$d/ScanBox.lnk; break; }
+done
+check "Start-menu shortcut ScanBox.lnk (${lnk#"$WINEPREFIX/"})" test -n "$lnk"
+[[ -n $lnk ]] && check "shortcut points at scanbox.exe" grep -aqi 'scanbox.exe' "$lnk"
+
+reg() { wine reg query "$@" 2>/dev/null | tr -d '\r'; }
+run=$(reg 'HKLM\Software\Microsoft\Windows\CurrentVersion\Run' /v ScanBox)
+check "logon entry HKLM\\...\\Run\\ScanBox = \"C:\\Program Files\\ScanBox\\scanbox.exe\"" \
+	grep -qF '"C:\Program Files\ScanBox\scanbox.exe"' <<<"$run"
+prov=$(reg 'HKLM\Software\ScanBox\Provisioning' /s)
+check "provisioning registry key consumed by firstrun (gone after install)" test -z "$(grep -F "$CODE" <<<"$prov")"
+check "data directory %ProgramData%\\ScanBox created by firstrun" test -d "$data"
+absent() { ! grep -rqF "$1" "${@:2}"; }
+check "activation code not in clear anywhere in the data directory" absent "$CODE" "$data"
+WINEPREFIX=$WINEPREFIX wineserver -w
+check "activation code not in clear in the registry hives" absent "$CODE" "$WINEPREFIX/system.reg" "$WINEPREFIX/user.reg"
+check "bank URL, merchant and terminal kept in the data directory" sh -c 'grep -rqF "$1" "$3" && grep -rqF "$2" "$3"' _ "$TERM_ID" "$good_base" "$data"
+
+# ---- headless commands under wine -----------------------------------------------
+section "activate / pay / orders under wine"
+exe="$pf/scanbox.exe"
+sbx() { wine "$exe" "$@" 2>>"$work/scanbox.err"; }
+
+out=$(sbx activate --url "$good_base" --mch "$MCH" --terminal "$TERM_ID" --code "$CODE")
+rc=$?
+check "activate exits 0 (got $rc)" test "$rc" = 0
+check "activate prints merchant_name and store_name ($out)" \
+	jq -e '(.merchant_name|length>0) and (.store_name|length>0)' <<<"$out" >/dev/null
+
+pace=(--poll-interval 200ms --poll-timeout 4s --http-timeout 3s)
+# code -> expected state, exit code and channel; the simulator picks the payer
+# by the code's last digit: 0-3 pays at once, 4-5 types a password first,
+# 6 never confirms (closed), 7 confirms only as we close (revoked),
+# 8 has too little money, 9 shows an expired code.
+codes=(134567890123456780 284567890123456781 134567890123456784 134567890123456786 134567890123456787 134567890123456788 134567890123456789)
+declare -A want_state=([134567890123456780]=paid [284567890123456781]=paid [134567890123456784]=paid
+	[134567890123456786]=closed [134567890123456787]=revoked [134567890123456788]=failed [134567890123456789]=failed)
+declare -A want_rc=([134567890123456780]=0 [284567890123456781]=0 [134567890123456784]=0
+	[134567890123456786]=1 [134567890123456787]=1 [134567890123456788]=1 [134567890123456789]=1)
+declare -A want_channel=([134567890123456780]=WECHAT [284567890123456781]=ALIPAY [134567890123456784]=WECHAT)
+declare -A trade
+for c in "${codes[@]}"; do
+	out=$(sbx pay --amount 12.34 --code "$c" --json "${pace[@]}")
+	rc=$?
+	st=$(jq -r .state <<<"$out" 2>/dev/null)
+	trade[$c]=$(jq -r .out_trade_no <<<"$out" 2>/dev/null)
+	check "pay code ...${c: -4}: state ${want_state[$c]}, exit ${want_rc[$c]} (got $st, $rc)" \
+		test "$st" = "${want_state[$c]}" -a "$rc" = "${want_rc[$c]}"
+	check "pay code ...${c: -4}: amount_fen 1234 and an out_trade_no in the JSON" \
+		jq -e '.amount_fen == 1234 and (.out_trade_no | length >= 6)' <<<"$out" >/dev/null
+	if [[ -n ${want_channel[$c]:-} ]]; then
+		check "pay code ...${c: -4}: channel ${want_channel[$c]} and a transaction_id" \
+			jq -e --arg ch "${want_channel[$c]}" '.channel == $ch and (.transaction_id | length > 0)' <<<"$out" >/dev/null
+	fi
+done
+ledger=$(curl -fsS "$good_root/_sim/ledger")
+check "bank charged each paying code exactly once, the refused ones never" \
+	jq -e '.paid_count_by_code as $p | ($p["134567890123456780"] == 1) and ($p["284567890123456781"] == 1) and ($p["134567890123456784"] == 1) and (($p["134567890123456788"] // 0) == 0) and (($p["134567890123456786"] // 0) == 0)' <<<"$ledger" >/dev/null
+
+orders=$(sbx orders --json)
+rc=$?
+check "orders --json exits 0 (got $rc) with the ${#codes[@]} orders" jq -e "type == \"array\" and length == ${#codes[@]}" <<<"$orders" >/dev/null
+for c in "${codes[@]}"; do
+	check "orders: ${trade[$c]} is ${want_state[$c]}" \
+		jq -e --arg no "${trade[$c]}" --arg st "${want_state[$c]}" 'map(select(.out_trade_no == $no))[0].state == $st' <<<"$orders" >/dev/null
+done
+check "orders are newest first" jq -e --arg first "${trade[${codes[-1]}]}" '.[0].out_trade_no == $first' <<<"$orders" >/dev/null
+check "orders carry amount_fen, channel, created_at (RFC 3339), code_masked" \
+	jq -e 'all(.[]; (.amount_fen == 1234) and has("channel") and (.created_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}")) and (.code_masked | length > 0))' <<<"$orders" >/dev/null
+no_full_code() { ! grep -qE '(13|28)45678901234567[0-9]{2}' <<<"$1"; }
+check "no full payment code in orders --json" no_full_code "$orders"
+
+# One forced fault: every answer of the second simulator is a forged SUCCESS
+# signed with the wrong key. A forged answer is never a result: the order must
+# end unknown (exit 3), never paid, and the bank must have charged nothing.
+fdir=$(winpath "$work/faulty-data")
+sbx activate --data-dir "$fdir" --url "$faulty_base" --mch "$MCH" --terminal "$TERM_ID" --code "$CODE" >/dev/null
+out=$(sbx pay --data-dir "$fdir" --amount 5.00 --code 134567890123456780 --json "${pace[@]}")
+rc=$?
+check "forged bank answers: pay ends unknown with exit 3, never paid (got $(jq -r .state <<<"$out" 2>/dev/null), $rc)" \
+	test "$(jq -r .state <<<"$out" 2>/dev/null)" = unknown -a "$rc" = 3
+check "forged bank answers: the simulator charged nothing" \
+	jq -e '(.paid_count_by_code // {}) | length == 0' <<<"$(curl -fsS "$faulty_root/_sim/ledger")" >/dev/null
+check "forged bank answers: orders --json lists the order as unknown" \
+	jq -e 'length == 1 and .[0].state == "unknown"' <<<"$(sbx orders --data-dir "$fdir" --json)" >/dev/null
+
+# ---- OCR helper -------------------------------------------------------------------
+section "OCR through scanbox-ocr.exe"
+corpus=$root/capture/ocr/testdata/corpus
+if [[ -f $corpus/expected.tsv ]]; then
+	n=0
+	while IFS=$'\t' read -r img fen _; do
+		[[ -z $img || $img == \#* ]] && continue
+		n=$((n + 1))
+		((n > 4)) && break
+		out=$(OMP_THREAD_LIMIT=1 sbx amount --source ocr --image "$(winpath "$corpus/$img")" --json)
+		check "OCR $img -> $fen fen (got $(jq -r .amount_fen <<<"$out" 2>/dev/null))" jq -e --argjson f "$fen" '.amount_fen == $f' <<<"$out" >/dev/null
+	done <"$corpus/expected.tsv"
+else
+	bad "no OCR corpus manifest at ${corpus#"$root/"}/expected.tsv: OCR under wine not tested"
+fi
+
+# ---- GUI ----------------------------------------------------------------------------
+section "tray app screenshot"
+shot=$work/tray.png
+# A Wine desktop window gives the tray icon a taskbar to live in under Xvfb.
+WINE_TIMEOUT=60 wine explorer /desktop=ScanBox,1280x800 "$exe" >"$work/gui.log" 2>&1 &
+gui=$!
+pids+=($gui)
+sleep "${SMOKE_GUI_WAIT:-20}"
+import -window root "$shot"
+check "screenshot taken" test -s "$shot"
+sd=$(identify -format '%[fx:standard_deviation]' "$shot" 2>/dev/null || echo 0)
+check "screenshot is not a blank screen (std dev $sd)" awk -v s="$sd" 'BEGIN{exit !(s > 0.02)}'
+[[ -n ${SMOKE_SHOT:-} ]] && cp "$shot" "$SMOKE_SHOT"
+kill "$gui" 2>/dev/null
+wine taskkill /f /im scanbox.exe >/dev/null 2>&1
+WINEPREFIX=$WINEPREFIX wineserver -k
+sleep 1
+
+# ---- upgrade: a newer MSI replaces the older one, data kept --------------------------
+section "major upgrade"
+ver=$(basename "$msi" | sed 's/^ScanBox-\(.*\)-x64\.msi$/\1/')
+IFS=. read -r ma mi pa <<<"$ver"
+newer=$ma.$mi.$((pa + 1))
+(cd "$root" && go run ./installer/cmd/release -out "$work/newer" -steps msi -version "$newer" >/dev/null 2>&1 ||
+	{ mkdir -p "$work/newer" && cp "$dist/scanbox.exe" "$dist/scanbox-ocr.exe" "$work/newer/" &&
+		go run ./installer/cmd/release -out "$work/newer" -steps msi -version "$newer" >"$work/newer.log" 2>&1; })
+newmsi=$work/newer/ScanBox-$newer-x64.msi
+journal_before=$(find "$data" -type f | sort | xargs md5sum 2>/dev/null | grep -i journal)
+wine msiexec /i "$(winpath "$newmsi")" /qn >"$work/msiexec-up.log" 2>&1
+rc=$?
+check "msiexec /i of $newer over $ver exits 0 (got $rc)" test "$rc" = 0
+products=$(wine uninstaller --list 2>/dev/null | tr -d '\r' | grep -c 'ScanBox')
+check "exactly one ScanBox in Add/Remove Programs after the upgrade (got $products)" test "$products" = 1
+check "journal untouched by the upgrade" test "$journal_before" = "$(find "$data" -type f | sort | xargs md5sum 2>/dev/null | grep -i journal)"
+out=$(sbx orders --json)
+check "orders still readable after the upgrade" jq -e "length == ${#codes[@]}" <<<"$out" >/dev/null
+
+# ---- uninstall ------------------------------------------------------------------------
+section "uninstall"
+wine msiexec /x "$(winpath "$newmsi")" /qn >"$work/msiexec-x.log" 2>&1
+rc=$?
+check "msiexec /x /qn exits 0 (got $rc)" test "$rc" = 0
+check "program directory removed" test ! -e "$pf/scanbox.exe"
+check "logon entry removed" test -z "$(reg 'HKLM\Software\Microsoft\Windows\CurrentVersion\Run' /v ScanBox | grep -i scanbox)"
+[[ -n $lnk ]] && check "Start-menu shortcut removed" test ! -e "$lnk"
+check "data directory kept (journal and logs outlive the product)" test -d "$data" -a -n "$(ls -A "$data" 2>/dev/null)"
+
+echo "wine smoke: $pass passed, $fail failed"
+((fail == 0))
