@@ -64,7 +64,7 @@ func (a *auto) Feed(b []byte, emit func(Event)) {
 	// Feed the parsers byte by byte up to the deciding byte, so that the
 	// winner's events come out in stream order whatever the chunking.
 	for i, c := range b {
-		a.feedAll(b[i:i+1])
+		a.feedAll(b[i : i+1])
 		if a.detect(c) {
 			a.decide(emit)
 			a.parsers[a.chosen].Feed(b[i+1:], emit)

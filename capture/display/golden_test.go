@@ -105,7 +105,7 @@ type scenario struct {
 	build   func() *captureBuilder
 }
 
-func ledLamp(n any) []byte { return []byte{esc, 's', toByte(n)} }
+func ledLamp(n any) []byte   { return []byte{esc, 's', toByte(n)} }
 func ledNum(s string) string { return "\x1bQA" + s + "\r" }
 func toByte(v any) byte {
 	switch x := v.(type) {
@@ -119,10 +119,10 @@ func toByte(v any) byte {
 	panic("toByte")
 }
 
-func qa(s string) string        { return "\x1bQA" + s + "\r" }
-func qb(s string) string        { return "\x1bQB" + s + "\r" }
-func cdAt(x, y int) []byte      { return []byte{esc, 'l', byte(x), byte(y)} }
-func usAt(x, y int) []byte      { return []byte{us, '$', byte(x), byte(y)} }
+func qa(s string) string         { return "\x1bQA" + s + "\r" }
+func qb(s string) string         { return "\x1bQB" + s + "\r" }
+func cdAt(x, y int) []byte       { return []byte{esc, 'l', byte(x), byte(y)} }
+func usAt(x, y int) []byte       { return []byte{us, '$', byte(x), byte(y)} }
 func pad(s string, n int) string { return s + strings.Repeat(" ", max(0, n-len(s))) }
 
 var scenarios = []scenario{
@@ -195,7 +195,7 @@ var scenarios = []scenario{
 		c.raw("Item 4  ", cdAt(12, 2), "25.50", ff).total("25.50")
 		c.raw(qa(gbk("实收")+"         30.00"), qb(gbk("找零")+"          4.50"), "\x1b@")
 		// A line longer than any display is dropped, not shown.
-		c.raw(qa("TOTAL 77.00 "+strings.Repeat("x", 100)))
+		c.raw(qa("TOTAL 77.00 " + strings.Repeat("x", 100)))
 		c.raw(qb("TOTAL          25.50")).total("25.50")
 		c.raw("\x1b[H", "TOTAL          30.00", "\r").total("30.00")
 		return c
@@ -233,10 +233,10 @@ var scenarios = []scenario{
 		c.raw(gbk("总计")+"\r\n", "12.00\r\n").total("12.00").junk(4)
 		c.raw("CASH        20.00\r\n", "CHANGE       8.00\r\n")
 		c.raw("Amount due: 12.00\r\n").total("12.00")
-		c.raw("TOTAL 66.00 "+strings.Repeat("x", 300)+"\r\n")
-		c.raw(gbk("应付")+" "+gbk("￥")+"1,234.50\r\n").total("1234.50").junk(3)
+		c.raw("TOTAL 66.00 " + strings.Repeat("x", 300) + "\r\n")
+		c.raw(gbk("应付") + " " + gbk("￥") + "1,234.50\r\n").total("1234.50").junk(3)
 		c.raw("TOTAL -5.00\r\n", gbk("合计")+"  0.00\r\n", "Thank you\r\n")
-		c.raw(gbk("合计")+": 6.60") // no line end: read when the line goes quiet
+		c.raw(gbk("合计") + ": 6.60") // no line end: read when the line goes quiet
 		c.total("6.60")
 		return c
 	}},

@@ -44,8 +44,10 @@ func decodeLine(b []byte) string {
 	return string(s)
 }
 
-func isASCIILetter(r rune) bool { return r < utf8.RuneSelf && ('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z') }
-func isDigitRune(r rune) bool   { return '0' <= r && r <= '9' }
+func isASCIILetter(r rune) bool {
+	return r < utf8.RuneSelf && ('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z')
+}
+func isDigitRune(r rune) bool { return '0' <= r && r <= '9' }
 
 // extract finds labelled amounts in lines read top to bottom. A label takes
 // the first number after it on its own line, or, if its line has none, the
