@@ -1,12 +1,141 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/scanbox/scanbox/capture/display"
+	"github.com/scanbox/scanbox/capture/serialport"
 )
 
-// amountSerial is replaced by the capture engineer's implementation.
-func amountSerial(_ []string, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "scanbox amount: the serial source is not built yet")
-	return exitUsage
+// amountSerial is `scanbox amount --source serial`: it sniffs the
+// customer-display line (or replays a capture) with the same sniffer as the
+// tray app and prints each total as it appears.
+func amountSerial(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scanbox amount --source serial", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		port     = fs.String("port", "", "serial port the POS's display line arrives on (COM3, /dev/ttyUSB0)")
+		file     = fs.String("file", "", "replay a captured byte stream instead of a port")
+		baud     = fs.Int("baud", 9600, "baud rate (2400 and 9600 are common)")
+		dataBits = fs.Int("data-bits", 8, "data bits (5 to 8)")
+		parity   = fs.String("parity", "none", "parity: none, odd, even, mark or space")
+		stop     = fs.String("stop-bits", "1", "stop bits: 1, 1.5 or 2")
+		forward  = fs.String("forward", "", "port of the real display to pass every byte on to")
+		profile  = fs.String("profile", "auto", "display protocol: auto, led8, cd5220, escpos or text")
+		width    = fs.Int("width", 20, "characters per line of a 2-line display")
+		once     = fs.Bool("once", false, "exit after the first total")
+		asJSON   = fs.Bool("json", false, `print {"amount_fen":…,"kind":"total"} per line`)
+		_        = fs.String("data-dir", "", "data directory (accepted for every subcommand; unused here)")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "scanbox amount: "+format+"\n", a...)
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected argument %q", fs.Arg(0))
+	}
+	if (*port == "") == (*file == "") {
+		return usage("give either --port PORT or --file CAPTURE.bin")
+	}
+	prof, err := display.ParseProfile(*profile)
+	if err != nil {
+		return usage("%v", err)
+	}
+	if *width < 1 || *width > 40 {
+		return usage("--width %d is not a display width (1 to 40)", *width)
+	}
+	print := func(e display.Event) {
+		if *asJSON {
+			b, _ := json.Marshal(struct {
+				AmountFen int64  `json:"amount_fen"`
+				Kind      string `json:"kind"`
+				Profile   string `json:"profile"`
+			}{int64(e.Amount), e.Kind.String(), e.Profile.String()})
+			fmt.Fprintf(stdout, "%s\n", b)
+			return
+		}
+		fmt.Fprintln(stdout, e.Amount.String())
+	}
+
+	if *file != "" {
+		if *forward != "" {
+			return usage("--forward needs --port, not --file")
+		}
+		data, err := os.ReadFile(*file)
+		if err != nil {
+			fmt.Fprintf(stderr, "scanbox amount: cannot read the capture: %v\n", err)
+			return exitUsage
+		}
+		events, err := display.Totals(prof, *width, data)
+		if err != nil {
+			return usage("%v", err)
+		}
+		if len(events) == 0 {
+			fmt.Fprintf(stderr, "scanbox amount: no total found in %s\n", *file)
+			return exitFailed
+		}
+		if *once {
+			events = events[:1]
+		}
+		for _, e := range events {
+			print(e)
+		}
+		return exitOK
+	}
+
+	cfg := serialport.Config{Name: *port, Baud: *baud, DataBits: *dataBits}
+	if cfg.Parity, err = serialport.ParseParity(*parity); err != nil {
+		return usage("%v", err)
+	}
+	if cfg.StopBits, err = serialport.ParseStopBits(*stop); err != nil {
+		return usage("%v", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usage("%v", err)
+	}
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	got := false
+	s := &display.Sniffer{
+		Config: display.Config{Port: cfg, Forward: *forward, Profile: prof, Width: *width},
+		OnTotal: func(e display.Event) {
+			if got && *once {
+				return
+			}
+			got = true
+			print(e)
+			if *once {
+				cancel()
+			}
+		},
+		// State changes are diagnostics for support staff: stderr, one line each.
+		OnStatus: func(st serialport.Status) {
+			if st.State != serialport.StateClosed {
+				fmt.Fprintf(stderr, "scanbox amount: %s\n", st)
+			}
+		},
+		OnProfile: func(p display.Profile) {
+			fmt.Fprintf(stderr, "scanbox amount: detected the %s display protocol\n", p)
+		},
+	}
+	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return usage("%v", err)
+	}
+	return exitOK
 }

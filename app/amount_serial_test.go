@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const displayTestdata = "../capture/display/testdata"
+
+func runAmount(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(append([]string{"amount", "--source", "serial"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestAmountSerialFile(t *testing.T) {
+	for _, name := range []string{"led8_ascii", "led8_binary", "cd5220", "escpos", "text"} {
+		want, err := os.ReadFile(filepath.Join(displayTestdata, name+".want"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, errs := runAmount("--file", filepath.Join(displayTestdata, name+".bin"))
+		if code != exitOK || out != string(want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want %q", name, code, out, errs, want)
+		}
+	}
+}
+
+func TestAmountSerialFileJSONAndOnce(t *testing.T) {
+	code, out, _ := runAmount("--file", filepath.Join(displayTestdata, "cd5220.bin"), "--json", "--once", "--profile", "cd5220")
+	if code != exitOK || out != `{"amount_fen":350,"kind":"total","profile":"cd5220"}`+"\n" {
+		t.Errorf("exit %d, stdout %q", code, out)
+	}
+}
+
+func TestAmountSerialErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.bin")
+	os.WriteFile(empty, []byte("\x1b@\x0cHello\r\n"), 0o644)
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"--file", empty}, exitFailed, "no total found"},
+		{[]string{}, exitUsage, "either --port"},
+		{[]string{"--port", "COM1", "--file", empty}, exitUsage, "either --port"},
+		{[]string{"--file", filepath.Join(dir, "nope.bin")}, exitUsage, "cannot read"},
+		{[]string{"--file", empty, "--profile", "vfd"}, exitUsage, "unknown profile"},
+		{[]string{"--port", "COM1", "--parity", "x"}, exitUsage, "parity"},
+		{[]string{"--port", "COM1", "--stop-bits", "3"}, exitUsage, "stop bits"},
+		{[]string{"--port", "COM1", "--data-bits", "9"}, exitUsage, "data bits"},
+		{[]string{"--file", empty, "extra"}, exitUsage, "unexpected argument"},
+		{[]string{"--bogus"}, exitUsage, "bogus"},
+	}
+	for _, tt := range tests {
+		code, _, errs := runAmount(tt.args...)
+		if code != tt.code || !strings.Contains(errs, tt.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want %d with %q", tt.args, code, errs, tt.code, tt.msg)
+		}
+		if code != exitOK && strings.Count(strings.TrimSpace(errs), "\n") > 0 && tt.args[0] != "--bogus" {
+			t.Errorf("%v: stderr is not one line: %q", tt.args, errs)
+		}
+	}
+}
+
+// TestAmountSerialLiveOnce runs the command against a socat pty pair, as a
+// POS would drive it: --once prints the first total and exits 0.
+func TestAmountSerialLiveOnce(t *testing.T) {
+	if _, err := exec.LookPath("socat"); err != nil {
+		t.Skip("socat is not installed")
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	cmd := exec.Command("socat", "pty,raw,echo=0,link="+a, "pty,raw,echo=0,link="+b)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(b); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("socat made no ptys")
+		}
+	}
+	type result struct {
+		code     int
+		out, err string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, out, errs := runAmount("--port", a, "--baud", "2400", "--once", "--json")
+		done <- result{code, out, errs}
+	}()
+	pos, err := os.OpenFile(b, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pos.Close()
+	// Write until the command has the port open and reads the total; the
+	// first writes may land before it opened the port.
+	frame := []byte("\x1b@\x1bs2\x1bQA88.00\r")
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	guard := time.After(10 * time.Second)
+	for {
+		select {
+		case r := <-done:
+			if r.code != exitOK || r.out != `{"amount_fen":8800,"kind":"total","profile":"led8"}`+"\n" {
+				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+			}
+			return
+		case <-tick.C:
+			pos.Write(frame)
+		case <-guard:
+			t.Fatal("amount --once did not exit")
+		}
+	}
+}
