@@ -1,0 +1,165 @@
+// Package ui holds ScanBox's fyne views: the tray menu, the pay window, the
+// customer-scans (dynamic QR) window, recent orders, logs, settings and
+// about. Views talk only to the Controller interface below; app/ wires it to
+// the payment runner, journal, configuration, capture and logging. The views
+// must never call the bank, the journal or the disk themselves, never block
+// the UI thread (slow calls go through Env.Go, results come back through
+// fyne.Do), and never import fyne.io/fyne/v2/app, so that their tests run
+// headless with fyne's test driver even with CGO_ENABLED=0.
+package ui
+
+import (
+	"image"
+	"io"
+	"log/slog"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/scanbox/scanbox/money"
+	"github.com/scanbox/scanbox/order"
+)
+
+// AmountReading is the captured amount: what, from where, when.
+type AmountReading struct {
+	Amount money.Fen
+	Source string // "manual", "serial" or "ocr"
+	At     time.Time
+}
+
+// LogLine is one line of the log ring.
+type LogLine struct {
+	Seq   uint64 // increasing; Logs(after) returns lines with Seq > after
+	Time  time.Time
+	Level slog.Level
+	Text  string // the formatted line, without time and level
+}
+
+// Status is what the tray icon shows.
+type Status struct {
+	Activated    bool
+	MerchantName string
+	StoreName    string
+	StaticQR     string // the store's static QR payload, from activation
+	Offline      bool   // the last bank call failed to communicate
+	Waiting      int    // orders waiting for the payer
+	Unresolved   int    // orders without a definite outcome (not being waited on)
+	SourceErr    string // the amount source is broken: one sentence
+}
+
+// Settings are the fields the settings window edits.
+type Settings struct {
+	BankURL    string
+	MchID      string
+	TerminalID string
+
+	AmountSource  string // "manual", "serial", "ocr"
+	SerialPort    string
+	SerialBaud    int
+	SerialParity  string // "none", "odd", "even"
+	SerialProfile string // customer-display protocol name
+	SerialForward string // port of the real display, "" for none
+	OCRRegion     image.Rectangle
+
+	ScannerMode   string // "wedge" or "serial"
+	ScannerPort   string
+	ScannerBaud   int
+	WedgeMaxGapMS int // keystrokes closer than this are a scanner, not a person
+
+	PollInterval time.Duration
+	PollTimeout  time.Duration
+	AutoCloseSec int // close the pay window this long after success; 0 never
+	Hotkey       string
+
+	VoiceOn  bool
+	Volume   int // 0–100
+	Language string
+}
+
+// Controller is everything the views need. Methods marked "slow" may block
+// on the network or disk and are called through Env.Go; the others return at
+// once. The On* subscriptions call back on any goroutine; views pass the
+// update to the UI thread with fyne.Do.
+type Controller interface {
+	// Amount is the current captured amount, if any.
+	Amount() (AmountReading, bool)
+	OnAmount(func(AmountReading)) (cancel func())
+	// SetManualAmount records the cashier's correction as the current amount.
+	SetManualAmount(money.Fen)
+	// OnScan delivers codes from the scan box (serial or keyboard wedge).
+	OnScan(func(code string)) (cancel func())
+	// Wallet recognises a code's wallet from its shape, or says why not.
+	Wallet(code string) (order.Channel, error)
+
+	// Pay journals the order and starts the charge; it returns at once with
+	// the order (or an error when refused before anything was sent).
+	Pay(amount money.Fen, code string) (order.Order, error)
+	Precreate(amount money.Fen) (order.Order, error) // slow
+	Cancel(outTradeNo string) bool
+	OnOrder(func(order.Order)) (cancel func())
+	Recent(n int) []order.Order
+	Requery(outTradeNo string) (order.Order, error)    // slow
+	CloseOrder(outTradeNo string) (order.Order, error) // slow
+
+	Status() Status
+	OnStatus(func(Status)) (cancel func())
+
+	// Logs returns up to max lines with Seq > after, oldest first.
+	Logs(after uint64, max int) []LogLine
+	// OnLog is called when new lines arrive (no polling).
+	OnLog(func(struct{})) (cancel func())
+	// ExportSupport writes a zip of logs, recent orders and the configuration
+	// with secrets removed.
+	ExportSupport(w io.Writer) error // slow
+
+	Settings() Settings
+	SaveSettings(Settings) error                                             // slow
+	Activate(url, mch, terminal, code string) (Status, error)                // slow
+	SerialPorts() ([]string, error)                                          // slow
+	SerialProfiles() []string                                                //
+	OnSerialBytes(func([]byte)) (cancel func())                              // live view
+	CaptureScreen() (image.Image, error)                                     // slow
+	ReadRegion(r image.Rectangle) (text string, amount money.Fen, err error) // slow
+	TestVoice()
+	DataDir() string
+}
+
+// Env is what every view is built with.
+type Env struct {
+	App  fyne.App
+	Ctrl Controller
+	Now  func() time.Time
+	// Go runs slow work off the UI thread. Tests make it synchronous.
+	Go func(func())
+	// Every calls fn on the UI thread every d until stop is called. Tests
+	// replace it with a manual clock.
+	Every func(d time.Duration, fn func()) (stop func())
+}
+
+// NewEnv fills the defaults: real clock, goroutines, tickers.
+func NewEnv(a fyne.App, c Controller) *Env {
+	return &Env{App: a, Ctrl: c, Now: time.Now, Go: func(f func()) { go f() }, Every: every}
+}
+
+func every(d time.Duration, fn func()) (stop func()) {
+	t := time.NewTicker(d)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-t.C:
+				fyne.Do(fn)
+			case <-done:
+				return
+			}
+		}
+	}()
+	var stopped bool
+	return func() {
+		if !stopped {
+			stopped = true
+			t.Stop()
+			close(done)
+		}
+	}
+}

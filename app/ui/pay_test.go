@@ -1,0 +1,159 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/scanbox/scanbox/order"
+)
+
+const wechatCode = "134567890123456786"
+
+// The whole cashier flow: type the amount, the scan box delivers a code, the
+// payer is asked for a password (countdown), the cashier cancels, the order
+// ends closed.
+func TestPayWindowCancelFlow(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	p := NewPayWindow(env)
+	p.Show()
+	if got := p.win.Canvas().Focused(); got != p.amountEntry {
+		t.Fatalf("focus on %v, want the amount entry when no amount is captured", got)
+	}
+	test.Type(p.amountEntry, "12.5")
+	p.amountEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if got := p.amountBig.Text(); got != "¥ 12.50" {
+		t.Errorf("amount shows %q", got)
+	}
+	if len(f.manual) != 1 || f.manual[0] != 1250 {
+		t.Errorf("manual amount recorded %v, want [1250]", f.manual)
+	}
+	if p.win.Canvas().Focused() != p.codeEntry {
+		t.Error("Enter on the amount did not move to the code")
+	}
+
+	emit(f.scanSubs, wechatCode) // the scan box, no click
+	if len(f.orders) != 1 || f.orders[0].AmountFen != 1250 {
+		t.Fatalf("orders %+v, want one of 12.50", f.orders)
+	}
+	no := f.orders[0].OutTradeNo
+	if got := p.statusBig.Text(); got != T("pay.sending") {
+		t.Errorf("status %q after scan", got)
+	}
+	f.update(no, func(o *order.Order) {
+		o.State = order.StateWaiting
+		o.Deadline = clk.now.Add(45 * time.Second)
+	})
+	if got := p.statusBig.Text(); got != "请顾客输入密码" {
+		t.Errorf("status %q, want the waiting sentence", got)
+	}
+	if got := p.countdown.Text; got != "剩余 45 秒" {
+		t.Errorf("countdown %q", got)
+	}
+	clk.advance(5 * time.Second)
+	if got := p.countdown.Text; got != "剩余 40 秒" {
+		t.Errorf("countdown after 5 s %q", got)
+	}
+	if p.cancelBtn.Disabled() {
+		t.Fatal("Cancel is disabled while waiting")
+	}
+	test.Tap(p.cancelBtn)
+	if len(f.cancelled) != 1 || f.cancelled[0] != no {
+		t.Fatalf("cancelled %v, want [%s]", f.cancelled, no)
+	}
+	f.update(no, func(o *order.Order) { o.State = order.StateClosing; o.Cancelled = true })
+	f.update(no, func(o *order.Order) { o.State = order.StateClosed })
+	if got := p.statusBig.Text(); got != "已取消" {
+		t.Errorf("status %q, want closed", got)
+	}
+	if got := p.detail.Text; got != "订单号 "+no {
+		t.Errorf("detail %q", got)
+	}
+	if !p.cancelBtn.Disabled() || p.chargeBtn.Disabled() {
+		t.Error("after the end Cancel must be off and Charge on")
+	}
+}
+
+func TestPayWindowPaidAutoCloseAndAgain(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	f.amount, f.hasAmount = AmountReading{Amount: 8800, Source: "serial", At: clk.now.Add(-5 * time.Second)}, true
+	p := NewPayWindow(env)
+	p.Show()
+	if p.win.Canvas().Focused() != p.codeEntry {
+		t.Fatal("with a captured amount the focus must be on the code")
+	}
+	if got := p.sourceLabel.Text; got != "来源：串口 · 5 秒前" {
+		t.Errorf("source line %q", got)
+	}
+	// Typing the code and Enter works as well as the scan box.
+	test.Type(p.codeEntry, wechatCode)
+	if got := p.walletLabel.Text; got != "微信支付" {
+		t.Errorf("wallet %q", got)
+	}
+	p.codeEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	no := f.orders[0].OutTradeNo
+	f.update(no, func(o *order.Order) { o.State = order.StatePaid; o.Channel = order.ChannelWeChat })
+	if got := p.statusBig.Text(); got != "收款成功  ¥88.00" {
+		t.Errorf("status %q", got)
+	}
+	if p.statusBig.obj.Color != colorPaid {
+		t.Error("success is not green")
+	}
+	if got := p.countdown.Text; got != "3 秒后关闭" {
+		t.Errorf("auto-close line %q", got)
+	}
+	clk.advance(3 * time.Second)
+	if p.visible {
+		t.Error("the window did not close itself after success")
+	}
+
+	// Same amount again within 60 s: a confirmation first, no order.
+	p.Show()
+	emit(f.scanSubs, "284567890123456784")
+	if len(f.orders) != 1 {
+		t.Fatalf("a second charge of the same amount started without asking (%d orders)", len(f.orders))
+	}
+	if !hasDialog(p.win, "再次收款？") {
+		t.Error("no charge-again dialog")
+	}
+	// After 60 s it is no longer asked.
+	clk.advance(61 * time.Second)
+	p.start(8800, "284567890123456784")
+	if len(f.orders) != 2 {
+		t.Errorf("orders %d, want 2", len(f.orders))
+	}
+}
+
+func TestPayWindowRefusals(t *testing.T) {
+	env, f, _ := newTestEnv(t)
+	p := NewPayWindow(env)
+	p.Show()
+	// No amount: the scan is not charged.
+	emit(f.scanSubs, wechatCode)
+	if len(f.orders) != 0 || p.statusBig.Text() != "请先输入金额" {
+		t.Errorf("orders %d status %q", len(f.orders), p.statusBig.Text())
+	}
+	test.Type(p.amountEntry, "5")
+	// A product barcode is not a payment code.
+	p.charge("6901234567892")
+	if len(f.orders) != 0 || p.statusBig.Text() != "无法识别的付款码" {
+		t.Errorf("orders %d status %q", len(f.orders), p.statusBig.Text())
+	}
+	// A new captured amount replaces the one on screen while idle.
+	emit(f.amountSubs, AmountReading{Amount: 4321, Source: "ocr", At: env.Now()})
+	if p.amountEntry.Text != "43.21" || p.sourceLabel.Text != "来源：屏幕识别 · 刚刚" {
+		t.Errorf("amount %q source %q", p.amountEntry.Text, p.sourceLabel.Text)
+	}
+}
+
+// hasDialog looks for a dialog title among the window's overlays.
+func hasDialog(w fyne.Window, title string) bool {
+	for _, o := range w.Canvas().Overlays().List() {
+		if findText(o, title) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,55 @@
+package ui
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+
+	"github.com/scanbox/scanbox/assets"
+)
+
+// cjkFont is the embedded GB2312 subset of Noto Sans CJK SC. fyne's bundled
+// font has no CJK glyphs, and a stock Windows install only falls back to a
+// system font by luck; shipping the font makes Chinese render the same on
+// every PC, and in screenshots taken under Xvfb.
+var cjkFont = fyne.NewStaticResource("NotoSansSC-GB2312.otf", assets.FontCJK())
+
+// Theme is fyne's default theme with the CJK font for all proportional text.
+// Monospace (the log view) keeps fyne's mono font: log lines are ASCII
+// key=value pairs, and fyne falls back to the theme font for other runes.
+type Theme struct{ fyne.Theme }
+
+// NewTheme wraps the default theme.
+func NewTheme() *Theme { return &Theme{Theme: theme.DefaultTheme()} }
+
+func (t *Theme) Font(s fyne.TextStyle) fyne.Resource {
+	if s.Monospace || s.Symbol {
+		return t.Theme.Font(s)
+	}
+	return cjkFont
+}
+
+// Outcome colours: the result must read at a glance from across the counter.
+var (
+	colorPaid      = color.NRGBA{R: 0x1a, G: 0x9c, B: 0x3c, A: 0xff}
+	colorFailed    = color.NRGBA{R: 0xd0, G: 0x21, B: 0x21, A: 0xff}
+	colorWaiting   = color.NRGBA{R: 0x1f, G: 0x6f, B: 0xd1, A: 0xff}
+	colorAttention = color.NRGBA{R: 0xe0, G: 0x70, B: 0x00, A: 0xff}
+	colorNeutral   = color.NRGBA{R: 0x70, G: 0x70, B: 0x70, A: 0xff}
+)
+
+// stateColor is how an order state is shown.
+func stateColor(s string) color.Color {
+	switch s {
+	case "paid":
+		return colorPaid
+	case "failed", "revoked":
+		return colorFailed
+	case "waiting", "pending":
+		return colorWaiting
+	case "unknown", "closing":
+		return colorAttention
+	}
+	return colorNeutral
+}
