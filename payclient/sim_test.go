@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -355,16 +356,16 @@ func TestFaults(t *testing.T) {
 		}
 	}
 	cases := []struct {
-		fault  banksim.FaultKind
-		badSig bool
-		then   check
+		fault   banksim.FaultKind
+		badSig  bool
+		applied bool
 	}{
-		{banksim.FaultRequestLost, false, notApplied},
-		{banksim.FaultResponseLost, false, applied},
-		{banksim.FaultHTTP5xx, false, notApplied},
-		{banksim.FaultNotJSON, false, applied},
-		{banksim.FaultBadSignature, true, applied},
-		{banksim.FaultForgedSuccess, true, notApplied},
+		{banksim.FaultRequestLost, false, false},
+		{banksim.FaultResponseLost, false, true},
+		{banksim.FaultHTTP5xx, false, false},
+		{banksim.FaultNotJSON, false, true},
+		{banksim.FaultBadSignature, true, true},
+		{banksim.FaultForgedSuccess, true, false},
 	}
 	for i, tc := range cases {
 		t.Run(tc.fault.String(), func(t *testing.T) {
@@ -381,7 +382,16 @@ func TestFaults(t *testing.T) {
 			if got := e.sim.FaultCounts()[tc.fault]; got != 1 {
 				t.Errorf("fault counted %d times", got)
 			}
-			tc.then(t, e, no, code, err)
+			ev := e.sim.Events() // activation, then our micropay
+			if last := ev[len(ev)-1]; len(ev) != 2 || last.Fault != tc.fault || last.OutTradeNo != no ||
+				last.Endpoint != payclient.EndpointMicropay || (last.Answer == "SUCCESS") != tc.applied {
+				t.Errorf("events %+v", ev)
+			}
+			if tc.applied {
+				applied(t, e, no, code, err)
+			} else {
+				notApplied(t, e, no, code, err)
+			}
 		})
 	}
 }
@@ -769,5 +779,30 @@ func BenchmarkMicropayRoundTrip(b *testing.B) {
 		if err != nil || p.TradeState != payclient.TradeSuccess {
 			b.Fatal(p, err)
 		}
+	}
+}
+
+func TestActivationLogsNoSecrets(t *testing.T) {
+	clk := newClock()
+	_, url := banksim.NewTestServer(t, banksim.Options{Now: clk.Now, ActivationCodes: []string{"SECRET-CODE-42"}})
+	var logs bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ar := payclient.ActivateRequest{BaseURL: url, MchID: banksim.DefaultMchID, TerminalID: "T0001", ActivationCode: "SECRET-CODE-42"}
+	mi, err := payclient.Activate(ctx, ar, payclient.ActivateWithClock(clk.Now), payclient.ActivateWithLogger(l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar.ActivationCode = "SECRET-CODE-43"
+	_, err = payclient.Activate(ctx, ar, payclient.ActivateWithClock(clk.Now), payclient.ActivateWithLogger(l))
+	if errCode(err) != "FAIL:ACTIVATION_INVALID" {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"SECRET-CODE-4", string(mi.Key)} {
+		if strings.Contains(logs.String(), secret) || strings.Contains(err.Error(), secret) {
+			t.Errorf("secret %q logged:\n%s", secret, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "endpoint=/merchant/info") {
+		t.Errorf("activation not logged:\n%s", logs.String())
 	}
 }

@@ -78,6 +78,7 @@ type Sim struct {
 	behCounts   map[Behaviour]int
 	paidCount   map[string]int
 	txSeq       int
+	events      []Event
 }
 
 // New returns a simulator with opts (zero values take defaults).
@@ -255,7 +256,13 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep string) {
 		return
 	}
 	f := s.nextFault(ep)
-	s.opts.Logger.Debug("banksim request", "endpoint", ep, "fault", f.Kind.String())
+	ev := Event{Endpoint: ep, Fault: f.Kind}
+	if req, err := payclient.DecodeObject(body); err == nil {
+		ev.TerminalID, _ = req.Str("terminal_id")
+		ev.OutTradeNo, _ = req.Str("out_trade_no")
+	}
+	// Deferred so that it also runs when a fault aborts the handler.
+	defer func() { s.record(ev) }()
 	switch f.Kind {
 	case FaultRequestLost:
 		panic(http.ErrAbortHandler) // the server drops the connection
@@ -278,9 +285,11 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep string) {
 	}
 	rep, ok := s.handle(ep, body, f)
 	if !ok {
+		ev.Answer = "HTTP 400"
 		http.Error(w, "body is not a flat JSON object", http.StatusBadRequest)
 		return
 	}
+	ev.Answer = answerName(rep.obj)
 	switch f.Kind {
 	case FaultResponseLost:
 		panic(http.ErrAbortHandler)
@@ -297,6 +306,53 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep string) {
 		}
 	}
 	s.write(w, rep)
+}
+
+// Event is one API request as the bank saw it.
+type Event struct {
+	Time       time.Time // bank clock
+	Endpoint   string
+	TerminalID string
+	OutTradeNo string
+	Fault      FaultKind
+	// Answer is what the bank decided ("SUCCESS", an err_code,
+	// "FAIL:<return_msg>", "HTTP 400"), whether or not a fault then kept it
+	// from the client; "" when the request was never processed.
+	Answer string
+}
+
+// maxEvents bounds the event log of a long soak run.
+const maxEvents = 100000
+
+func (s *Sim) record(ev Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ev.Time = s.opts.Now()
+	if len(s.events) >= maxEvents {
+		s.events = append(s.events[:0], s.events[maxEvents/2:]...)
+	}
+	s.events = append(s.events, ev)
+	s.opts.Logger.Debug("banksim request", "endpoint", ev.Endpoint, "out_trade_no", ev.OutTradeNo,
+		"fault", ev.Fault.String(), "result", ev.Answer)
+}
+
+// Events returns the requests handled so far, oldest first (the most
+// recent 50,000 at least).
+func (s *Sim) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.events)
+}
+
+func answerName(o payclient.Object) string {
+	if rc, _ := o.Str("return_code"); rc == "FAIL" {
+		msg, _ := o.Str("return_msg")
+		return "FAIL:" + msg
+	}
+	if code, _ := o.Str("err_code"); code != "" {
+		return code
+	}
+	return "SUCCESS"
 }
 
 // nextFault takes a queued fault, or draws one at FaultRate, and counts it
