@@ -265,7 +265,7 @@ func (t *transport) call(ctx context.Context, endpoint string, req Object, key [
 // checkAnswer applies the return_code / result_code / sign rules.
 func checkAnswer(endpoint string, obj Object, key []byte) error {
 	rc, _ := obj.Str("return_code")
-	_, signed := obj["sign"]
+	signed := obj["sign"] != nil && obj["sign"] != ""
 	switch rc {
 	case "SUCCESS":
 		if !Verify(obj, key, SignHMACSHA256) {
@@ -401,20 +401,28 @@ func (c *Client) micropay(ctx context.Context, r MicropayRequest) (p *Payment, e
 
 // parsePaid reads the paid-order fields. With required, all of
 // transaction_id, pay_channel, total_fee and time_end must be present;
-// otherwise those present must still be well-formed.
+// otherwise those present must still be well-formed. An empty string counts
+// as absent, as it does for signing.
 func parsePaid(obj Object, no string, required bool) (*Payment, error) {
 	p := &Payment{OutTradeNo: no}
-	if got, ok := obj["out_trade_no"]; ok && got != no {
+	present := func(name string) (any, bool) {
+		v, ok := obj[name]
+		if s, isStr := v.(string); isStr && s == "" {
+			return nil, false
+		}
+		return v, ok
+	}
+	if got, ok := present("out_trade_no"); ok && got != no {
 		return nil, garbled("out_trade_no %v answers a request for %s", got, no)
 	}
-	if v, ok := obj["transaction_id"]; ok || required {
+	if v, ok := present("transaction_id"); ok || required {
 		s, _ := v.(string)
 		if s == "" {
 			return nil, garbled("transaction_id missing or not a string")
 		}
 		p.TransactionID = s
 	}
-	if v, ok := obj["pay_channel"]; ok || required {
+	if v, ok := present("pay_channel"); ok || required {
 		s, _ := v.(string)
 		ch, err := order.ParseChannel(s)
 		if err != nil || ch == order.ChannelNone {
@@ -422,14 +430,18 @@ func parsePaid(obj Object, no string, required bool) (*Payment, error) {
 		}
 		p.Channel = ch
 	}
-	if v, ok := obj["total_fee"]; ok || required {
+	if v, ok := present("total_fee"); ok || required {
 		n, isInt := formatIntValue(v)
-		if !isInt || n < 1 || n > int64(money.Max) {
+		low := int64(0) // an unpaid order may report 0
+		if required {
+			low = 1
+		}
+		if !isInt || n < low || n > int64(money.Max) {
 			return nil, garbled("total_fee %v missing or out of range", v)
 		}
 		p.TotalFee = money.Fen(n)
 	}
-	if v, ok := obj["time_end"]; ok || required {
+	if v, ok := present("time_end"); ok || required {
 		s, _ := v.(string)
 		if _, err := time.Parse("20060102150405", s); err != nil {
 			return nil, garbled("time_end %v is not yyyyMMddHHmmss", v)

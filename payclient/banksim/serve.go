@@ -11,11 +11,18 @@ import (
 	"time"
 )
 
-// ListenAndServe runs a simulator on addr (default "127.0.0.1:0"), which must
-// be a loopback address, until ctx is done. ready, if not nil, is called with
-// the API base URL (e.g. "http://127.0.0.1:PORT/device/v1") once listening.
-// It returns nil after ctx ends and the server has shut down.
+// ListenAndServe runs a simulator with opts on addr (default
+// "127.0.0.1:0"), which must be a loopback address, until ctx is done. ready,
+// if not nil, is called with the API base URL (e.g.
+// "http://127.0.0.1:PORT/device/v1") once listening. It returns nil after
+// ctx ends and the server has shut down.
 func ListenAndServe(ctx context.Context, addr string, opts Options, ready func(baseURL string)) error {
+	return New(opts).ListenAndServe(ctx, addr, ready)
+}
+
+// ListenAndServe is the package function for a Sim the caller keeps (to
+// set behaviours, pay precreated orders or read the ledger in-process).
+func (s *Sim) ListenAndServe(ctx context.Context, addr string, ready func(baseURL string)) error {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -31,12 +38,11 @@ func ListenAndServe(ctx context.Context, addr string, opts Options, ready func(b
 	if err != nil {
 		return fmt.Errorf("banksim: %w", err)
 	}
-	sim := New(opts)
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	if ready != nil {
-		ready("http://" + ln.Addr().String() + sim.opts.BasePath)
+		ready("http://" + ln.Addr().String() + s.opts.BasePath)
 	}
 	select {
 	case err := <-errc:

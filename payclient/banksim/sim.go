@@ -332,7 +332,7 @@ func (s *Sim) record(ev Event) {
 		s.events = append(s.events[:0], s.events[maxEvents/2:]...)
 	}
 	s.events = append(s.events, ev)
-	s.opts.Logger.Debug("banksim request", "endpoint", ev.Endpoint, "out_trade_no", ev.OutTradeNo,
+	s.opts.Logger.Info("banksim request", "endpoint", ev.Endpoint, "out_trade_no", ev.OutTradeNo,
 		"fault", ev.Fault.String(), "result", ev.Answer)
 }
 
