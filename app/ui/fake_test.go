@@ -19,9 +19,9 @@ import (
 // fakeCtrl is an in-memory Controller. Tests drive it from the test
 // goroutine, so every callback (and the fyne.Do inside) runs synchronously.
 type fakeCtrl struct {
-	mu        sync.Mutex
-	amount    AmountReading
-	hasAmount bool
+	mu                                                               sync.Mutex
+	amount                                                           AmountReading
+	hasAmount                                                        bool
 	amountSubs, scanSubs, orderSubs, statusSubs, logSubs, serialSubs []any
 
 	orders    []order.Order // newest last
@@ -59,10 +59,10 @@ func emit[T any](list []any, v T) {
 	}
 }
 
-func (f *fakeCtrl) Amount() (AmountReading, bool) { return f.amount, f.hasAmount }
+func (f *fakeCtrl) Amount() (AmountReading, bool)          { return f.amount, f.hasAmount }
 func (f *fakeCtrl) OnAmount(fn func(AmountReading)) func() { return sub(&f.amountSubs, fn) }
-func (f *fakeCtrl) SetManualAmount(a money.Fen)           { f.manual = append(f.manual, a) }
-func (f *fakeCtrl) OnScan(fn func(string)) func()         { return sub(&f.scanSubs, fn) }
+func (f *fakeCtrl) SetManualAmount(a money.Fen)            { f.manual = append(f.manual, a) }
+func (f *fakeCtrl) OnScan(fn func(string)) func()          { return sub(&f.scanSubs, fn) }
 func (f *fakeCtrl) Wallet(code string) (order.Channel, error) {
 	return scan.Recognize(code)
 }
@@ -84,7 +84,7 @@ func (f *fakeCtrl) Precreate(amount money.Fen) (order.Order, error) {
 	f.orders = append(f.orders, o)
 	return o, nil
 }
-func (f *fakeCtrl) Cancel(no string) bool { f.cancelled = append(f.cancelled, no); return true }
+func (f *fakeCtrl) Cancel(no string) bool               { f.cancelled = append(f.cancelled, no); return true }
 func (f *fakeCtrl) OnOrder(fn func(order.Order)) func() { return sub(&f.orderSubs, fn) }
 
 // update changes a stored order and tells subscribers, as the runner does.
@@ -113,9 +113,9 @@ func (f *fakeCtrl) CloseOrder(no string) (order.Order, error) {
 	f.closedNos = append(f.closedNos, no)
 	return f.update(no, func(o *order.Order) { o.State = order.StateClosed }), nil
 }
-func (f *fakeCtrl) Status() Status                    { return f.status }
-func (f *fakeCtrl) OnStatus(fn func(Status)) func()   { return sub(&f.statusSubs, fn) }
-func (f *fakeCtrl) setStatus(s Status)                { f.status = s; emit(f.statusSubs, s) }
+func (f *fakeCtrl) Status() Status                  { return f.status }
+func (f *fakeCtrl) OnStatus(fn func(Status)) func() { return sub(&f.statusSubs, fn) }
+func (f *fakeCtrl) setStatus(s Status)              { f.status = s; emit(f.statusSubs, s) }
 func (f *fakeCtrl) Logs(after uint64, max int) []LogLine {
 	var out []LogLine
 	for _, l := range f.logs {
@@ -150,7 +150,9 @@ func (f *fakeCtrl) Activate(url, mch, terminal, code string) (Status, error) {
 	f.status = Status{Activated: true, MerchantName: "演示商户", StoreName: "一号店", StaticQR: "https://qr.example/static"}
 	return f.status, nil
 }
-func (f *fakeCtrl) SerialPorts() ([]string, error)       { return []string{"/dev/ttyS0", "/dev/ttyUSB0"}, nil }
+func (f *fakeCtrl) SerialPorts() ([]string, error) {
+	return []string{"/dev/ttyS0", "/dev/ttyUSB0"}, nil
+}
 func (f *fakeCtrl) SerialProfiles() []string             { return []string{"auto", "cd5220", "escpos"} }
 func (f *fakeCtrl) OnSerialBytes(fn func([]byte)) func() { return sub(&f.serialSubs, fn) }
 func (f *fakeCtrl) CaptureScreen() (image.Image, error) {

@@ -1,0 +1,470 @@
+package ui
+
+import (
+	"encoding/hex"
+	"fmt"
+	"image"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+var (
+	baudChoices   = []string{"1200", "2400", "4800", "9600", "19200", "38400", "57600", "115200"}
+	parityChoices = []string{"none", "odd", "even", "mark", "space"}
+	noPort        = "—"
+)
+
+// SettingsWindow edits the configuration: bank activation, amount source
+// (manual, serial with a live view of the bytes, OCR with a region picker and
+// a live preview), scanner, pacing, voice and language.
+type SettingsWindow struct {
+	env *Env
+	win fyne.Window
+	s   Settings
+
+	url, mch, terminal, code *widget.Entry
+	activated                *widget.Label
+	activateBtn              *widget.Button
+
+	source                      *widget.RadioGroup
+	port, baud, parity, profile *widget.Select
+	forward                     *widget.Select
+	serialLive                  *widget.Label
+	serialBytes                 []byte
+	region                      image.Rectangle
+	regionLabel, ocrPreview     *widget.Label
+	ocrBusy                     bool
+	scannerMode                 *widget.RadioGroup
+	scannerPort, scannerBaud    *widget.Select
+	wedgeGap                    *widget.Entry
+	poll, deadline, autoClose   *widget.Entry
+	hotkey                      *widget.Entry
+	voiceOn                     *widget.Check
+	volume                      *widget.Slider
+	language                    *widget.Select
+	status                      *widget.Label
+	saveBtn                     *widget.Button
+	stopLive                    func()
+	unsubSerial                 func()
+}
+
+var sourceKeys = []string{"manual", "serial", "ocr"}
+
+// NewSettingsWindow builds the window from the controller's settings.
+func NewSettingsWindow(env *Env) *SettingsWindow {
+	w := &SettingsWindow{env: env, s: env.Ctrl.Settings()}
+	w.win = env.App.NewWindow(T("settings.title"))
+	w.status = widget.NewLabel("")
+	w.status.Wrapping = fyne.TextWrapWord
+	w.saveBtn = widget.NewButtonWithIcon(T("settings.save"), theme.DocumentSaveIcon(), w.save)
+	w.saveBtn.Importance = widget.HighImportance
+	tabs := container.NewAppTabs(
+		container.NewTabItem(T("settings.bank"), w.bankTab()),
+		container.NewTabItem(T("settings.source"), w.sourceTab()),
+		container.NewTabItem(T("settings.scanner"), w.scannerTab()),
+		container.NewTabItem(T("settings.payment"), w.paymentTab()),
+		container.NewTabItem(T("settings.voice")+" / "+T("settings.language"), w.voiceTab()),
+	)
+	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, w.saveBtn, w.status), nil, nil, tabs))
+	w.win.Resize(fyne.NewSize(640, 520))
+	w.unsubSerial = env.Ctrl.OnSerialBytes(func(b []byte) { fyne.Do(func() { w.serialArrived(b) }) })
+	w.win.SetOnClosed(w.stop)
+	w.refreshPorts()
+	return w
+}
+
+// Window is the fyne window.
+func (w *SettingsWindow) Window() fyne.Window { return w.win }
+
+// Show shows the window and starts the OCR live preview if OCR is chosen.
+func (w *SettingsWindow) Show() {
+	w.win.Show()
+	if w.stopLive == nil {
+		w.stopLive = w.env.Every(2*time.Second, w.livePreview)
+	}
+}
+
+func (w *SettingsWindow) stop() {
+	if w.stopLive != nil {
+		w.stopLive()
+		w.stopLive = nil
+	}
+	if w.unsubSerial != nil {
+		w.unsubSerial()
+		w.unsubSerial = nil
+	}
+}
+
+func (w *SettingsWindow) bankTab() fyne.CanvasObject {
+	w.url = entryWith(w.s.BankURL)
+	w.mch = entryWith(w.s.MchID)
+	w.terminal = entryWith(w.s.TerminalID)
+	w.code = widget.NewPasswordEntry()
+	w.activated = widget.NewLabel("")
+	w.activated.Wrapping = fyne.TextWrapWord
+	w.showActivation(w.env.Ctrl.Status())
+	w.activateBtn = widget.NewButtonWithIcon(T("settings.activate"), theme.LoginIcon(), w.activate)
+	form := widget.NewForm(
+		widget.NewFormItem(T("settings.url"), w.url),
+		widget.NewFormItem(T("settings.mch"), w.mch),
+		widget.NewFormItem(T("settings.terminal"), w.terminal),
+		widget.NewFormItem(T("settings.code"), w.code),
+	)
+	return container.NewVBox(form, container.NewHBox(w.activateBtn), w.activated)
+}
+
+func (w *SettingsWindow) showActivation(st Status) {
+	if st.Activated {
+		w.activated.SetText(Tf("settings.activated", st.MerchantName, st.StoreName))
+		w.activated.Importance = widget.SuccessImportance
+	} else {
+		w.activated.SetText(T("settings.not_activated"))
+		w.activated.Importance = widget.WarningImportance
+	}
+	w.activated.Refresh()
+}
+
+func (w *SettingsWindow) activate() {
+	url, mch, term, code := strings.TrimSpace(w.url.Text), strings.TrimSpace(w.mch.Text),
+		strings.TrimSpace(w.terminal.Text), strings.TrimSpace(w.code.Text)
+	w.activateBtn.Disable()
+	w.activated.SetText("…")
+	w.env.Go(func() {
+		st, err := w.env.Ctrl.Activate(url, mch, term, code)
+		fyne.Do(func() {
+			w.activateBtn.Enable()
+			if err != nil {
+				w.activated.SetText(oneSentence(err.Error()))
+				w.activated.Importance = widget.DangerImportance
+				w.activated.Refresh()
+				return
+			}
+			w.code.SetText("")
+			w.s = w.env.Ctrl.Settings()
+			w.showActivation(st)
+		})
+	})
+}
+
+func (w *SettingsWindow) sourceTab() fyne.CanvasObject {
+	labels := []string{T("settings.src.manual"), T("settings.src.serial"), T("settings.src.ocr")}
+	w.source = widget.NewRadioGroup(labels, nil)
+	w.source.Horizontal = true
+	w.source.SetSelected(labels[indexOf(sourceKeys, w.s.AmountSource, 0)])
+	w.port = widget.NewSelect(nil, nil)
+	w.port.PlaceHolder = noPort
+	w.baud = widget.NewSelect(baudChoices, nil)
+	w.baud.SetSelected(strconv.Itoa(orDefault(w.s.SerialBaud, 9600)))
+	w.parity = widget.NewSelect(parityChoices, nil)
+	w.parity.SetSelected(orDefaultS(w.s.SerialParity, "none"))
+	w.profile = widget.NewSelect(w.env.Ctrl.SerialProfiles(), nil)
+	w.profile.SetSelected(orDefaultS(w.s.SerialProfile, "auto"))
+	w.forward = widget.NewSelect(nil, nil)
+	w.serialLive = widget.NewLabel("")
+	w.serialLive.TextStyle.Monospace = true
+	w.serialLive.Wrapping = fyne.TextWrapBreak
+	refresh := widget.NewButtonWithIcon(T("settings.refresh_ports"), theme.ViewRefreshIcon(), w.refreshPorts)
+	serial := widget.NewForm(
+		widget.NewFormItem(T("settings.port"), container.NewBorder(nil, nil, nil, refresh, w.port)),
+		widget.NewFormItem(T("settings.baud"), w.baud),
+		widget.NewFormItem(T("settings.parity"), w.parity),
+		widget.NewFormItem(T("settings.profile"), w.profile),
+		widget.NewFormItem(T("settings.forward"), w.forward),
+		widget.NewFormItem(T("settings.serial_live"), w.serialLive),
+	)
+	w.region = w.s.OCRRegion
+	w.regionLabel = widget.NewLabel("")
+	w.showRegion()
+	w.ocrPreview = widget.NewLabel("")
+	pick := widget.NewButtonWithIcon(T("settings.pick_region"), theme.ZoomFitIcon(), w.pickRegion)
+	testRead := widget.NewButton(T("settings.ocr_test"), w.readOnce)
+	ocr := widget.NewForm(
+		widget.NewFormItem(T("settings.region"), container.NewBorder(nil, nil, nil, container.NewHBox(pick, testRead), w.regionLabel)),
+		widget.NewFormItem(T("settings.ocr_preview"), w.ocrPreview),
+	)
+	return container.NewVScroll(container.NewVBox(w.source,
+		widget.NewCard(T("settings.src.serial"), "", serial),
+		widget.NewCard(T("settings.src.ocr"), "", ocr)))
+}
+
+func (w *SettingsWindow) refreshPorts() {
+	w.env.Go(func() {
+		ports, err := w.env.Ctrl.SerialPorts()
+		fyne.Do(func() {
+			if err != nil {
+				w.status.SetText(oneSentence(err.Error()))
+			}
+			withSaved := func(saved string) []string {
+				out := append([]string(nil), ports...)
+				if saved != "" && indexOf(out, saved, -1) < 0 {
+					out = append(out, saved) // unplugged now, keep it visible
+				}
+				return out
+			}
+			w.port.SetOptions(withSaved(w.s.SerialPort))
+			w.port.SetSelected(w.s.SerialPort)
+			w.forward.SetOptions(append([]string{noPort}, withSaved(w.s.SerialForward)...))
+			w.forward.SetSelected(orDefaultS(w.s.SerialForward, noPort))
+			w.scannerPort.SetOptions(withSaved(w.s.ScannerPort))
+			w.scannerPort.SetSelected(w.s.ScannerPort)
+		})
+	})
+}
+
+// serialArrived shows the last bytes seen on the sniffed line as hex and
+// text, so an installer can see at once whether the POS talks on this port.
+func (w *SettingsWindow) serialArrived(b []byte) {
+	w.serialBytes = append(w.serialBytes, b...)
+	if n := len(w.serialBytes); n > 48 {
+		w.serialBytes = w.serialBytes[n-48:]
+	}
+	var text strings.Builder
+	for _, c := range w.serialBytes {
+		if c >= 0x20 && c < 0x7f {
+			text.WriteByte(c)
+		} else {
+			text.WriteByte('.')
+		}
+	}
+	w.serialLive.SetText(hex.EncodeToString(w.serialBytes) + "\n" + text.String())
+}
+
+func (w *SettingsWindow) showRegion() {
+	if w.region.Empty() {
+		w.regionLabel.SetText("—")
+		return
+	}
+	w.regionLabel.SetText(fmt.Sprintf("%d,%d  %d×%d", w.region.Min.X, w.region.Min.Y, w.region.Dx(), w.region.Dy()))
+}
+
+func (w *SettingsWindow) pickRegion() {
+	w.env.Go(func() {
+		shot, err := w.env.Ctrl.CaptureScreen()
+		fyne.Do(func() {
+			if err != nil {
+				w.status.SetText(oneSentence(err.Error()))
+				return
+			}
+			ShowRegionPicker(w.env, shot, w.regionPicked)
+		})
+	})
+}
+
+func (w *SettingsWindow) regionPicked(r image.Rectangle, ok bool) {
+	if !ok {
+		return
+	}
+	w.region = r
+	w.showRegion()
+	w.readOnce()
+}
+
+func (w *SettingsWindow) selectedSource() string {
+	for i := range sourceKeys {
+		if w.source.Selected == w.source.Options[i] {
+			return sourceKeys[i]
+		}
+	}
+	return "manual"
+}
+
+// livePreview reads the region every two seconds while the window is open
+// and OCR is the source; at most one read runs at a time.
+func (w *SettingsWindow) livePreview() {
+	if w.selectedSource() == "ocr" {
+		w.readOnce()
+	}
+}
+
+func (w *SettingsWindow) readOnce() {
+	if w.region.Empty() || w.ocrBusy {
+		return
+	}
+	w.ocrBusy = true
+	r := w.region
+	w.env.Go(func() {
+		text, amount, err := w.env.Ctrl.ReadRegion(r)
+		fyne.Do(func() {
+			w.ocrBusy = false
+			switch {
+			case err != nil:
+				w.ocrPreview.SetText(oneSentence(err.Error()))
+			default:
+				w.ocrPreview.SetText(fmt.Sprintf("¥ %s   «%s»", amount.Grouped(), strings.TrimSpace(text)))
+			}
+		})
+	})
+}
+
+func (w *SettingsWindow) scannerTab() fyne.CanvasObject {
+	labels := []string{T("settings.scanner.wedge"), T("settings.scanner.serial")}
+	w.scannerMode = widget.NewRadioGroup(labels, nil)
+	w.scannerMode.Horizontal = true
+	if w.s.ScannerMode == "serial" {
+		w.scannerMode.SetSelected(labels[1])
+	} else {
+		w.scannerMode.SetSelected(labels[0])
+	}
+	w.scannerPort = widget.NewSelect(nil, nil)
+	w.scannerPort.PlaceHolder = noPort
+	w.scannerBaud = widget.NewSelect(baudChoices, nil)
+	w.scannerBaud.SetSelected(strconv.Itoa(orDefault(w.s.ScannerBaud, 9600)))
+	w.wedgeGap = entryWith(strconv.Itoa(w.s.WedgeMaxGapMS))
+	return container.NewVBox(w.scannerMode, widget.NewForm(
+		widget.NewFormItem(T("settings.wedge_gap"), w.wedgeGap),
+		widget.NewFormItem(T("settings.port"), w.scannerPort),
+		widget.NewFormItem(T("settings.baud"), w.scannerBaud),
+	))
+}
+
+func (w *SettingsWindow) paymentTab() fyne.CanvasObject {
+	w.poll = entryWith(secs(w.s.PollInterval))
+	w.deadline = entryWith(secs(w.s.PollTimeout))
+	w.autoClose = entryWith(strconv.Itoa(w.s.AutoCloseSec))
+	w.hotkey = entryWith(w.s.Hotkey)
+	return widget.NewForm(
+		widget.NewFormItem(T("settings.poll"), w.poll),
+		widget.NewFormItem(T("settings.deadline"), w.deadline),
+		widget.NewFormItem(T("settings.autoclose"), w.autoClose),
+		widget.NewFormItem(T("settings.hotkey"), w.hotkey),
+	)
+}
+
+func (w *SettingsWindow) voiceTab() fyne.CanvasObject {
+	w.voiceOn = widget.NewCheck(T("settings.voice_on"), nil)
+	w.voiceOn.SetChecked(w.s.VoiceOn)
+	w.volume = widget.NewSlider(0, 100)
+	w.volume.Step = 5
+	w.volume.SetValue(float64(w.s.Volume))
+	testBtn := widget.NewButtonWithIcon(T("settings.voice_test"), theme.MediaPlayIcon(), w.env.Ctrl.TestVoice)
+	w.language = widget.NewSelect([]string{"中文 (zh-CN)", "English (en)"}, nil)
+	if ParseLanguage(w.s.Language) == English {
+		w.language.SetSelectedIndex(1)
+	} else {
+		w.language.SetSelectedIndex(0)
+	}
+	return widget.NewForm(
+		widget.NewFormItem(T("settings.voice"), container.NewHBox(w.voiceOn, testBtn)),
+		widget.NewFormItem(T("settings.volume"), w.volume),
+		widget.NewFormItem(T("settings.language"), w.language),
+	)
+}
+
+// collect reads the form into a Settings, or names the first bad field.
+func (w *SettingsWindow) collect() (Settings, error) {
+	s := w.s
+	s.BankURL, s.MchID, s.TerminalID = strings.TrimSpace(w.url.Text), strings.TrimSpace(w.mch.Text), strings.TrimSpace(w.terminal.Text)
+	s.AmountSource = w.selectedSource()
+	s.SerialPort = w.port.Selected
+	s.SerialBaud, _ = strconv.Atoi(w.baud.Selected)
+	s.SerialParity = w.parity.Selected
+	s.SerialProfile = w.profile.Selected
+	s.SerialForward = w.forward.Selected
+	if s.SerialForward == noPort {
+		s.SerialForward = ""
+	}
+	s.OCRRegion = w.region
+	s.ScannerMode = "wedge"
+	if w.scannerMode.Selected == w.scannerMode.Options[1] {
+		s.ScannerMode = "serial"
+	}
+	s.ScannerPort = w.scannerPort.Selected
+	s.ScannerBaud, _ = strconv.Atoi(w.scannerBaud.Selected)
+	var err error
+	if s.WedgeMaxGapMS, err = atoiField(w.wedgeGap, "settings.wedge_gap"); err != nil {
+		return s, err
+	}
+	var f float64
+	if f, err = floatField(w.poll, "settings.poll"); err != nil {
+		return s, err
+	}
+	s.PollInterval = time.Duration(f * float64(time.Second))
+	if f, err = floatField(w.deadline, "settings.deadline"); err != nil {
+		return s, err
+	}
+	s.PollTimeout = time.Duration(f * float64(time.Second))
+	if s.AutoCloseSec, err = atoiField(w.autoClose, "settings.autoclose"); err != nil {
+		return s, err
+	}
+	s.Hotkey = strings.TrimSpace(w.hotkey.Text)
+	s.VoiceOn = w.voiceOn.Checked
+	s.Volume = int(w.volume.Value)
+	s.Language = Language(w.language.SelectedIndex()).String()
+	return s, nil
+}
+
+func (w *SettingsWindow) save() {
+	s, err := w.collect()
+	if err != nil {
+		w.status.SetText(err.Error())
+		return
+	}
+	w.saveBtn.Disable()
+	w.env.Go(func() {
+		err := w.env.Ctrl.SaveSettings(s)
+		fyne.Do(func() {
+			w.saveBtn.Enable()
+			if err != nil {
+				w.status.SetText(oneSentence(err.Error()))
+				return
+			}
+			w.s = s
+			w.status.SetText(T("settings.saved"))
+		})
+	})
+}
+
+func entryWith(s string) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetText(s)
+	return e
+}
+
+func secs(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
+}
+
+func atoiField(e *widget.Entry, key string) (int, error) {
+	v, err := strconv.Atoi(strings.TrimSpace(e.Text))
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%s", Tf("settings.bad_number", T(key)))
+	}
+	return v, nil
+}
+
+func floatField(e *widget.Entry, key string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(e.Text), 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%s", Tf("settings.bad_number", T(key)))
+	}
+	return v, nil
+}
+
+func indexOf(list []string, s string, def int) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return def
+}
+
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orDefaultS(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

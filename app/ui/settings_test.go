@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"image"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+)
+
+func TestSettingsSaveAndReload(t *testing.T) {
+	env, f, _ := newTestEnv(t)
+	w := NewSettingsWindow(env)
+	w.Show()
+	if w.port.Options[0] != "/dev/ttyS0" {
+		t.Fatalf("ports %v", w.port.Options)
+	}
+	w.source.SetSelected("串口（顾客显示屏）")
+	w.port.SetSelected("/dev/ttyUSB0")
+	w.baud.SetSelected("2400")
+	w.parity.SetSelected("even")
+	w.profile.SetSelected("cd5220")
+	w.forward.SetSelected("/dev/ttyS0")
+	w.scannerMode.SetSelected("串口模式")
+	w.scannerPort.SetSelected("/dev/ttyS0")
+	w.poll.SetText("1.5")
+	w.deadline.SetText("60")
+	w.autoClose.SetText("0")
+	w.volume.SetValue(35)
+	w.voiceOn.SetChecked(false)
+	w.language.SetSelectedIndex(1)
+	test.Tap(w.saveBtn)
+	if w.status.Text != "设置已保存" || f.saves != 1 {
+		t.Fatalf("status %q saves %d", w.status.Text, f.saves)
+	}
+	w.win.Close()
+
+	// A new window shows what was saved.
+	r := NewSettingsWindow(env)
+	s, err := r.collect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Settings{AmountSource: "serial", SerialPort: "/dev/ttyUSB0", SerialBaud: 2400, SerialParity: "even",
+		SerialProfile: "cd5220", SerialForward: "/dev/ttyS0", ScannerMode: "serial", ScannerPort: "/dev/ttyS0",
+		ScannerBaud: 9600, WedgeMaxGapMS: 30, PollInterval: 1500 * time.Millisecond, PollTimeout: 60 * time.Second,
+		AutoCloseSec: 0, Hotkey: "Ctrl+Alt+F9", VoiceOn: false, Volume: 35, Language: "en"}
+	if s != want {
+		t.Errorf("reloaded\n got %+v\nwant %+v", s, want)
+	}
+	if r.source.Selected != "串口（顾客显示屏）" || r.language.Selected != "English (en)" {
+		t.Errorf("source %q language %q", r.source.Selected, r.language.Selected)
+	}
+}
+
+func TestSettingsRefusesBadNumber(t *testing.T) {
+	env, f, _ := newTestEnv(t)
+	w := NewSettingsWindow(env)
+	w.poll.SetText("soon")
+	test.Tap(w.saveBtn)
+	if f.saves != 0 || w.status.Text != "查询间隔 (秒)：请输入数字" {
+		t.Errorf("saves %d status %q", f.saves, w.status.Text)
+	}
+}
+
+func TestSettingsActivate(t *testing.T) {
+	env, _, _ := newTestEnv(t)
+	w := NewSettingsWindow(env)
+	if w.activated.Text != "尚未激活" {
+		t.Errorf("before: %q", w.activated.Text)
+	}
+	w.url.SetText("http://127.0.0.1:8080")
+	w.mch.SetText("100000001")
+	w.terminal.SetText("T0001")
+	w.code.SetText("WRONG")
+	test.Tap(w.activateBtn)
+	if w.activated.Text != "the activation code was refused" {
+		t.Errorf("refused: %q", w.activated.Text)
+	}
+	w.code.SetText("DEMO-2026")
+	test.Tap(w.activateBtn)
+	if w.activated.Text != "已激活：演示商户 · 一号店" || w.code.Text != "" {
+		t.Errorf("activated: %q code %q", w.activated.Text, w.code.Text)
+	}
+}
+
+func TestSettingsSerialLiveAndOCR(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	w := NewSettingsWindow(env)
+	w.Show()
+	emit(f.serialSubs, []byte("\x1bQA12.50\r"))
+	if w.serialLive.Text != "1b514131322e35300d\n.QA12.50." {
+		t.Errorf("live view %q", w.serialLive.Text)
+	}
+	w.regionPicked(image.Rect(10, 20, 110, 60), true)
+	if w.regionLabel.Text != "10,20  100×40" || w.ocrPreview.Text != "¥ 12.50   «¥12.50»" {
+		t.Errorf("region %q preview %q", w.regionLabel.Text, w.ocrPreview.Text)
+	}
+	// The live preview reads again on the clock only while OCR is chosen.
+	w.ocrPreview.SetText("")
+	clk.advance(2 * time.Second)
+	if w.ocrPreview.Text != "" {
+		t.Error("previewed while the source is manual")
+	}
+	w.source.SetSelected("屏幕识别 (OCR)")
+	clk.advance(2 * time.Second)
+	if w.ocrPreview.Text == "" {
+		t.Error("no live preview with OCR chosen")
+	}
+}
+
+func TestRegionPickerMapsToScreenPixels(t *testing.T) {
+	newTestEnv(t)
+	shot := image.NewRGBA(image.Rect(0, 0, 1920, 1080))
+	var got image.Rectangle
+	var ok bool
+	p := NewRegionPicker(shot, func(r image.Rectangle, k bool) { got, ok = r, k })
+	w := test.NewTempWindow(t, p)
+	w.SetPadded(false)
+	w.Resize(fyne.NewSize(960, 540)) // half scale
+	p.Resize(fyne.NewSize(960, 540))
+	p.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(110, 60)}, Dragged: fyne.NewDelta(10, 10)})
+	p.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(300, 100)}, Dragged: fyne.NewDelta(190, 40)})
+	p.DragEnd()
+	if !ok || got != image.Rect(200, 100, 600, 200) {
+		t.Errorf("picked %v ok=%v, want (200,100)-(600,200)", got, ok)
+	}
+	// Esc after a pick does nothing more; a fresh picker cancels cleanly.
+	ok = true
+	q := NewRegionPicker(shot, func(r image.Rectangle, k bool) { ok = k })
+	q.Cancel()
+	if ok {
+		t.Error("Cancel reported a region")
+	}
+}
