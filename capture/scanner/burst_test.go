@@ -169,7 +169,7 @@ func TestBurstTimelines(t *testing.T) {
 		},
 		{
 			name:      "two scans and typing between",
-			tl:        new(timeline).scanner(payCode+"\r", 5*ms).tap('9', 400*ms, 60*ms).tap('\r', 300*ms, 60*ms).scanner("\r"[:0], 0).scanner("28"+payCode[2:]+"\r", 5*ms),
+			tl:        new(timeline).scanner(payCode+"\r", 5*ms).tap('9', 400*ms, 60*ms).tap('\r', 300*ms, 60*ms).scanner("28"+payCode[2:]+"\r", 5*ms),
 			wantCodes: []string{payCode, "28" + payCode[2:]},
 			wantPOS:   ptr("9 ^9 ⏎ ^⏎"),
 		},
