@@ -114,7 +114,7 @@ func (w *OrdersWindow) Reload() {
 		}
 	}
 	if n > 0 {
-		w.unresolved.SetText("⚠ " + Tf("orders.unresolved", n))
+		w.unresolved.SetText("！" + Tf("orders.unresolved", n))
 		w.unresolved.Show()
 	} else {
 		w.unresolved.SetText("")
@@ -163,7 +163,7 @@ func cellText(o order.Order, col int) string {
 		return walletName(ch)
 	case 3:
 		if !o.State.Terminal() {
-			return "⚠ " + stateName(o.State)
+			return "！" + stateName(o.State)
 		}
 		return stateName(o.State)
 	case 4:

@@ -37,10 +37,10 @@ func TestOrdersWindowShowsPaidAndResolves(t *testing.T) {
 			t.Errorf("paid row col %d = %q, want %q", i+1, row[i], want[i])
 		}
 	}
-	if !w.unresolved.Visible() || w.unresolved.Text != "⚠ 1 笔订单未确定，请重新查询" {
+	if !w.unresolved.Visible() || w.unresolved.Text != "！1 笔订单未确定，请重新查询" {
 		t.Errorf("unresolved banner %q visible=%v", w.unresolved.Text, w.unresolved.Visible())
 	}
-	if got := cellText(w.orders[0], 3); got != "⚠ 未知" {
+	if got := cellText(w.orders[0], 3); got != "！未知" {
 		t.Errorf("unresolved state cell %q", got)
 	}
 	if w.total.Text != "今日：1 笔，合计 1,234.50 元   微信支付 1 笔 1,234.50 元" {

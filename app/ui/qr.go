@@ -1,0 +1,223 @@
+package ui
+
+import (
+	"image"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/scanbox/scanbox/money"
+	"github.com/scanbox/scanbox/order"
+)
+
+// QRWindow is the fallback when the payer cannot show a code: the bank makes
+// a dynamic QR for the amount, the payer scans it, and the order is followed
+// like any other (Cancel closes it). The store's static QR from activation
+// is on the second tab, with the per-payer daily limit that binds static
+// codes.
+type QRWindow struct {
+	env *Env
+	win fyne.Window
+
+	amount    *widget.Entry
+	makeBtn   *widget.Button
+	cancelBtn *widget.Button
+	img       *canvas.Image
+	status    *canvasText
+	detail    *widget.Label
+	countdown *widget.Label
+
+	current  order.Order
+	stopTick func()
+	unsub    func()
+}
+
+// NewQRWindow builds the window.
+func NewQRWindow(env *Env) *QRWindow {
+	w := &QRWindow{env: env}
+	w.win = env.App.NewWindow(T("qr.title"))
+	w.amount = widget.NewEntry()
+	w.amount.SetPlaceHolder(T("pay.amount_hint"))
+	if r, ok := env.Ctrl.Amount(); ok {
+		w.amount.SetText(r.Amount.String())
+	}
+	w.amount.OnSubmitted = func(string) { w.make() }
+	w.makeBtn = widget.NewButtonWithIcon(T("qr.make"), theme.ConfirmIcon(), w.make)
+	w.makeBtn.Importance = widget.HighImportance
+	w.cancelBtn = widget.NewButtonWithIcon(T("cancel"), theme.CancelIcon(), w.cancel)
+	w.cancelBtn.Importance = widget.DangerImportance
+	w.cancelBtn.Disable()
+	w.img = canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
+	w.img.FillMode = canvas.ImageFillContain
+	w.img.ScaleMode = canvas.ImageScalePixels
+	w.img.SetMinSize(fyne.NewSize(300, 300))
+	w.img.Hide()
+	w.status = newCanvasText(26, colorNeutral)
+	w.detail = widget.NewLabel("")
+	w.detail.Alignment = fyne.TextAlignCenter
+	w.countdown = widget.NewLabel("")
+	w.countdown.Alignment = fyne.TextAlignCenter
+
+	dynamic := container.NewVBox(
+		widget.NewForm(widget.NewFormItem(T("pay.amount"), w.amount)),
+		container.NewGridWithColumns(2, w.makeBtn, w.cancelBtn),
+		w.img, w.status.obj, w.countdown, w.detail,
+	)
+	tabs := container.NewAppTabs(
+		container.NewTabItem(T("qr.dynamic"), dynamic),
+		container.NewTabItem(T("qr.static"), staticQR(env.Ctrl.Status())),
+	)
+	w.win.SetContent(tabs)
+	w.win.Resize(fyne.NewSize(420, 560))
+	w.unsub = env.Ctrl.OnOrder(func(o order.Order) { fyne.Do(func() { w.orderChanged(o) }) })
+	w.win.SetOnClosed(func() {
+		w.unsub()
+		w.stopTimer()
+	})
+	return w
+}
+
+// staticQR shows the store's static code and its limit.
+func staticQR(st Status) fyne.CanvasObject {
+	limit := widget.NewLabel(T("qr.static_limit"))
+	limit.Importance = widget.WarningImportance
+	limit.Alignment = fyne.TextAlignCenter
+	if st.StaticQR == "" {
+		return container.NewVBox(widget.NewLabel(T("qr.no_static")), limit)
+	}
+	img := qrImage(st.StaticQR)
+	img.SetMinSize(fyne.NewSize(300, 300))
+	name := widget.NewLabel(st.MerchantName + " · " + st.StoreName)
+	name.Alignment = fyne.TextAlignCenter
+	return container.NewVBox(name, img, limit)
+}
+
+func qrImage(payload string) *canvas.Image {
+	q, err := qrcode.New(payload, qrcode.Medium)
+	var img image.Image = image.NewGray(image.Rect(0, 0, 1, 1))
+	if err == nil {
+		q.DisableBorder = false
+		img = q.Image(320)
+	}
+	c := canvas.NewImageFromImage(img)
+	c.FillMode = canvas.ImageFillContain
+	c.ScaleMode = canvas.ImageScalePixels
+	return c
+}
+
+// Window is the fyne window.
+func (w *QRWindow) Window() fyne.Window { return w.win }
+
+// Show shows the window.
+func (w *QRWindow) Show() { w.win.Show(); w.win.Canvas().Focus(w.amount) }
+
+func (w *QRWindow) busy() bool { return w.current.OutTradeNo != "" && !w.current.State.Terminal() }
+
+func (w *QRWindow) make() {
+	if w.busy() {
+		return
+	}
+	amount, err := money.Parse(w.amount.Text)
+	if err != nil {
+		w.status.set(T("pay.no_amount"), colorFailed)
+		w.detail.SetText(err.Error())
+		return
+	}
+	w.makeBtn.Disable()
+	w.status.set(T("pay.sending"), colorWaiting)
+	w.env.Go(func() {
+		o, err := w.env.Ctrl.Precreate(amount)
+		fyne.Do(func() {
+			if err != nil {
+				w.makeBtn.Enable()
+				w.status.set(T("pay.failed"), colorFailed)
+				w.detail.SetText(oneSentence(err.Error()))
+				return
+			}
+			w.current = o
+			if o.CodeURL != "" {
+				w.img.Image = qrImage(o.CodeURL).Image
+				w.img.Show()
+				w.img.Refresh()
+			}
+			w.render()
+		})
+	})
+}
+
+func (w *QRWindow) orderChanged(o order.Order) {
+	if w.current.OutTradeNo == "" || o.OutTradeNo != w.current.OutTradeNo {
+		return
+	}
+	if w.current.State.Terminal() && !o.State.Terminal() {
+		return
+	}
+	if o.CodeURL == "" {
+		o.CodeURL = w.current.CodeURL
+	}
+	w.current = o
+	w.render()
+}
+
+func (w *QRWindow) render() {
+	o := w.current
+	w.detail.SetText(Tf("pay.order_no", o.OutTradeNo))
+	switch o.State {
+	case order.StatePending, order.StateWaiting:
+		w.status.set(T("qr.show_to_payer"), colorWaiting)
+		w.cancelBtn.Enable()
+		w.makeBtn.Disable()
+		if w.stopTick == nil {
+			w.stopTick = w.env.Every(time.Second, w.tick)
+		}
+		w.tick()
+		return
+	case order.StateClosing:
+		w.status.set(T("pay.closing"), colorAttention)
+	case order.StateUnknown:
+		w.status.set(T("pay.unknown"), colorAttention)
+	case order.StatePaid:
+		w.status.set(T("pay.paid")+"  ¥"+o.AmountFen.Grouped(), colorPaid)
+	case order.StateFailed:
+		w.status.set(T("pay.failed"), colorFailed)
+	case order.StateClosed:
+		w.status.set(T("pay.closed"), colorNeutral)
+	case order.StateRevoked:
+		w.status.set(T("pay.revoked"), colorFailed)
+	}
+	w.cancelBtn.Disable()
+	w.countdown.SetText("")
+	if o.State.Terminal() {
+		w.img.Hide()
+		w.makeBtn.Enable()
+		w.stopTimer()
+	}
+}
+
+func (w *QRWindow) tick() {
+	if !w.busy() || w.current.Deadline.IsZero() {
+		w.countdown.SetText("")
+		return
+	}
+	left := max(w.current.Deadline.Sub(w.env.Now()), 0)
+	w.countdown.SetText(Tf("pay.countdown", int((left+time.Second-1)/time.Second)))
+}
+
+func (w *QRWindow) stopTimer() {
+	if w.stopTick != nil {
+		w.stopTick()
+		w.stopTick = nil
+	}
+}
+
+func (w *QRWindow) cancel() {
+	if w.busy() && w.env.Ctrl.Cancel(w.current.OutTradeNo) {
+		w.cancelBtn.Disable()
+		w.status.set(T("pay.closing"), colorAttention)
+	}
+}
