@@ -135,7 +135,25 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 	if kills < 20 {
 		t.Fatalf("only %d kills landed; the test needs at least 20", kills)
 	}
-	out, code := run(t, bin, "resolve", "--data-dir", dir, "--json")
+	// The kills must have left work for resolve, or this test proves nothing.
+	out, code := run(t, bin, "orders", "--data-dir", dir, "--json", "--limit", "1000")
+	if code != 0 {
+		t.Fatalf("orders exit %d", code)
+	}
+	var before []cliOrder
+	if err := json.Unmarshal([]byte(out), &before); err != nil {
+		t.Fatal(err)
+	}
+	open := 0
+	for _, o := range before {
+		if st, _ := order.ParseState(o.State); !st.Terminal() {
+			open++
+		}
+	}
+	if open < 5 {
+		t.Fatalf("only %d of %d orders were left unresolved by the kills", open, len(before))
+	}
+	out, code = run(t, bin, "resolve", "--data-dir", dir, "--json")
 	if code != 0 {
 		t.Fatalf("resolve exit %d: %s", code, out)
 	}
@@ -178,5 +196,5 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 			t.Errorf("code %s…%s paid %d times", c[:4], c[len(c)-4:], n)
 		}
 	}
-	t.Logf("%d kills, %d orders journaled, %d at the bank", kills, len(orders), len(ledger))
+	t.Logf("%d kills, %d orders journaled (%d unresolved before resolve), %d at the bank", kills, len(orders), open, len(ledger))
 }

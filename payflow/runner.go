@@ -175,10 +175,10 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	o, eff := Step(o, Event{Kind: EvStart, Now: now}, r.cfg)
 	// Crash safety: the order is durable before the first byte goes to the bank.
 	if err := r.j.Append(o); err != nil {
-		r.log.Error("journal append failed; payment not sent", "order_no", o.OutTradeNo, "err", err)
+		r.log.Error("journal append failed; payment not sent", "out_trade_no", o.OutTradeNo, "err", err)
 		return order.Order{}, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
-	r.log.Info("order created", "order_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen),
+	r.log.Info("order created", "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen),
 		"code", o.CodeMasked, "guess", o.Guess.String())
 	fl := r.addFlightLocked(o.OutTradeNo, code)
 	go r.drive(ctx, o, eff, fl)
@@ -326,7 +326,7 @@ func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *fligh
 			case <-ctx.Done():
 				t.Stop()
 				r.log.Warn("stopped following order; it stays unresolved in the journal",
-					"order_no", o.OutTradeNo, "state", o.State.String())
+					"out_trade_no", o.OutTradeNo, "state", o.State.String())
 				return
 			}
 		default:
@@ -352,10 +352,10 @@ func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *fligh
 			if err := r.j.Append(o); err != nil {
 				// The journal still holds the previous, unresolved record, so
 				// a restart resolves the order; go on with the bank meanwhile.
-				r.log.Error("journal append failed", "order_no", o.OutTradeNo, "state", o.State.String(), "err", err)
+				r.log.Error("journal append failed", "out_trade_no", o.OutTradeNo, "state", o.State.String(), "err", err)
 			}
 			if o.State != prev.State {
-				r.log.Info("order state", "order_no", o.OutTradeNo, "state", o.State.String(),
+				r.log.Info("order state", "out_trade_no", o.OutTradeNo, "state", o.State.String(),
 					"amount_fen", int64(o.AmountFen), "channel", o.Channel.String(), "err_code", o.ErrCode)
 			}
 			r.notify(o)
@@ -420,7 +420,11 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 		default:
 			ev.ErrCode = CodeComm
 		}
-		r.log.Warn("bank call", "call", call.String(), "order_no", o.OutTradeNo,
+		level := slog.LevelInfo // a business answer such as USERPAYING is routine
+		if ev.ErrCode == CodeComm {
+			level = slog.LevelWarn
+		}
+		r.log.Log(ctx, level, "bank answer", "call", call.String(), "out_trade_no", o.OutTradeNo,
 			"outcome", ev.Outcome.String(), "err_code", ev.ErrCode, "err", err)
 	} else {
 		ev.Payment = p
@@ -430,7 +434,7 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 		if call == payclient.CallClose && p != nil && p.Recall {
 			ev.ErrCode = "RECALL"
 		}
-		r.log.Debug("bank call", "call", call.String(), "order_no", o.OutTradeNo, "outcome", ev.Outcome.String())
+		r.log.Debug("bank call", "call", call.String(), "out_trade_no", o.OutTradeNo, "outcome", ev.Outcome.String())
 	}
 	return ev
 }

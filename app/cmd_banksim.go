@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+
+	"github.com/scanbox/scanbox/payclient/banksim"
+)
+
+func init() {
+	commands["banksim"] = command{"run the embedded bank simulator alone", cmdBanksim}
+}
+
+func cmdBanksim(args []string, stdout, stderr io.Writer) int {
+	fs, _ := newFlags("banksim", stderr)
+	addr := fs.String("addr", "127.0.0.1:8787", "loopback HOST:PORT to listen on")
+	var opts banksim.Options
+	opts.Flags(fs)
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := banksim.ListenAndServe(ctx, *addr, opts, func(base string) {
+		u, err := url.Parse(base)
+		if err == nil {
+			fmt.Fprintf(stdout, "listening on %s://%s\n", u.Scheme, u.Host)
+		}
+		fmt.Fprintf(stdout, "base URL %s\n", base)
+		if f, ok := stdout.(interface{ Sync() error }); ok {
+			f.Sync()
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(stderr, "scanbox banksim: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}

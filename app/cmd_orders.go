@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"text/tabwriter"
+	"time"
+
+	"github.com/scanbox/scanbox/order"
+)
+
+func init() {
+	commands["orders"] = command{"list the most recent orders from the journal", cmdOrders}
+	commands["resolve"] = command{"bring every unresolved order to a definite state", cmdResolve}
+}
+
+// orderJSON is one element of `orders --json` and `resolve --json`.
+type orderJSON struct {
+	OutTradeNo    string `json:"out_trade_no"`
+	State         string `json:"state"`
+	AmountFen     int64  `json:"amount_fen"`
+	Channel       string `json:"channel"`
+	CreatedAt     string `json:"created_at"`
+	CodeMasked    string `json:"code_masked"`
+	Kind          string `json:"kind"`
+	TransactionID string `json:"transaction_id,omitempty"`
+	ErrCode       string `json:"err_code,omitempty"`
+	Message       string `json:"message,omitempty"`
+	UpdatedAt     string `json:"updated_at"`
+}
+
+func toJSON(o order.Order) orderJSON {
+	return orderJSON{OutTradeNo: o.OutTradeNo, State: o.State.String(), AmountFen: int64(o.AmountFen),
+		Channel: o.Channel.String(), CreatedAt: o.CreatedAt.Format(time.RFC3339), CodeMasked: o.CodeMasked,
+		Kind: o.Kind.String(), TransactionID: o.TransactionID, ErrCode: o.ErrCode, Message: o.Message,
+		UpdatedAt: o.UpdatedAt.Format(time.RFC3339)}
+}
+
+func printOrders(w io.Writer, os []order.Order, asJSON bool) {
+	if asJSON {
+		out := make([]orderJSON, 0, len(os))
+		for _, o := range os {
+			out = append(out, toJSON(o))
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(out)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tORDER\tAMOUNT\tWALLET\tSTATE\tCODE")
+	for _, o := range os {
+		ch := o.Channel
+		if ch == order.ChannelNone {
+			ch = o.Guess
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", o.CreatedAt.Local().Format("01-02 15:04:05"), o.OutTradeNo,
+			o.AmountFen.Grouped(), walletName(ch), o.State, o.CodeMasked)
+	}
+	tw.Flush()
+}
+
+func cmdOrders(args []string, stdout, stderr io.Writer) int {
+	fs, dir := newFlags("orders", stderr)
+	asJSON := fs.Bool("json", false, "print a JSON array")
+	limit := fs.Int("limit", 100, "how many orders, newest first")
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	if *limit < 1 {
+		fmt.Fprintln(stderr, "scanbox orders: --limit must be at least 1")
+		return exitUsage
+	}
+	e, err := openEnv(*dir, overrides{}, stderr)
+	if err != nil {
+		return report(stderr, "orders", err)
+	}
+	defer e.Close()
+	printOrders(stdout, e.journal.Recent(*limit), *asJSON)
+	return exitOK
+}
+
+func cmdResolve(args []string, stdout, stderr io.Writer) int {
+	fs, dir := newFlags("resolve", stderr)
+	asJSON := fs.Bool("json", false, "print the orders touched as a JSON array")
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	e, err := openEnv(*dir, overrides{}, stderr)
+	if err != nil {
+		return report(stderr, "resolve", err)
+	}
+	defer e.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	touched, err := e.runner.ResolveAll(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "scanbox resolve: stopped early: %v\n", err)
+	}
+	printOrders(stdout, touched, *asJSON)
+	if n := len(e.journal.Unresolved()); n > 0 {
+		fmt.Fprintf(stderr, "scanbox resolve: %d order(s) are still unresolved; the bank could not be reached, try again later\n", n)
+		return exitUnknown
+	}
+	return exitOK
+}
