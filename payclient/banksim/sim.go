@@ -4,6 +4,13 @@
 // close tombstones and reversal, precreate, simulated payers and injected
 // faults, with a ledger of what was really charged. It must never be
 // reachable from anything but loopback, and never be used for real money.
+//
+// Out of process, the payer behind a payment code is chosen by the code's
+// last digit: 0–3 pays at once, 4–5 types a password then pays
+// (--password-delay), 6 never confirms, 7 confirms at the moment of close
+// (so close reverses it), 8 has too little balance, 9 shows an expired code.
+// GET /_sim/ledger returns what the bank holds (LedgerReport as JSON);
+// POST /_sim/pay?out_trade_no=N makes a customer pay a dynamic QR.
 package banksim
 
 import (
@@ -13,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	mrand "math/rand/v2"
+	"mime"
 	"net"
 	"net/http"
 	"slices"
@@ -235,10 +243,23 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "POST only", http.StatusMethodNotAllowed)
 			return
 		}
+		if !jsonContentType(r.Header.Get("Content-Type")) {
+			http.Error(w, "Content-Type must be application/json; charset=utf-8", http.StatusUnsupportedMediaType)
+			return
+		}
 		s.serveAPI(w, r, ep)
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+func jsonContentType(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
 // reply is an answer before encoding; key nil means unsigned.

@@ -192,6 +192,16 @@ func TestTransportRules(t *testing.T) {
 			t.Errorf("%q: HTTP %d", body, st)
 		}
 	}
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "application/json; charset=gbk", ""} {
+		resp, err := http.Post(url+payclient.EndpointQuery, ct, bytes.NewReader(mustEncode(signedReq(payclient.Object{"out_trade_no": "R-000001"}, tKey))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("Content-Type %q: HTTP %d", ct, resp.StatusCode)
+		}
+	}
 	if st, _, _ := post(t, url+"/pay/refund", []byte("{}")); st != http.StatusNotFound {
 		t.Errorf("unknown endpoint: %d", st)
 	}
