@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
+
 	"github.com/scanbox/scanbox/money"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
@@ -26,7 +28,16 @@ var labels = []label{
 // decodeLine turns display bytes into text. Labels arrive in ASCII or GBK;
 // GB18030 decodes both (ASCII is a subset) and never fails, so a garbled
 // byte becomes U+FFFD instead of hiding the rest of the line.
-func decodeLine(b []byte) string {
+func decodeLine(b []byte) string { return new(gbkDecoder).decode(b) }
+
+// gbkDecoder keeps one GB18030 decoder for a parser's lifetime: making one
+// per line was most of the parsing time.
+type gbkDecoder struct {
+	dec *encoding.Decoder
+	buf []byte
+}
+
+func (d *gbkDecoder) decode(b []byte) string {
 	ascii := true
 	for _, c := range b {
 		if c >= 0x80 {
@@ -37,11 +48,18 @@ func decodeLine(b []byte) string {
 	if ascii {
 		return string(b)
 	}
-	s, err := simplifiedchinese.GB18030.NewDecoder().Bytes(b)
+	if d.dec == nil {
+		d.dec = simplifiedchinese.GB18030.NewDecoder()
+	}
+	if cap(d.buf) < 4*len(b) {
+		d.buf = make([]byte, 4*len(b))
+	}
+	d.dec.Reset()
+	n, _, err := d.dec.Transform(d.buf[:cap(d.buf)], b, true)
 	if err != nil {
 		return string(b)
 	}
-	return string(s)
+	return string(d.buf[:n])
 }
 
 func isASCIILetter(r rune) bool {

@@ -52,8 +52,9 @@ type screen struct {
 	ampData   int // data bytes still to skip in the current glyph
 	ampHeader bool
 
-	tr tracker
-	rs []reading
+	tr  tracker
+	rs  []reading
+	gbk gbkDecoder
 }
 
 func newScreen(d dialect, width int) *screen {
@@ -85,7 +86,7 @@ func (s *screen) evaluate(emit func(Event)) {
 		return
 	}
 	s.dirty = false
-	s.rs = extract([]string{decodeLine(s.lines[0]), decodeLine(s.lines[1])}, s.rs[:0])
+	s.rs = extract([]string{s.gbk.decode(s.lines[0]), s.gbk.decode(s.lines[1])}, s.rs[:0])
 	s.tr.screen(s.rs, emit)
 }
 

@@ -12,6 +12,7 @@ type text struct {
 	dirty    bool
 	prev     string // the line before, for a label whose number is below it
 	tr       tracker
+	gbk      gbkDecoder
 	rs       []reading
 }
 
@@ -47,7 +48,7 @@ func (p *text) Feed(b []byte, emit func(Event)) {
 func (p *text) Flush(emit func(Event)) {
 	if p.dirty && !p.overflow {
 		p.dirty = false
-		p.rs = extract([]string{p.prev, decodeLine(p.line)}, p.rs[:0])
+		p.rs = extract([]string{p.prev, p.gbk.decode(p.line)}, p.rs[:0])
 		p.report(emit)
 	}
 }
@@ -61,7 +62,7 @@ func (p *text) endLine(emit func(Event)) {
 	if len(p.line) == 0 {
 		return // the LF of a CRLF, or a blank line
 	}
-	cur := decodeLine(p.line)
+	cur := p.gbk.decode(p.line)
 	if p.dirty {
 		p.rs = extract([]string{p.prev, cur}, p.rs[:0])
 		p.report(emit)
