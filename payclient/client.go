@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
@@ -174,7 +175,7 @@ func isLoopbackHost(h string) bool {
 
 // checkID applies the 1–32 character rule of mch_id and terminal_id.
 func checkID(name, v string) error {
-	if len(v) < 1 || len(v) > 32 {
+	if len(v) < 1 || len(v) > 32 || !utf8.ValidString(v) {
 		return fmt.Errorf("%w: %s must be 1–32 characters", ErrInvalidRequest, name)
 	}
 	return nil
@@ -200,6 +201,11 @@ func checkFeeBody(fee money.Fen, body string) error {
 	}
 	if len(body) > 128 {
 		return fmt.Errorf("%w: body is longer than 128 bytes", ErrInvalidRequest)
+	}
+	// JSON would carry invalid UTF-8 as U+FFFD, so the bank would check
+	// the signature over other bytes than we signed.
+	if !utf8.ValidString(body) {
+		return fmt.Errorf("%w: body is not valid UTF-8", ErrInvalidRequest)
 	}
 	return nil
 }

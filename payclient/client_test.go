@@ -548,6 +548,7 @@ func TestInvalidRequestNotSent(t *testing.T) {
 		{OutTradeNo: "T0001-000001", AuthCode: "134567890123456780", TotalFee: 0},
 		{OutTradeNo: "T0001-000001", AuthCode: "134567890123456780", TotalFee: money.Max + 1},
 		{OutTradeNo: "T0001-000001", AuthCode: "134567890123456780", TotalFee: 1, Body: strings.Repeat("字", 43)},
+		{OutTradeNo: "T0001-000001", AuthCode: "134567890123456780", TotalFee: 1, Body: "bad \xff utf-8"},
 	}
 	for _, r := range bad {
 		_, err := c.Micropay(ctx, r)
