@@ -692,7 +692,15 @@ func TestPrecreate(t *testing.T) {
 // against random faults and checks the properties that matter: no code is
 // charged twice, and whatever the client settles on is what the bank holds.
 func TestFaultySoak(t *testing.T) {
-	e := newEnv(t, banksim.Options{FaultRate: 0.3, Seed: 42, SlowDelay: 5 * time.Millisecond, PasswordDelay: 6 * time.Second})
+	for _, seed := range soakSeeds {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { soak(t, seed) })
+	}
+}
+
+var soakSeeds = []int64{42, 7, 2026}
+
+func soak(t *testing.T, seed int64) {
+	e := newEnv(t, banksim.Options{FaultRate: 0.3, Seed: seed, SlowDelay: 5 * time.Millisecond, PasswordDelay: 6 * time.Second})
 	const orders = 60
 	for i := range orders {
 		no := fmt.Sprintf("SOAK-%06d", i)
