@@ -32,6 +32,7 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 		profile  = fs.String("profile", "auto", "display protocol: auto, led8, cd5220, escpos or text")
 		width    = fs.Int("width", 20, "characters per line of a 2-line display")
 		once     = fs.Bool("once", false, "exit after the first total")
+		record   = fs.String("record", "", "also save every byte read to this file, for replay with --file")
 		asJSON   = fs.Bool("json", false, `print {"amount_fen":…,"kind":"total"} per line`)
 		_        = fs.String("data-dir", "", "data directory (accepted for every subcommand; unused here)")
 	)
@@ -72,8 +73,8 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if *file != "" {
-		if *forward != "" {
-			return usage("--forward needs --port, not --file")
+		if *forward != "" || *record != "" {
+			return usage("--forward and --record need --port, not --file")
 		}
 		data, err := os.ReadFile(*file)
 		if err != nil {
@@ -111,6 +112,14 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 	defer stopSignals()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var rec *os.File
+	if *record != "" {
+		if rec, err = os.Create(*record); err != nil {
+			fmt.Fprintf(stderr, "scanbox amount: cannot create the recording: %v\n", err)
+			return exitUsage
+		}
+		defer rec.Close()
+	}
 	got := false
 	s := &display.Sniffer{
 		Config: display.Config{Port: cfg, Forward: *forward, Profile: prof, Width: *width},
@@ -128,6 +137,11 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 		OnStatus: func(st serialport.Status) {
 			if st.State != serialport.StateClosed {
 				fmt.Fprintf(stderr, "scanbox amount: %s\n", st)
+			}
+		},
+		OnData: func(p []byte) {
+			if rec != nil {
+				rec.Write(p)
 			}
 		},
 		OnProfile: func(p display.Profile) {

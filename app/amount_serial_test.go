@@ -57,6 +57,7 @@ func TestAmountSerialErrors(t *testing.T) {
 		{[]string{"--port", "COM1", "--stop-bits", "3"}, exitUsage, "stop bits"},
 		{[]string{"--port", "COM1", "--data-bits", "9"}, exitUsage, "data bits"},
 		{[]string{"--file", empty, "extra"}, exitUsage, "unexpected argument"},
+		{[]string{"--file", empty, "--record", "x.bin"}, exitUsage, "need --port"},
 		{[]string{"--bogus"}, exitUsage, "bogus"},
 	}
 	for _, tt := range tests {
@@ -97,7 +98,7 @@ func TestAmountSerialLiveOnce(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		code, out, errs := runAmount("--port", a, "--baud", "2400", "--once", "--json")
+		code, out, errs := runAmount("--port", a, "--baud", "2400", "--once", "--json", "--record", filepath.Join(dir, "rec.bin"))
 		done <- result{code, out, errs}
 	}()
 	pos, err := os.OpenFile(b, os.O_WRONLY, 0)
@@ -116,6 +117,11 @@ func TestAmountSerialLiveOnce(t *testing.T) {
 		case r := <-done:
 			if r.code != exitOK || r.out != `{"amount_fen":8800,"kind":"total","profile":"led8"}`+"\n" {
 				t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
+			}
+			// The recording replays to the same total.
+			code, out, _ := runAmount("--file", filepath.Join(dir, "rec.bin"), "--once")
+			if code != exitOK || out != "88.00\n" {
+				t.Errorf("replay of the recording: exit %d, stdout %q", code, out)
 			}
 			return
 		case <-tick.C:

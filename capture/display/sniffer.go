@@ -39,6 +39,10 @@ type Sniffer struct {
 	OnStatus func(serialport.Status)
 	// OnProfile is called once auto detection has decided (optional).
 	OnProfile func(Profile)
+	// OnData gets every chunk read, after forwarding (optional); support
+	// uses it to record a capture for replay with --file. p is only valid
+	// during the call.
+	OnData func(p []byte)
 }
 
 // Run sniffs until ctx is cancelled and returns ctx.Err(), or a
@@ -82,6 +86,9 @@ func (s *Sniffer) Run(ctx context.Context) error {
 			// parsing, and a parser bug must not change what it shows.
 			if fwd != nil {
 				fwd.Write(p) // a missing display drops the bytes; reported via OnStatus
+			}
+			if s.OnData != nil {
+				s.OnData(p)
 			}
 			parser.Feed(p, emit)
 			afterFeed()
