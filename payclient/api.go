@@ -126,11 +126,13 @@ type MerchantInfo struct {
 type Outcome int
 
 const (
-	// OutcomeUnknown: no definite answer (communication failure, SYSTEMERROR,
-	// an err_code we do not know). Never to be taken as failed.
+	// OutcomeUnknown: no definite answer (communication failure, a query's
+	// or close's SYSTEMERROR, an unsigned return_code=FAIL, an err_code we
+	// do not know). Never to be taken as failed.
 	OutcomeUnknown Outcome = iota
 	// OutcomePending: the bank has (or may yet get) the order and it is not
-	// paid yet: USERPAYING, NOTPAY, ORDERNOTEXIST. Keep polling, then close.
+	// paid yet: USERPAYING, NOTPAY, ORDERNOTEXIST, and micropay's SYSTEMERROR
+	// and BANKERROR (bank-api.md: "query"). Keep polling, then close.
 	OutcomePending
 	OutcomePaid
 	// OutcomeFailed: definitely not paid and never will be under this number.

@@ -36,5 +36,10 @@ var codeMessages = map[string]string{
 	"PARAM_ERROR":            "The bank refused the request; check the amount and try again.",
 	"AMOUNT_LIMIT":           "The amount is over the customer's limit; ask for another payment method.",
 	"INVALID_REQUEST":        "ScanBox refused to send this request because it breaks the bank's rules; nothing was charged.",
+	"TIMESTAMP_SKEW":         "The bank refused the request because this PC's clock is wrong; set the Windows time correctly, then the order is checked again.",
+	"SIGNERROR":              "The bank did not accept ScanBox's signature; ask the bank to activate this terminal again.",
+	"TERMINAL_NOT_ACTIVATED": "The bank does not know this terminal; ask the bank to activate it.",
+	"TERMINAL_DISABLED":      "The bank has disabled this terminal; call the bank.",
+	"COMM":                   "The bank could not be reached to finish this order; ScanBox keeps checking it.",
 	"PAYERROR":               "The customer's payment failed; ask for another payment code.",
 }
