@@ -122,7 +122,14 @@ func FuzzLines(f *testing.F) {
 		for i := 0; i < len(data); i += n {
 			l2.Feed(data[i:min(i+n, len(data))], func(c string) { cut.codes = append(cut.codes, c) }, func(e error) { cut.rejects = append(cut.rejects, e) })
 		}
-		if fmt.Sprint(whole) != fmt.Sprint(cut) {
+		render := func(r lineResult) string {
+			out := fmt.Sprintf("%q", r.codes)
+			for _, e := range r.rejects {
+				out += "|" + e.Error()
+			}
+			return out
+		}
+		if render(whole) != render(cut) {
 			t.Fatalf("chunking changed the result: %v vs %v", whole, cut)
 		}
 		for _, c := range whole.codes {
