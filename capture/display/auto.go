@@ -14,11 +14,16 @@ package display
 //   ESC s 0x00..0x04                            led8   +2
 //   ESC s '2'..'4', ESC Q A with digits only    led8   +1
 //   a printable line before any ESC or US       text   +1
-// The first profile to reach 3 points with no tie wins; at Flush, any lead
-// wins. ESC s '0'/'1' counts for nobody: CD5220 uses ESC s 1 to store.
+// The first profile to reach 3 points with no tie wins. When the line goes
+// quiet (Flush) a lead of 2 points wins, so that a POS that sends one total
+// and then waits is still heard; a lead of 1 (say one ESC Q A with digits,
+// which a CD5220 may send too) waits for more evidence. At the end of a
+// recorded capture any lead wins. ESC s '0'/'1' counts for nobody: CD5220
+// uses ESC s 1 to store.
 
 const (
 	decideAt   = 3
+	decideIdle = 2
 	maxPending = 256 // events held per profile while undecided
 )
 
@@ -66,7 +71,7 @@ func (a *auto) Feed(b []byte, emit func(Event)) {
 	for i, c := range b {
 		a.feedAll(b[i : i+1])
 		if a.detect(c) {
-			a.decide(emit)
+			a.decide(a.leader(decideAt), emit)
 			a.parsers[a.chosen].Feed(b[i+1:], emit)
 			return
 		}
@@ -92,12 +97,19 @@ func (a *auto) Flush(emit func(Event)) {
 				}
 			})
 		}
-		if a.leader(1) >= 0 {
-			a.decide(emit)
+		if a.leader(decideIdle) >= 0 {
+			a.decide(a.leader(decideIdle), emit)
 		}
 		return
 	}
 	a.parsers[a.chosen].Flush(emit)
+}
+
+// finish is the end of a recorded capture: any lead decides.
+func (a *auto) finish(emit func(Event)) {
+	if a.chosen < 0 && a.leader(1) >= 0 {
+		a.decide(a.leader(1), emit)
+	}
 }
 
 // leader returns the index with the highest score if it is at least min
@@ -118,8 +130,8 @@ func (a *auto) leader(min int) int {
 	return best
 }
 
-func (a *auto) decide(emit func(Event)) {
-	a.chosen = a.leader(1)
+func (a *auto) decide(winner int, emit func(Event)) {
+	a.chosen = winner
 	for _, e := range a.pending[a.chosen] {
 		emit(e)
 	}

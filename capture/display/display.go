@@ -145,8 +145,17 @@ func Totals(p Profile, width int, capture []byte) ([]Event, error) {
 	var out []Event
 	emit := func(e Event) { out = append(out, e) }
 	ps.Feed(capture, emit)
-	ps.Flush(emit)
+	endOfStream(ps, emit)
 	return out, nil
+}
+
+// endOfStream settles a parser at the end of a recorded capture: the screen
+// is read as after a silence, and auto detection decides on any lead.
+func endOfStream(p Parser, emit func(Event)) {
+	p.Flush(emit)
+	if a, ok := p.(*auto); ok {
+		a.finish(emit)
+	}
 }
 
 // role of an amount on a screen.

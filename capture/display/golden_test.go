@@ -272,7 +272,7 @@ func TestGoldenFiles(t *testing.T) {
 }
 
 // feedChunks feeds data to p in chunks of n bytes (0: all at once), then
-// flushes, and returns the totals as "1234.50" strings.
+// ends the stream as a replay does, and returns the totals as "1234.50" strings.
 func feedChunks(p Parser, data []byte, n int) []string {
 	var got []string
 	emit := func(e Event) {
@@ -287,7 +287,7 @@ func feedChunks(p Parser, data []byte, n int) []string {
 	for i := 0; i < len(data); i += n {
 		p.Feed(data[i:min(i+n, len(data))], emit)
 	}
-	p.Flush(emit)
+	endOfStream(p, emit)
 	return got
 }
 

@@ -120,13 +120,36 @@ func TestAutoDetects(t *testing.T) {
 		p := newAuto(20)
 		var got []Event
 		p.Feed([]byte(tt.data), func(e Event) { got = append(got, e) })
-		p.Flush(func(e Event) { got = append(got, e) })
+		endOfStream(p, func(e Event) { got = append(got, e) })
 		if p.Profile() != tt.want {
 			t.Errorf("%s: detected %v, want %v", tt.name, p.Profile(), tt.want)
 		}
 		if tt.want != ProfileAuto && (len(got) != 1 || got[0].Amount != 500 || got[0].Profile != tt.want) {
 			t.Errorf("%s: events %+v", tt.name, got)
 		}
+	}
+}
+
+// TestAutoIdleNeedsEvidence: a quiet line decides on a lead of 2 points,
+// not on one ESC Q A with digits, which a CD5220 may send as well.
+func TestAutoIdleNeedsEvidence(t *testing.T) {
+	emit := func(Event) {}
+	weak := newAuto(20)
+	weak.Feed([]byte("\x1b@\x1bQA12.50\r"), emit)
+	weak.Flush(emit)
+	if weak.Profile() != ProfileAuto {
+		t.Errorf("decided %v on one point", weak.Profile())
+	}
+	weak.Feed([]byte("\x1bQBTOTAL 12.50\r"), emit)
+	if weak.Profile() != ProfileCD5220 {
+		t.Errorf("then decided %v", weak.Profile())
+	}
+	var got []Event
+	led := newAuto(20)
+	led.Feed([]byte("\x1b@\x1bs2\x1bQA12.50\r"), emit)
+	led.Flush(func(e Event) { got = append(got, e) })
+	if led.Profile() != ProfileLED8 || len(got) != 1 || got[0].Amount != 1250 {
+		t.Errorf("LED-8 total frame then quiet: %v %+v", led.Profile(), got)
 	}
 }
 
