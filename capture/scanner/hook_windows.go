@@ -97,6 +97,10 @@ type Wedge struct {
 	started  bool
 }
 
+// treatInjectedAsPhysical lets tests type with SendInput; in the shop,
+// injected keys (other programs', on-screen keyboards) always pass.
+var treatInjectedAsPhysical bool
+
 // the one hook: a process has one keyboard stream, and the callback needs
 // to find its Wedge without a context argument.
 var (
@@ -186,7 +190,7 @@ func hookProc(nCode, wParam, lParam uintptr) uintptr {
 	}
 	// lParam points to a KBDLLHOOKSTRUCT owned by the system for this call.
 	kb := *(**kbdllhookstruct)(unsafe.Pointer(&lParam))
-	if kb.Flags&llkhfInjected != 0 || kb.DwExtraInfo == replayTag {
+	if kb.DwExtraInfo == replayTag || kb.Flags&llkhfInjected != 0 && !treatInjectedAsPhysical {
 		return next(nCode, wParam, lParam) // our replay, or another program's
 	}
 	up := wParam == wmKeyUp || wParam == wmSysKeyUp
@@ -263,11 +267,16 @@ func (w *Wedge) apply(out Output) {
 
 // sendKeys re-injects held keys in order, as they were typed. SendInput
 // queues them behind the key being processed, before any later key.
-func sendKeys(keys []Key) {
+func sendKeys(keys []Key) { sendKeysTagged(keys, replayTag) }
+
+func sendKeysTagged(keys []Key, tag uintptr) {
+	if len(keys) == 0 {
+		return
+	}
 	in := make([]input, len(keys))
 	for i, k := range keys {
 		in[i].Type = inputKeyboard
-		in[i].Ki = keybdinput{WVk: k.VK, WScan: k.Scan, DwExtraInfo: replayTag}
+		in[i].Ki = keybdinput{WVk: k.VK, WScan: k.Scan, DwExtraInfo: tag}
 		if k.Flags&llkhfExtended != 0 {
 			in[i].Ki.DwFlags |= keyeventfExt
 		}

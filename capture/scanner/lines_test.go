@@ -148,7 +148,7 @@ func FuzzLines(f *testing.F) {
 // TestSerialScannerReopens reads codes through a socat pty pair, pulls the
 // pair away and brings it back: codes after the comeback still arrive.
 func TestSerialScannerReopens(t *testing.T) {
-	pair := ptypair.Start(t, t.TempDir(), "scanner")
+	pair := ptypair.Start(t, "", "scanner")
 	var mu sync.Mutex
 	var codes []string
 	var states []serialport.State

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -20,12 +21,19 @@ type Pair struct {
 	cmd  *exec.Cmd
 }
 
-// Start runs socat with links dir/name-a and dir/name-b. It skips the test
-// only when socat is not installed; any other failure fails it.
+// Start runs socat with links dir/name-a and dir/name-b (dir "" means a new
+// t.TempDir()). It skips the test only when socat is not installed (or on
+// Windows, which has no ptys); any other failure fails it.
 func Start(t testing.TB, dir, name string) *Pair {
 	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("pty pairs need Linux; on Windows use com0com by hand")
+	}
 	if _, err := exec.LookPath("socat"); err != nil {
 		t.Skip("socat is not installed (apt-get install socat); serial tests need a pty pair")
+	}
+	if dir == "" {
+		dir = t.TempDir()
 	}
 	p := &Pair{A: filepath.Join(dir, name+"-a"), B: filepath.Join(dir, name+"-b"), t: t}
 	p.Restart()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# wine-test.sh — runs the Windows tests of capture/scanner (the real
+# WH_KEYBOARD_LL hook, SendInput replay, INPUT layout) under Wine 8 + Xvfb.
+#
+#   capture/scanner/wine-test.sh        (from anywhere in the repo)
+#
+# Needs: wine (wine64), xvfb-run, x86_64-w64-mingw32-gcc. Installs nothing;
+# exits 2 saying what is missing. Wine 8 lacks ProcessPrng, which Go ≥1.24
+# needs: the stub from installer/wine/ goes into a throw-away prefix only.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+WINE64=$(command -v wine64 || echo /usr/lib/wine/wine64)
+missing=()
+[[ -x $WINE64 ]] || missing+=("wine64 (apt-get install -y wine wine64)")
+command -v xvfb-run >/dev/null || missing+=("xvfb-run (apt-get install -y xvfb xauth)")
+command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=("x86_64-w64-mingw32-gcc (apt-get install -y gcc-mingw-w64-x86-64)")
+if ((${#missing[@]})); then
+	printf 'wine-test: cannot run, missing: %s\n' "${missing[@]}" >&2
+	exit 2
+fi
+work=$(mktemp -d /tmp/scanbox-scanner-wine.XXXXXX)
+export WINEPREFIX=$work/prefix WINEDEBUG=-all
+export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n"
+trap 'wineserver -k 2>/dev/null; rm -rf "$work"' EXIT
+(cd "$root" && GOOS=windows GOARCH=amd64 go test -c -o "$work/scanner_test.exe" ./capture/scanner) || exit 1
+x86_64-w64-mingw32-gcc -O2 -shared -s -o "$work/bcryptprimitives.dll" \
+	"$root/installer/wine/bcryptprimitives.c" "$root/installer/wine/bcryptprimitives.def" -lbcrypt || exit 1
+timeout 180 "$WINE64" wineboot -i >"$work/wineboot.log" 2>&1
+wineserver -w
+cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+timeout 300 xvfb-run -a "$WINE64" "$work/scanner_test.exe" -test.v -test.count=1
