@@ -59,7 +59,7 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 	if *width < 1 || *width > 40 {
 		return usage("--width %d is not a display width (1 to 40)", *width)
 	}
-	print := func(e display.Event) {
+	printTotal := func(e display.Event) {
 		if *asJSON {
 			b, _ := json.Marshal(struct {
 				AmountFen int64  `json:"amount_fen"`
@@ -93,7 +93,7 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 			events = events[:1]
 		}
 		for _, e := range events {
-			print(e)
+			printTotal(e)
 		}
 		return exitOK
 	}
@@ -128,7 +128,7 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 				return
 			}
 			got = true
-			print(e)
+			printTotal(e)
 			if *once {
 				cancel()
 			}

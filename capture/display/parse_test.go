@@ -153,6 +153,25 @@ func TestAutoIdleNeedsEvidence(t *testing.T) {
 	}
 }
 
+// TestESCPOSSkipsParameters: parameter bytes of skipped commands are
+// small numbers that would read as LF, FF or CAN if they were not skipped.
+func TestESCPOSSkipsParameters(t *testing.T) {
+	data := "\x1b@\x1f$\x01\x01TOTAL  5.00" +
+		"\x1bW\x01\x01\x0a\x0c\x0d\x18" + // window 1 set: x1=10 y1=12 (FF!) ...
+		"\x1bW\x02\x00" + // window 2 cancelled: no coordinates
+		"\x1f#\x0c\x0c\x1fT\x0a\x0c\x1fX\x0c\x1b&\x01\x41\x41\x02\x0c\x18" +
+		"\x0b"
+	ev, err := Totals(ProfileESCPOS, 20, []byte(data))
+	if err != nil || len(ev) != 1 || ev[0].Amount != 500 {
+		t.Fatalf("events %+v, %v", ev, err)
+	}
+	p := newScreen(dialectESCPOS, 20)
+	p.Feed([]byte(data), func(Event) {})
+	if string(p.lines[0]) != "TOTAL  5.00" {
+		t.Errorf("line 0 = %q: a parameter was taken for a control", p.lines[0])
+	}
+}
+
 func TestLineCapBoundsMemory(t *testing.T) {
 	for _, prof := range []Profile{ProfileLED8, ProfileCD5220, ProfileESCPOS, ProfileText, ProfileAuto} {
 		p, _ := NewParser(prof, 20)

@@ -28,6 +28,7 @@ const (
 	scrAmp     // ESC/POS ESC & y c1 c2 header
 	scrAmpData // ESC/POS ESC & glyph data
 	scrBracket // CD5220 ESC [ x
+	scrWindow  // ESC/POS ESC W n m [x1 y1 x2 y2]
 )
 
 type screen struct {
@@ -241,6 +242,18 @@ func (s *screen) step(c byte, emit func(Event)) {
 		case 'B':
 			s.row = 1
 		}
+	case scrWindow:
+		// ESC W n m: m = 1 sets a window and 4 coordinates follow; m = 0
+		// cancels it. Coordinates are small binary numbers that would
+		// otherwise read as LF, FF and the like.
+		s.nparam++
+		if s.nparam == 2 {
+			if posParam(c) == 1 {
+				s.skipN(4)
+			} else {
+				s.st = scrIdle
+			}
+		}
 	case scrAmp:
 		s.param[s.nparam] = c
 		s.nparam++
@@ -351,6 +364,10 @@ func (s *screen) escape(c byte, emit func(Event)) {
 	case '&':
 		if s.d == dialectESCPOS {
 			s.st, s.nparam = scrAmp, 0
+		}
+	case 'W':
+		if s.d == dialectESCPOS {
+			s.st, s.nparam = scrWindow, 0
 		}
 	}
 	// Any other ESC x is a command these displays do not have: skipped.
