@@ -106,20 +106,26 @@ type Controller interface {
 
 	// Logs returns up to max lines with Seq > after, oldest first.
 	Logs(after uint64, max int) []LogLine
-	// OnLog is called when new lines arrive (no polling).
+	// OnLog is called when new lines arrive (no polling); the argument
+	// carries nothing.
 	OnLog(func(struct{})) (cancel func())
 	// ExportSupport writes a zip of logs, recent orders and the configuration
 	// with secrets removed.
 	ExportSupport(w io.Writer) error // slow
 
 	Settings() Settings
-	SaveSettings(Settings) error                                             // slow
-	Activate(url, mch, terminal, code string) (Status, error)                // slow
-	SerialPorts() ([]string, error)                                          // slow
-	SerialProfiles() []string                                                //
-	OnSerialBytes(func([]byte)) (cancel func())                              // live view
+	SaveSettings(Settings) error                              // slow
+	Activate(url, mch, terminal, code string) (Status, error) // slow
+	SerialPorts() ([]string, error)                           // slow
+	SerialProfiles() []string                                 //
+	// OnSerialLine reports what the customer-display line carries (totals,
+	// port state), one line each, for the settings' live view.
+	OnSerialLine(func(string)) (cancel func())
 	CaptureScreen() (image.Image, error)                                     // slow
 	ReadRegion(r image.Rectangle) (text string, amount money.Fen, err error) // slow
+	// CaptureNow refreshes the amount from a source that reads on demand
+	// (OCR reads when the pay window opens, never in a loop). Slow.
+	CaptureNow()
 	TestVoice()
 	DataDir() string
 }

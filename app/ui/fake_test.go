@@ -37,6 +37,7 @@ type fakeCtrl struct {
 	logs     []LogLine
 	exported int
 	manual   []money.Fen
+	captures int
 }
 
 func newFake() *fakeCtrl {
@@ -153,8 +154,8 @@ func (f *fakeCtrl) Activate(url, mch, terminal, code string) (Status, error) {
 func (f *fakeCtrl) SerialPorts() ([]string, error) {
 	return []string{"/dev/ttyS0", "/dev/ttyUSB0"}, nil
 }
-func (f *fakeCtrl) SerialProfiles() []string             { return []string{"auto", "cd5220", "escpos"} }
-func (f *fakeCtrl) OnSerialBytes(fn func([]byte)) func() { return sub(&f.serialSubs, fn) }
+func (f *fakeCtrl) SerialProfiles() []string            { return []string{"auto", "cd5220", "escpos"} }
+func (f *fakeCtrl) OnSerialLine(fn func(string)) func() { return sub(&f.serialSubs, fn) }
 func (f *fakeCtrl) CaptureScreen() (image.Image, error) {
 	return image.NewRGBA(image.Rect(0, 0, 800, 600)), nil
 }
@@ -162,6 +163,7 @@ func (f *fakeCtrl) ReadRegion(r image.Rectangle) (string, money.Fen, error) {
 	return "¥12.50", 1250, nil
 }
 func (f *fakeCtrl) TestVoice()      {}
+func (f *fakeCtrl) CaptureNow()     { f.captures++ }
 func (f *fakeCtrl) DataDir() string { return "/tmp/scanbox-test" }
 
 // manualClock drives Env.Every by hand.

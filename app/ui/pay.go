@@ -126,6 +126,9 @@ func (p *PayWindow) Show() {
 	p.win.RequestFocus()
 	keepOnTop(p.win)
 	p.visible = true
+	if !p.busy() {
+		p.env.Go(p.env.Ctrl.CaptureNow)
+	}
 	if p.stopTick == nil {
 		p.stopTick = p.env.Every(time.Second, p.tick)
 	}

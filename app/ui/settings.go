@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/hex"
 	"fmt"
 	"image"
 	"strconv"
@@ -36,7 +35,7 @@ type SettingsWindow struct {
 	port, baud, parity, profile *widget.Select
 	forward                     *widget.Select
 	serialLive                  *widget.Label
-	serialBytes                 []byte
+	serialLines                 []string
 	region                      image.Rectangle
 	regionLabel, ocrPreview     *widget.Label
 	ocrBusy                     bool
@@ -73,7 +72,7 @@ func NewSettingsWindow(env *Env) *SettingsWindow {
 	)
 	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, w.saveBtn, w.status), nil, nil, tabs))
 	w.win.Resize(fyne.NewSize(640, 520))
-	w.unsubSerial = env.Ctrl.OnSerialBytes(func(b []byte) { fyne.Do(func() { w.serialArrived(b) }) })
+	w.unsubSerial = env.Ctrl.OnSerialLine(func(l string) { fyne.Do(func() { w.serialArrived(l) }) })
 	w.win.SetOnClosed(w.stop)
 	w.refreshPorts()
 	return w
@@ -217,22 +216,14 @@ func (w *SettingsWindow) refreshPorts() {
 	})
 }
 
-// serialArrived shows the last bytes seen on the sniffed line as hex and
-// text, so an installer can see at once whether the POS talks on this port.
-func (w *SettingsWindow) serialArrived(b []byte) {
-	w.serialBytes = append(w.serialBytes, b...)
-	if n := len(w.serialBytes); n > 48 {
-		w.serialBytes = w.serialBytes[n-48:]
+// serialArrived shows the last lines seen on the customer-display line, so
+// an installer can see at once whether the POS talks on this port.
+func (w *SettingsWindow) serialArrived(line string) {
+	w.serialLines = append(w.serialLines, line)
+	if n := len(w.serialLines); n > 6 {
+		w.serialLines = w.serialLines[n-6:]
 	}
-	var text strings.Builder
-	for _, c := range w.serialBytes {
-		if c >= 0x20 && c < 0x7f {
-			text.WriteByte(c)
-		} else {
-			text.WriteByte('.')
-		}
-	}
-	w.serialLive.SetText(hex.EncodeToString(w.serialBytes) + "\n" + text.String())
+	w.serialLive.SetText(strings.Join(w.serialLines, "\n"))
 }
 
 func (w *SettingsWindow) showRegion() {

@@ -89,8 +89,9 @@ func TestSettingsSerialLiveAndOCR(t *testing.T) {
 	env, f, clk := newTestEnv(t)
 	w := NewSettingsWindow(env)
 	w.Show()
-	emit(f.serialSubs, []byte("\x1bQA12.50\r"))
-	if w.serialLive.Text != "1b514131322e35300d\n.QA12.50." {
+	emit(f.serialSubs, "COM3 open")
+	emit(f.serialSubs, "total 12.50 (cd5220)")
+	if w.serialLive.Text != "COM3 open\ntotal 12.50 (cd5220)" {
 		t.Errorf("live view %q", w.serialLive.Text)
 	}
 	w.regionPicked(image.Rect(10, 20, 110, 60), true)

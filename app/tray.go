@@ -1,0 +1,195 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/scanbox/scanbox/app/ui"
+	"github.com/scanbox/scanbox/assets"
+)
+
+// processStart is when the program started, for the "tray ready" figure.
+var processStart = time.Now()
+
+// runTray starts the tray app on the default data directory.
+func runTray(stdout, stderr io.Writer) int {
+	return runTrayIn(dataDir(""), trayOptions{}, stderr)
+}
+
+// trayOptions are the demo's additions.
+type trayOptions struct {
+	demo     bool   // show the pay window at start, with sample codes
+	demoNote string // extra line in the demo panel (the simulator's URL)
+}
+
+// tray owns the fyne app, the tray icon and menu, and the windows.
+type tray struct {
+	app  fyne.App
+	env  *ui.Env
+	ctrl *trayController
+	log  *slog.Logger
+	opts trayOptions
+
+	pay      *ui.PayWindow
+	orders   *ui.OrdersWindow
+	logs     *ui.LogsWindow
+	settings *ui.SettingsWindow
+	qr       *ui.QRWindow
+	about    fyne.Window
+	state    ui.TrayState
+}
+
+func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
+	ctrl, err := newTrayController(dir, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(err.Error()))
+		return exitUsage
+	}
+	defer ctrl.Close()
+	ui.SetLanguage(ui.ParseLanguage(ctrl.Settings().Language))
+
+	a := fyneapp.NewWithID("cn.scanbox.tray")
+	a.Settings().SetTheme(ui.NewTheme())
+	a.SetIcon(fyne.NewStaticResource("app.png", assets.Icon("app")))
+	t := &tray{app: a, env: ui.NewEnv(a, ctrl), ctrl: ctrl, log: ctrl.log, opts: opts, state: -1}
+	ctrl.onLanguage = func() { fyne.Do(t.rebuild) }
+	ctrl.OnStatus(func(st ui.Status) { fyne.Do(func() { t.setState(ui.StateOf(st)) }) })
+
+	spec := ctrl.Settings().Hotkey
+	if spec != "" {
+		stop, err := startHotkey(spec, func() { fyne.Do(t.showPay) })
+		if err != nil {
+			ctrl.log.Info("hotkey not registered", "hotkey", spec, "err", err)
+		} else {
+			ctrl.log.Info("hotkey registered", "hotkey", spec)
+		}
+		defer stop()
+	}
+
+	a.Lifecycle().SetOnStarted(func() {
+		t.setState(ui.StateOf(ctrl.Status()))
+		t.pay = ui.NewPayWindow(t.env)
+		if opts.demo {
+			t.addDemoPanel()
+			t.showPay()
+		} else if !ctrl.Status().Activated {
+			t.showSettings() // first start: nothing works before activation
+		}
+		ctrl.log.Info("tray ready", "startup_ms", time.Since(processStart).Milliseconds(), "demo", opts.demo)
+	})
+	a.Run()
+	return exitOK
+}
+
+// addDemoPanel puts the simulator's sample codes under the pay window.
+func (t *tray) addDemoPanel() {
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5CA4B0))
+	t.pay.SetExtra(ui.NewDemoPanel(r, func(code string) { t.ctrl.scanSubs.emit(code) }))
+}
+
+// setState updates the icon and the menu's first line.
+func (t *tray) setState(s ui.TrayState) {
+	if s == t.state {
+		return
+	}
+	t.state = s
+	desk, ok := t.app.(desktop.App)
+	if !ok {
+		return
+	}
+	desk.SetSystemTrayIcon(fyne.NewStaticResource(s.String()+".png", assets.Icon(s.String())))
+	desk.SetSystemTrayMenu(ui.BuildMenu(ui.MenuTable(ui.Actions{
+		Pay: t.showPay, QR: t.showQR, Orders: t.showOrders, Logs: t.showLogs,
+		Settings: t.showSettings, About: t.showAbout, Quit: t.app.Quit,
+	}), s))
+	t.log.Info("tray state", "state", s.String())
+}
+
+func (t *tray) showPay() {
+	if t.pay == nil {
+		t.pay = ui.NewPayWindow(t.env)
+		if t.opts.demo {
+			t.addDemoPanel()
+		}
+	}
+	t.pay.Show()
+}
+
+// The other windows are built on first use and hidden, not destroyed, when
+// closed, so that reopening is instant; Settings is rebuilt each time so it
+// shows the saved values.
+func (t *tray) showOrders() {
+	if t.orders == nil {
+		t.orders = ui.NewOrdersWindow(t.env)
+		t.orders.Window().SetCloseIntercept(t.orders.Window().Hide)
+	}
+	t.orders.Reload()
+	t.orders.Show()
+}
+
+func (t *tray) showLogs() {
+	if t.logs == nil {
+		t.logs = ui.NewLogsWindow(t.env)
+		t.logs.Window().SetCloseIntercept(t.logs.Window().Hide)
+	}
+	t.logs.Show()
+}
+
+func (t *tray) showQR() {
+	if t.qr == nil {
+		t.qr = ui.NewQRWindow(t.env)
+		t.qr.Window().SetCloseIntercept(t.qr.Window().Hide)
+	}
+	t.qr.Show()
+}
+
+func (t *tray) showSettings() {
+	if t.settings != nil {
+		t.settings.Window().Close()
+	}
+	t.settings = ui.NewSettingsWindow(t.env)
+	t.settings.Show()
+}
+
+func (t *tray) showAbout() {
+	if t.about != nil {
+		t.about.Close()
+	}
+	t.about = ui.NewAboutWindow(t.env)
+	t.about.Show()
+}
+
+// rebuild closes every window after a language change; they are built again
+// in the new language when next opened. The settings window, where the
+// change was made, reopens at once.
+func (t *tray) rebuild() {
+	for _, w := range []interface{ Window() fyne.Window }{t.orders, t.logs, t.qr} {
+		if w != nil {
+			w.Window().Close()
+		}
+	}
+	t.orders, t.logs, t.qr = nil, nil, nil
+	if t.about != nil {
+		t.about.Close()
+		t.about = nil
+	}
+	wasPay := t.pay != nil && t.pay.Window().Content().Visible()
+	if t.pay != nil {
+		t.pay.Window().Close()
+		t.pay = nil
+	}
+	s := t.state
+	t.state = -1
+	t.setState(s)
+	t.showSettings()
+	if wasPay && t.opts.demo {
+		t.showPay()
+	}
+}
