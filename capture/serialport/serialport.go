@@ -335,6 +335,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+var errEmptyReads = errors.New("serialport: the port returns no data without waiting")
+
 // readPort reads until an error. Cancelling ctx closes the port, which makes
 // the blocked Read return, so shutdown never waits for a byte to arrive.
 func readPort(ctx context.Context, p serial.Port, idle time.Duration, h Handler) error {
@@ -345,16 +347,28 @@ func readPort(ctx context.Context, p serial.Port, idle time.Duration, h Handler)
 	}
 	buf := make([]byte, 4096)
 	dirty := false
+	empty := 0 // reads in a row that returned nothing without waiting
 	for {
+		start := time.Now()
 		n, err := p.Read(buf)
 		if n > 0 {
 			dirty = true
+			empty = 0
 			if h.Data != nil {
 				h.Data(buf[:n])
 			}
 		}
 		if err != nil {
 			return err
+		}
+		if n == 0 && time.Since(start) < idle/4 {
+			// A driver whose device is gone may return "nothing" at once
+			// instead of an error; do not spin on it, reopen instead.
+			if empty++; empty >= 100 {
+				return errEmptyReads
+			}
+		} else if n == 0 {
+			empty = 0
 		}
 		if n == 0 && dirty {
 			// A read timeout: the line has been quiet for idle.

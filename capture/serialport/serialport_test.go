@@ -261,3 +261,22 @@ func TestWriterDropsWhileMissingAndRecovers(t *testing.T) {
 		t.Errorf("states = %v", states)
 	}
 }
+
+// fakePort returns nothing at once on every read, as a driver whose device
+// vanished may do.
+type fakePort struct {
+	serial.Port
+	reads int
+}
+
+func (f *fakePort) Read([]byte) (int, error)          { f.reads++; return 0, nil }
+func (f *fakePort) SetReadTimeout(time.Duration) error { return nil }
+func (f *fakePort) Close() error                       { return nil }
+
+func TestReadPortDoesNotSpin(t *testing.T) {
+	f := &fakePort{}
+	err := readPort(context.Background(), f, time.Second, Handler{})
+	if !errors.Is(err, errEmptyReads) || f.reads != 100 {
+		t.Fatalf("err %v after %d reads", err, f.reads)
+	}
+}
