@@ -269,7 +269,7 @@ type fakePort struct {
 	reads int
 }
 
-func (f *fakePort) Read([]byte) (int, error)          { f.reads++; return 0, nil }
+func (f *fakePort) Read([]byte) (int, error)           { f.reads++; return 0, nil }
 func (f *fakePort) SetReadTimeout(time.Duration) error { return nil }
 func (f *fakePort) Close() error                       { return nil }
 
