@@ -73,6 +73,11 @@ func (r Reading) Age(now time.Time) time.Duration {
 	return d
 }
 
+// DefaultMaxAge is the freshness limit when configuration sets none: long
+// enough for a customer to find their phone, short enough that the
+// previous customer's total is not charged to the next one.
+const DefaultMaxAge = 2 * time.Minute
+
 // Errors returned by Set and Fresh.
 var (
 	ErrNoAmount = errors.New("capture: no amount has been captured yet")
