@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"image"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,7 +50,14 @@ func placeholderPayload(t *testing.T) (Payload, map[string]string) {
 	if err := os.WriteFile(filepath.Join(dir, "assets/voice/.gitkeep"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	var icon bytes.Buffer
+	png.Encode(&icon, image.NewNRGBA(image.Rect(0, 0, 32, 32)))
+	os.WriteFile(filepath.Join(dir, "app.png"), icon.Bytes(), 0o644)
+	if err := WriteICO(filepath.Join(dir, "app.png"), filepath.Join(dir, "scanbox.ico")); err != nil {
+		t.Fatal(err)
+	}
 	return Payload{
+		Icon:       filepath.Join(dir, "scanbox.ico"),
 		ScanBoxExe: filepath.Join(dir, "bin/scanbox.exe"),
 		OCRExe:     filepath.Join(dir, "bin/scanbox-ocr.exe"),
 		Tessdata:   filepath.Join(dir, "tess/eng.traineddata"),
@@ -186,8 +195,14 @@ func TestMSITables(t *testing.T) {
 			t.Fatal("no Start-menu shortcut")
 		}
 		// Directory_, Name, Component_, Target, ..., WkDir
-		if sc[1] != "ProgramMenuFolder" || sc[2] != "ScanBox" || sc[4] != "[#ScanBoxExe]" || sc[11] != "INSTALLDIR" {
+		if sc[1] != "ProgramMenuFolder" || sc[2] != "ScanBox" || sc[4] != "[#ScanBoxExe]" || sc[11] != "INSTALLDIR" || sc[8] != "ScanBoxIcon.ico" {
 			t.Errorf("shortcut = %q", sc)
+		}
+		if table(t, msi, "Icon")["ScanBoxIcon.ico"] == nil {
+			t.Error("no ScanBoxIcon.ico in the Icon table")
+		}
+		if p := table(t, msi, "Property")["ARPPRODUCTICON"]; p == nil || p[1] != "ScanBoxIcon.ico" {
+			t.Errorf("ARPPRODUCTICON = %v", p)
 		}
 	})
 

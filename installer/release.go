@@ -131,6 +131,12 @@ func (r *Release) BuildMSI(ctx context.Context) error {
 			VoiceDir: filepath.Join(r.Root, "assets", "voice"),
 		},
 	}
+	if png := filepath.Join(r.Root, "assets", "icons", "app.png"); fileExists(png) {
+		x.Payload.Icon = filepath.Join(work, "scanbox.ico")
+		if err := WriteICO(png, x.Payload.Icon); err != nil {
+			return err
+		}
+	}
 	msi := r.Path(MSIName(r.Version))
 	if err := r.step("MSI "+filepath.Base(msi), func() error { return BuildMSI(ctx, x, msi) }); err != nil {
 		return err
@@ -194,4 +200,9 @@ func FindTessdata(root string) string {
 		}
 	}
 	return ""
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -288,11 +288,14 @@ fi
 # ---- GUI ----------------------------------------------------------------------------
 section "tray app screenshot"
 shot=$work/tray.png
-# A Wine desktop window gives the tray icon a taskbar to live in under Xvfb.
-WINE_TIMEOUT=60 wine explorer /desktop=ScanBox,1280x800 "$exe" >"$work/gui.log" 2>&1 &
+# A Wine virtual desktop named "shell" has a taskbar, so the tray icon has
+# a notification area to live in under Xvfb (no window manager here).
+WINE_TIMEOUT=300 wine explorer /desktop=shell,1280x800 "$exe" >"$work/gui.log" 2>&1 &
 gui=$!
 pids+=($gui)
-sleep "${SMOKE_GUI_WAIT:-20}"
+sleep "${SMOKE_GUI_WAIT:-25}"
+tray_alive() { pgrep -f 'ScanBox\\scanbox\.exe' >/dev/null; } # the Windows path, not explorer's Unix argument
+check "tray app still running after ${SMOKE_GUI_WAIT:-25}s (no crash at start)" tray_alive
 import -window root "$shot"
 check "screenshot taken" test -s "$shot"
 sd=$(identify -format '%[fx:standard_deviation]' "$shot" 2>/dev/null || echo 0)
