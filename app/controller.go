@@ -38,7 +38,7 @@ import (
 )
 
 // errNotActivated refuses payments before activation, in one sentence.
-var errNotActivated = errors.New("ScanBox is not activated yet: open Settings and activate it with the bank")
+var errNotActivated = ui.ErrNotActivated
 
 // fanout calls every subscriber with each value.
 type fanout[T any] struct {

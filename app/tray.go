@@ -25,8 +25,7 @@ func runTray(stdout, stderr io.Writer) int {
 
 // trayOptions are the demo's additions.
 type trayOptions struct {
-	demo     bool   // show the pay window at start, with sample codes
-	demoNote string // extra line in the demo panel (the simulator's URL)
+	demo bool // show the pay window at start, with sample codes
 }
 
 // tray owns the fyne app, the tray icon and menu, and the windows.
@@ -75,7 +74,7 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 
 	a.Lifecycle().SetOnStarted(func() {
 		t.setState(ui.StateOf(ctrl.Status()))
-		t.pay = ui.NewPayWindow(t.env)
+		t.newPay()
 		if opts.demo {
 			t.addDemoPanel()
 			t.showPay()
@@ -105,19 +104,28 @@ func (t *tray) setState(s ui.TrayState) {
 		return
 	}
 	desk.SetSystemTrayIcon(fyne.NewStaticResource(s.String()+".png", assets.Icon(s.String())))
-	desk.SetSystemTrayMenu(ui.BuildMenu(ui.MenuTable(ui.Actions{
+	desk.SetSystemTrayMenu(ui.BuildMenu(t.menuRows(), s))
+	t.log.Info("tray state", "state", s.String())
+}
+
+func (t *tray) menuRows() []ui.MenuAction {
+	return ui.MenuTable(ui.Actions{
 		Pay: t.showPay, QR: t.showQR, Orders: t.showOrders, Logs: t.showLogs,
 		Settings: t.showSettings, About: t.showAbout, Quit: t.app.Quit,
-	}), s))
-	t.log.Info("tray state", "state", s.String())
+	})
+}
+
+func (t *tray) newPay() {
+	t.pay = ui.NewPayWindow(t.env)
+	t.pay.SetMenu(t.menuRows())
+	if t.opts.demo {
+		t.addDemoPanel()
+	}
 }
 
 func (t *tray) showPay() {
 	if t.pay == nil {
-		t.pay = ui.NewPayWindow(t.env)
-		if t.opts.demo {
-			t.addDemoPanel()
-		}
+		t.newPay()
 	}
 	t.pay.Show()
 }

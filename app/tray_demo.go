@@ -43,11 +43,14 @@ func runTrayDemo(stdout, stderr io.Writer) int {
 		return report(stderr, "demo", err)
 	}
 	// Quicker pacing than a shop's, so a payer who never confirms is given
-	// up on in 30 s rather than 45.
+	// up on in 30 s rather than 45; and the pay window stays open after a
+	// success, because a desktop without a tray (Xvfb, some Linux desktops)
+	// would have no way to bring it back.
 	cfg, err := config.Load(dir)
 	if err == nil {
 		cfg.PollInterval = config.Duration(time.Second)
 		cfg.PollTimeout = config.Duration(30 * time.Second)
+		cfg.AutoCloseAfterSuccess = 0
 		err = config.Save(dir, cfg)
 	}
 	if err != nil {
@@ -55,5 +58,5 @@ func runTrayDemo(stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	fmt.Fprintln(stdout, "Activated. The pay window lists sample codes: press Scan next to one, or type it.")
-	return runTrayIn(dir, trayOptions{demo: true, demoNote: base}, stderr)
+	return runTrayIn(dir, trayOptions{demo: true}, stderr)
 }

@@ -59,7 +59,20 @@ func TestFontCoversCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := map[rune]bool{}
+	texts := [][2]string{}
 	for _, v := range catalog {
+		texts = append(texts, v)
+	}
+	for _, m := range zhCodeMessages {
+		texts = append(texts, [2]string{m})
+	}
+	for _, m := range zhStateMessages {
+		texts = append(texts, [2]string{m})
+	}
+	for _, e := range zhErrors {
+		texts = append(texts, [2]string{e.zh})
+	}
+	for _, v := range texts {
 		for _, s := range v {
 			for _, r := range s {
 				if r == '\n' {

@@ -236,7 +236,7 @@ func (w *OrdersWindow) runSlow(call func() (order.Order, error)) {
 		o, err := call()
 		fyne.Do(func() {
 			if err != nil {
-				w.message.SetText(oneSentence(err.Error()))
+				w.message.SetText(errorMessage(err))
 			} else {
 				w.message.SetText(o.OutTradeNo + " · " + stateName(o.State))
 			}

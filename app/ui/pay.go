@@ -35,6 +35,7 @@ type PayWindow struct {
 	chargeBtn   *widget.Button
 	cancelBtn   *widget.Button
 	extra       *fyne.Container
+	menu        *fyne.Container
 
 	reading    AmountReading
 	hasReading bool
@@ -94,6 +95,7 @@ func (p *PayWindow) build() {
 	p.cancelBtn.Importance = widget.DangerImportance
 	p.cancelBtn.Disable()
 	p.extra = container.NewVBox()
+	p.menu = container.NewHBox()
 
 	form := widget.NewForm(
 		widget.NewFormItem(T("pay.amount"), p.amountEntry),
@@ -103,8 +105,8 @@ func (p *PayWindow) build() {
 		p.amountBig.obj, p.sourceLabel, form,
 		container.NewGridWithColumns(2, p.chargeBtn, p.cancelBtn),
 		widget.NewSeparator(),
-		p.statusBig.obj, p.countdown, p.detail,
-		p.extra,
+		container.NewStack(fixedHeight(150), container.NewVBox(p.statusBig.obj, p.countdown, p.detail)),
+		p.menu, p.extra,
 	))
 	p.win.Resize(fyne.NewSize(460, 440))
 	p.showAmount()
@@ -117,6 +119,23 @@ func (p *PayWindow) Window() fyne.Window { return p.win }
 func (p *PayWindow) SetExtra(o fyne.CanvasObject) {
 	p.extra.Objects = []fyne.CanvasObject{widget.NewSeparator(), o}
 	p.extra.Refresh()
+}
+
+// SetMenu adds a row of small buttons for the menu rows other than "pay"
+// and "quit": the tray menu's windows stay reachable where the desktop has
+// no tray (some Linux desktops), and the cashier reaches Recent orders from
+// the pay window in one click.
+func (p *PayWindow) SetMenu(rows []MenuAction) {
+	p.menu.Objects = nil
+	for _, r := range rows {
+		if r.Quit || r.Key == "menu.pay" || r.Action == nil {
+			continue
+		}
+		b := widget.NewButton(T(r.Key), r.Action)
+		b.Importance = widget.LowImportance
+		p.menu.Objects = append(p.menu.Objects, b)
+	}
+	p.menu.Refresh()
 }
 
 // Show brings the window up with the keyboard where the cashier needs it:
@@ -254,7 +273,7 @@ func (p *PayWindow) charge(code string) {
 		return
 	}
 	if _, err := p.env.Ctrl.Wallet(code); err != nil {
-		p.showError(T("pay.wallet.unknown"), err.Error())
+		p.showError(T("pay.wallet.unknown"), errorMessage(err))
 		p.codeEntry.SetText("")
 		p.win.Canvas().Focus(p.codeEntry)
 		return
@@ -278,7 +297,7 @@ func (p *PayWindow) start(amount money.Fen, code string) {
 	p.cancelAutoClose()
 	o, err := p.env.Ctrl.Pay(amount, code)
 	if err != nil {
-		p.showError(T("pay.failed"), err.Error())
+		p.showError(T("pay.failed"), errorMessage(err))
 		p.codeEntry.SetText("")
 		return
 	}
@@ -327,8 +346,8 @@ func (p *PayWindow) render() {
 	case order.StateRevoked:
 		p.statusBig.set(T("pay.revoked"), colorFailed)
 	}
-	if o.Message != "" && o.State != order.StatePaid {
-		p.detail.SetText(Tf("pay.order_no", o.OutTradeNo) + "\n" + o.Message)
+	if m := orderMessage(o); m != "" {
+		p.detail.SetText(Tf("pay.order_no", o.OutTradeNo) + "\n" + m)
 	}
 	if cancellable {
 		p.cancelBtn.Enable()

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payflow"
 )
 
 const wechatCode = "134567890123456786"
@@ -68,7 +70,7 @@ func TestPayWindowCancelFlow(t *testing.T) {
 	if got := p.statusBig.Text(); got != "已取消" {
 		t.Errorf("status %q, want closed", got)
 	}
-	if got := p.detail.Text; got != "订单号 "+no {
+	if got := p.detail.Text; got != "订单号 "+no+"\n订单已关闭，未扣款。" {
 		t.Errorf("detail %q", got)
 	}
 	if !p.cancelBtn.Disabled() || p.chargeBtn.Disabled() {
@@ -156,4 +158,37 @@ func hasDialog(w fyne.Window, title string) bool {
 		}
 	}
 	return false
+}
+
+func TestPayWindowMessagesInChinese(t *testing.T) {
+	env, f, _ := newTestEnv(t)
+	p := NewPayWindow(env)
+	p.Show()
+	test.Type(p.amountEntry, "5")
+	p.charge("254567890123456788")
+	no := f.orders[0].OutTradeNo
+	f.update(no, func(o *order.Order) {
+		o.State, o.ErrCode = order.StateFailed, "NOTENOUGH"
+		o.Message = "The customer's balance is not enough; ask for another payment method."
+	})
+	if p.statusBig.Text() != "支付失败" || p.detail.Text != "订单号 "+no+"\n顾客余额不足，请换一种付款方式。" {
+		t.Errorf("status %q detail %q", p.statusBig.Text(), p.detail.Text)
+	}
+	if p.statusBig.obj.Color != colorFailed {
+		t.Error("failure is not red")
+	}
+	// A refusal before anything was sent is one Chinese sentence too.
+	f.payErr = fmt.Errorf("payflow: %w", payflow.ErrCodeUnresolved)
+	p.charge("254567890123456788")
+	if p.detail.Text != "这个付款码还有未完成的订单，请先在“最近订单”中确认。" {
+		t.Errorf("refusal %q", p.detail.Text)
+	}
+	SetLanguage(English)
+	defer SetLanguage(Chinese)
+	if got := orderMessage(f.orders[0]); got != f.orders[0].Message {
+		t.Errorf("English message %q", got)
+	}
+	if f.captures != 1 {
+		t.Errorf("CaptureNow called %d times on Show, want 1", f.captures)
+	}
 }

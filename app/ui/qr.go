@@ -136,7 +136,7 @@ func (w *QRWindow) make() {
 			if err != nil {
 				w.makeBtn.Enable()
 				w.status.set(T("pay.failed"), colorFailed)
-				w.detail.SetText(oneSentence(err.Error()))
+				w.detail.SetText(errorMessage(err))
 				return
 			}
 			w.current = o
@@ -167,6 +167,9 @@ func (w *QRWindow) orderChanged(o order.Order) {
 func (w *QRWindow) render() {
 	o := w.current
 	w.detail.SetText(Tf("pay.order_no", o.OutTradeNo))
+	if m := orderMessage(o); m != "" && o.State.Terminal() {
+		w.detail.SetText(Tf("pay.order_no", o.OutTradeNo) + "\n" + m)
+	}
 	switch o.State {
 	case order.StatePending, order.StateWaiting:
 		w.status.set(T("qr.show_to_payer"), colorWaiting)

@@ -139,7 +139,7 @@ func (w *SettingsWindow) activate() {
 		fyne.Do(func() {
 			w.activateBtn.Enable()
 			if err != nil {
-				w.activated.SetText(oneSentence(err.Error()))
+				w.activated.SetText(errorMessage(err))
 				w.activated.Importance = widget.DangerImportance
 				w.activated.Refresh()
 				return
@@ -197,7 +197,7 @@ func (w *SettingsWindow) refreshPorts() {
 		ports, err := w.env.Ctrl.SerialPorts()
 		fyne.Do(func() {
 			if err != nil {
-				w.status.SetText(oneSentence(err.Error()))
+				w.status.SetText(errorMessage(err))
 			}
 			withSaved := func(saved string) []string {
 				out := append([]string(nil), ports...)
@@ -239,7 +239,7 @@ func (w *SettingsWindow) pickRegion() {
 		shot, err := w.env.Ctrl.CaptureScreen()
 		fyne.Do(func() {
 			if err != nil {
-				w.status.SetText(oneSentence(err.Error()))
+				w.status.SetText(errorMessage(err))
 				return
 			}
 			ShowRegionPicker(w.env, shot, w.regionPicked)
@@ -285,7 +285,7 @@ func (w *SettingsWindow) readOnce() {
 			w.ocrBusy = false
 			switch {
 			case err != nil:
-				w.ocrPreview.SetText(oneSentence(err.Error()))
+				w.ocrPreview.SetText(errorMessage(err))
 			default:
 				w.ocrPreview.SetText(fmt.Sprintf("¥ %s   «%s»", amount.Grouped(), strings.TrimSpace(text)))
 			}
@@ -402,7 +402,7 @@ func (w *SettingsWindow) save() {
 		fyne.Do(func() {
 			w.saveBtn.Enable()
 			if err != nil {
-				w.status.SetText(oneSentence(err.Error()))
+				w.status.SetText(errorMessage(err))
 				return
 			}
 			w.s = s

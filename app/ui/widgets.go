@@ -48,3 +48,12 @@ func (t *canvasText) set(s string, c color.Color) {
 
 // Text is what the line shows (for tests).
 func (t *canvasText) Text() string { return t.obj.Text }
+
+// fixedHeight reserves vertical space, so that the rows under a status
+// area of varying length do not jump (the cashier's eye, and the demo's
+// scripted clicks, rely on their place).
+func fixedHeight(h float32) fyne.CanvasObject {
+	r := canvas.NewRectangle(color.Transparent)
+	r.SetMinSize(fyne.NewSize(1, h))
+	return r
+}
