@@ -364,6 +364,9 @@ func Save(dir string, c Config) error {
 	return nil
 }
 
+// rename is os.Rename; tests replace it to fail at the last step.
+var rename = os.Rename
+
 // writeFileAtomic replaces dir/name with data.
 //
 // Crash safety: the temp file is fsynced before the rename and the directory
@@ -397,7 +400,7 @@ func writeFileAtomic(dir, name string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+	if err := rename(tmp, filepath.Join(dir, name)); err != nil {
 		return err
 	}
 	ok = true

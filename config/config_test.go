@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestDefaultsAreValidAndDocumented(t *testing.T) {
 }
 
 func TestLoadMissingGivesDefaults(t *testing.T) {
-	c, err := Load(t.TempDir())
+	c, err := Load(testDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestLoadMissingGivesDefaults(t *testing.T) {
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	c := Default()
 	c.BankURL = "https://pay.bank.example/device/v1"
 	c.MchID, c.TerminalID = "M100", "T7"
@@ -92,7 +93,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 }
 
 func TestLoadPartialAndUnknownKeys(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	os.WriteFile(filepath.Join(dir, FileName), []byte(`{
   "mch_id": "M1",
   "poll_timeout": "30s",
@@ -130,7 +131,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testDir(t)
 			path := filepath.Join(dir, FileName)
 			os.WriteFile(path, []byte(tt.file), 0o644)
 			c, err := Load(dir)
@@ -206,7 +207,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestSaveRefusesInvalid(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	c := Default()
 	c.Volume = 500
 	if err := Save(dir, c); !errors.Is(err, ErrInvalid) {
@@ -218,7 +219,7 @@ func TestSaveRefusesInvalid(t *testing.T) {
 }
 
 func TestAtomicSaveLeavesNoTempFiles(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	for i := range 5 {
 		c := Default()
 		c.Volume = i * 10
@@ -239,36 +240,36 @@ func TestAtomicSaveLeavesNoTempFiles(t *testing.T) {
 		t.Fatalf("last save lost: volume %d", c.Volume)
 	}
 	st, _ := os.Stat(filepath.Join(dir, FileName))
-	if st.Mode().Perm() != 0o644 {
+	if runtime.GOOS != "windows" && st.Mode().Perm() != 0o644 {
 		t.Errorf("config.json mode %v", st.Mode().Perm())
 	}
 }
 
 func TestAtomicSaveFailureKeepsOldFile(t *testing.T) {
-	if os.Geteuid() == 0 {
-		// root ignores directory permissions; use a path that cannot be a directory.
-		base := t.TempDir()
-		blocker := filepath.Join(base, "file")
-		os.WriteFile(blocker, []byte("x"), 0o644)
-		if err := Save(filepath.Join(blocker, "sub"), Default()); err == nil {
-			t.Fatal("Save into a path under a file succeeded")
-		}
-		return
-	}
-	dir := t.TempDir()
+	dir := testDir(t)
 	if err := Save(dir, Default()); err != nil {
 		t.Fatal(err)
 	}
-	os.Chmod(dir, 0o500)
-	defer os.Chmod(dir, 0o700)
+	// Fail at the last step, after the temp file is written and synced.
+	rename = func(string, string) error { return errors.New("injected rename failure") }
+	defer func() { rename = os.Rename }()
 	c := Default()
 	c.Volume = 1
-	if err := Save(dir, c); err == nil {
-		t.Fatal("Save into a read-only dir succeeded")
+	if err := Save(dir, c); err == nil || !strings.Contains(err.Error(), "injected") {
+		t.Fatalf("Save with a failing rename = %v", err)
 	}
 	got, err := Load(dir)
 	if err != nil || got.Volume != Default().Volume {
 		t.Fatalf("old config damaged: %+v %v", got, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Fatalf("a failed save left %d files", len(entries))
+	}
+	// A data directory path that cannot be created fails cleanly too.
+	blocker := filepath.Join(dir, FileName)
+	if err := Save(filepath.Join(blocker, "sub"), Default()); err == nil {
+		t.Fatal("Save under a file succeeded")
 	}
 }
 
@@ -310,6 +311,13 @@ func TestDurationText(t *testing.T) {
 }
 
 func TestDefaultDataDir(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Setenv("ProgramData", `D:\Data`)
+		if got := DefaultDataDir(); got != `D:\Data\ScanBox` {
+			t.Errorf("DefaultDataDir = %s", got)
+		}
+		return
+	}
 	t.Setenv("XDG_STATE_HOME", "/var/lib/state")
 	if got := DefaultDataDir(); got != "/var/lib/state/scanbox" {
 		t.Errorf("with XDG_STATE_HOME: %s", got)

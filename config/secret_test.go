@@ -5,11 +5,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
 func TestKeyRoundTrip(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	if _, err := LoadKey(dir); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("LoadKey before activation = %v, want ErrNoKey", err)
 	}
@@ -25,7 +26,7 @@ func TestKeyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Mode().Perm() != 0o600 {
+	if runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode %v, want 0600", st.Mode().Perm())
 	}
 	// Replacing the key keeps 0600 and leaves no temp files.
@@ -62,7 +63,7 @@ func TestKeyRoundTrip(t *testing.T) {
 }
 
 func TestKeyRefusals(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	if err := SaveKey(dir, nil); err == nil {
 		t.Error("empty key saved")
 	}
@@ -73,7 +74,7 @@ func TestKeyRefusals(t *testing.T) {
 }
 
 func TestPendingActivationCode(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	if _, err := TakePendingActivationCode(dir); !errors.Is(err, ErrNoPendingActivation) {
 		t.Fatalf("Take with none = %v", err)
 	}
@@ -81,7 +82,7 @@ func TestPendingActivationCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ := os.Stat(filepath.Join(dir, pendingFile))
-	if st.Mode().Perm() != 0o600 {
+	if runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
 		t.Fatalf("pending file mode %v", st.Mode().Perm())
 	}
 	code, err := TakePendingActivationCode(dir)

@@ -73,7 +73,7 @@ func sameOrder(a, b order.Order) bool {
 }
 
 func TestAppendGetReopen(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	j := mustOpen(t, dir)
 	a := mk("A0001", order.StatePending, 1)
 	mustAppend(t, j, a)
@@ -128,7 +128,7 @@ func TestAppendGetReopen(t *testing.T) {
 }
 
 func TestAppendRefusesInvalid(t *testing.T) {
-	j := mustOpen(t, t.TempDir())
+	j := mustOpen(t, testDir(t))
 	defer j.Close()
 	if err := j.Append(order.Order{State: order.StatePending}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("empty out_trade_no: %v", err)
@@ -139,7 +139,7 @@ func TestAppendRefusesInvalid(t *testing.T) {
 }
 
 func TestUnresolvedOldestFirstAndRecentNewestFirst(t *testing.T) {
-	j := mustOpen(t, t.TempDir())
+	j := mustOpen(t, testDir(t))
 	defer j.Close()
 	// Appended out of CreatedAt order on purpose.
 	for _, m := range []int{5, 1, 3, 2, 4} {
@@ -221,9 +221,9 @@ func checkContents(t *testing.T, j *Journal, want map[string]order.Order) {
 }
 
 func TestTruncateAtEveryOffset(t *testing.T) {
-	data, ends, recs := buildLog(t, t.TempDir())
+	data, ends, recs := buildLog(t, testDir(t))
 	for cut := 0; cut <= len(data); cut++ {
-		dir := t.TempDir()
+		dir := testDir(t)
 		os.MkdirAll(filepath.Join(dir, subdir), 0o700)
 		if err := os.WriteFile(logPath(dir), data[:cut], 0o600); err != nil {
 			t.Fatal(err)
@@ -249,12 +249,12 @@ func TestTruncateAtEveryOffset(t *testing.T) {
 }
 
 func TestBitFlipInTail(t *testing.T) {
-	data, ends, recs := buildLog(t, t.TempDir())
+	data, ends, recs := buildLog(t, testDir(t))
 	last := ends[len(ends)-2] // start of the last record
 	want := expected(ends, recs, last)
 	for off := last; off < int64(len(data)); off++ {
 		for _, bit := range []byte{0x01, 0x80} {
-			dir := t.TempDir()
+			dir := testDir(t)
 			os.MkdirAll(filepath.Join(dir, subdir), 0o700)
 			bad := append([]byte(nil), data...)
 			bad[off] ^= bit
@@ -274,12 +274,12 @@ func TestBitFlipInTail(t *testing.T) {
 }
 
 func TestBitFlipInMiddleKeepsLaterRecords(t *testing.T) {
-	data, ends, recs := buildLog(t, t.TempDir())
+	data, ends, recs := buildLog(t, testDir(t))
 	// Damage record 2 (B0002's only record) and record 3 (A0001 -> paid).
 	for _, rec := range []int{1, 2} {
 		start, end := ends[rec-1], ends[rec]
 		for _, off := range []int64{start, start + 5, start + 9, (start + end) / 2, end - 1} {
-			dir := t.TempDir()
+			dir := testDir(t)
 			os.MkdirAll(filepath.Join(dir, subdir), 0o700)
 			bad := append([]byte(nil), data...)
 			bad[off] ^= 0x04
@@ -316,8 +316,8 @@ func TestBitFlipInMiddleKeepsLaterRecords(t *testing.T) {
 }
 
 func TestDamagedHeaderRecovers(t *testing.T) {
-	data, ends, recs := buildLog(t, t.TempDir())
-	dir := t.TempDir()
+	data, ends, recs := buildLog(t, testDir(t))
+	dir := testDir(t)
 	os.MkdirAll(filepath.Join(dir, subdir), 0o700)
 	bad := append([]byte(nil), data...)
 	bad[2] ^= 0xff
@@ -328,7 +328,7 @@ func TestDamagedHeaderRecovers(t *testing.T) {
 }
 
 func TestForeignFileRefused(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	os.MkdirAll(filepath.Join(dir, subdir), 0o700)
 	foreign := []byte("this is somebody else's file, not a journal\n")
 	os.WriteFile(logPath(dir), foreign, 0o600)
@@ -348,7 +348,7 @@ func TestForeignFileRefused(t *testing.T) {
 }
 
 func TestStaleCompactionTempRemoved(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	j := mustOpen(t, dir)
 	mustAppend(t, j, mk("A0001", order.StatePending, 1))
 	j.Close()
@@ -365,7 +365,7 @@ func TestStaleCompactionTempRemoved(t *testing.T) {
 }
 
 func TestSecondOpenIsLocked(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	j := mustOpen(t, dir)
 	_, err := Open(dir)
 	if !errors.Is(err, ErrLocked) {
@@ -402,7 +402,7 @@ func runHelper(t *testing.T, env ...string) string {
 }
 
 func TestSecondProcessIsLocked(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	j := mustOpen(t, dir)
 	mustAppend(t, j, mk("A0001", order.StatePending, 1))
 	out := runHelper(t, "JOURNAL_HELPER=open", "JOURNAL_DIR="+dir)
@@ -417,7 +417,7 @@ func TestSecondProcessIsLocked(t *testing.T) {
 }
 
 func TestCompactionKeepsUnresolved(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	j := mustOpen(t, dir, WithRetain(10)) // raised to MinRetain
 	if j.opts.retain != MinRetain {
 		t.Fatalf("retain = %d, want %d", j.opts.retain, MinRetain)
@@ -474,7 +474,7 @@ func TestCompactionKeepsUnresolved(t *testing.T) {
 }
 
 func TestAutomaticCompactionBoundsTheFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	j := mustOpen(t, dir, WithRetain(MinRetain))
 	defer j.Close()
 	mustAppend(t, j, mk("U0000", order.StateUnknown, 0))
@@ -496,7 +496,7 @@ func TestAutomaticCompactionBoundsTheFile(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	j := mustOpen(t, dir)
 	const writers, each = 6, 25
 	var wg sync.WaitGroup
@@ -606,7 +606,7 @@ func TestKill9WhileAppending(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kill -9 test re-executes the test binary 25 times")
 	}
-	dir := t.TempDir()
+	dir := testDir(t)
 	acked := map[string]ack{} // out_trade_no -> last acknowledged Append
 	// Start with more resolved orders than retention keeps, so that every
 	// compaction in the helper also drops orders while it may be killed.
@@ -728,7 +728,7 @@ func TestKill9WhileAppending(t *testing.T) {
 }
 
 func BenchmarkAppend(b *testing.B) {
-	j := mustOpen(b, b.TempDir())
+	j := mustOpen(b, testDir(b))
 	defer j.Close()
 	o := mk("B0000", order.StatePending, 0)
 	b.ResetTimer()

@@ -36,7 +36,7 @@ func readLines(t *testing.T, path string) []map[string]any {
 }
 
 func TestRotation(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	const maxSize, files = 2000, 3
 	log, _, closer, err := New(dir, Options{MaxSize: maxSize, MaxFiles: files})
 	if err != nil {
@@ -180,7 +180,7 @@ func TestRingWait(t *testing.T) {
 }
 
 func TestRedaction(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	log, ring, closer, err := New(dir, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +242,7 @@ func TestIsSecret(t *testing.T) {
 }
 
 func TestTextFormatAndLevel(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	lv := new(slog.LevelVar)
 	lv.Set(slog.LevelWarn)
 	log, ring, closer, err := New(dir, Options{Text: true, Level: lv})
@@ -265,7 +265,7 @@ func TestTextFormatAndLevel(t *testing.T) {
 }
 
 func TestLoggingAfterCloseReachesRing(t *testing.T) {
-	log, ring, closer, err := New(t.TempDir(), Options{})
+	log, ring, closer, err := New(testDir(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestLoggingAfterCloseReachesRing(t *testing.T) {
 
 func TestAlsoWriter(t *testing.T) {
 	var sb safeBuffer
-	log, _, closer, err := New(t.TempDir(), Options{Also: &sb})
+	log, _, closer, err := New(testDir(t), Options{Also: &sb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +310,7 @@ func (b *safeBuffer) String() string {
 }
 
 func TestConcurrentWriters(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	log, ring, closer, err := New(dir, Options{MaxSize: 8 << 10, MaxFiles: 50, RingSize: 64})
 	if err != nil {
 		t.Fatal(err)
