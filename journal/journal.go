@@ -135,8 +135,15 @@ func Open(dir string, opts ...Option) (*Journal, error) {
 		fn(&o)
 	}
 	jdir := filepath.Join(dir, subdir)
-	if err := os.MkdirAll(jdir, 0o700); err != nil {
-		return nil, fmt.Errorf("journal: create %s: %w", jdir, err)
+	if _, err := os.Stat(jdir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(jdir, 0o700); err != nil {
+			return nil, fmt.Errorf("journal: create %s: %w", jdir, err)
+		}
+		// Crash safety: the new directory's own entry must be durable too,
+		// or a power cut could take the journal (and its first orders) away.
+		if err := syncDir(dir); err != nil {
+			return nil, fmt.Errorf("journal: sync %s: %w", dir, err)
+		}
 	}
 	lockF, err := os.OpenFile(filepath.Join(jdir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
