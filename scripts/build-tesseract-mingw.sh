@@ -112,8 +112,12 @@ if grep -q -- '-march=native' "$BUILD/tesseract/CMakeCache.txt" ||
 	exit 1
 fi
 nice make -C "$BUILD/tesseract" -j"$JOBS" libtesseract >&2
-# Install only the library and headers (the CLI needs more than we build).
-cmake --install "$BUILD/tesseract" >&2 || true
+# Install only the library and headers by hand: `cmake --install` also wants
+# the tesseract.exe CLI, which is not built.
+mkdir -p "$PREFIX/lib" "$PREFIX/include/tesseract"
+cp "$BUILD"/tesseract/libtesseract*.a "$PREFIX/lib/"
+cp "$SRC/tesseract-$TESS_VER"/include/tesseract/*.h "$BUILD/tesseract/include/tesseract/version.h" \
+	"$PREFIX/include/tesseract/"
 test -n "$(find "$PREFIX/lib" -name 'libtesseract*.a' | head -1)" || {
 	echo "build-tesseract-mingw: libtesseract*.a was not produced" >&2
 	exit 1

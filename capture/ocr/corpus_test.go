@@ -1,0 +1,129 @@
+package ocr
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/scanbox/scanbox/money"
+)
+
+// corpusDir is testdata/corpus, or $SCANBOX_OCR_CORPUS for a held-out set
+// rendered by gen-corpus.sh DIR FIRST COUNT.
+func corpusDir() string {
+	if d := os.Getenv("SCANBOX_OCR_CORPUS"); d != "" {
+		return d
+	}
+	return filepath.Join("testdata", "corpus")
+}
+
+type corpusCase struct {
+	file  string
+	want  money.Fen // 0: must be refused
+	drawn string
+}
+
+func loadCorpus(t testing.TB) []corpusCase {
+	t.Helper()
+	f, err := os.Open(filepath.Join(corpusDir(), "manifest.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cases []corpusCase
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		p := strings.SplitN(sc.Text(), "\t", 3)
+		if len(p) != 3 {
+			t.Fatalf("manifest line %q", sc.Text())
+		}
+		c := corpusCase{file: p[0], drawn: p[2]}
+		if p[1] != "refuse" {
+			n, err := strconv.ParseInt(p[1], 10, 64)
+			if err != nil {
+				t.Fatalf("manifest line %q: %v", sc.Text(), err)
+			}
+			c.want = money.Fen(n)
+		}
+		cases = append(cases, c)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// TestCorpus reads every rendered image with the real helper: at least 99 %
+// of the readable ones must give the right amount, and no image may give a
+// wrong amount, including the ones drawn to be refused.
+func TestCorpus(t *testing.T) {
+	r := NewReader(Options{Command: realHelper(t), Tessdata: testTessdata()})
+	defer r.Close()
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("helper %q, Tesseract %s", realHelper(t), r.Version())
+	cases := loadCorpus(t)
+	readable, right, refusedOK, wrong := 0, 0, 0, 0
+	for _, c := range cases {
+		img := decodePNG(t, filepath.Join(corpusDir(), c.file))
+		res, err := r.Read(context.Background(), img)
+		if err != nil && !errors.Is(err, ErrNoAmount) {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		if c.want != 0 {
+			readable++
+		}
+		switch {
+		case err == nil && res.Amount == c.want:
+			right++
+		case err == nil:
+			wrong++
+			t.Errorf("%s (%s): WRONG amount %s accepted; readings %q", c.file, c.drawn, res.Amount, texts(res))
+		case c.want == 0:
+			refusedOK++
+		default:
+			t.Logf("%s (%s): refused: %v; readings %q", c.file, c.drawn, err, texts(res))
+		}
+	}
+	t.Logf("corpus: %d/%d readable images read right (%.1f %%), %d of %d refuse-images refused, %d wrong amounts",
+		right, readable, 100*float64(right)/float64(readable), refusedOK, len(cases)-readable, wrong)
+	if readable < 100 {
+		t.Errorf("corpus has %d readable images; 99 %% needs at least 100 to mean anything", readable)
+	}
+	if right*100 < readable*99 {
+		t.Errorf("%d/%d read right, below 99 %%", right, readable)
+	}
+	if wrong != 0 {
+		t.Errorf("%d wrong amounts accepted; must be 0", wrong)
+	}
+}
+
+func decodePNG(t testing.TB, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+func texts(r Result) []string {
+	var s []string
+	for _, rd := range r.Readings {
+		s = append(s, rd.Text)
+	}
+	return s
+}

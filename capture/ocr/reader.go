@@ -1,0 +1,469 @@
+package ocr
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/image/bmp"
+
+	"github.com/scanbox/scanbox/capture/ocr/ocrproto"
+	"github.com/scanbox/scanbox/money"
+)
+
+// ErrUnavailable: the helper or the Tesseract runtime is missing or cannot
+// start. The wrapping error's text is one sentence for the cashier
+// ("OCR is unavailable: …"); payments go on without OCR.
+var ErrUnavailable = errors.New("OCR is unavailable")
+
+// ErrHelperFailed: the helper died or hung while reading, twice in a row.
+var ErrHelperFailed = errors.New("the OCR helper stopped while reading")
+
+// Defaults for Options.
+const (
+	DefaultTimeout      = 15 * time.Second
+	DefaultStartTimeout = 30 * time.Second
+	// recycleAfter bounds the helper's life in reads: gosseract leaks each
+	// result string, so a helper kept for a whole trading day is replaced
+	// now and then instead of growing.
+	recycleAfter = 5000
+)
+
+// Options configure a Reader. The zero value finds the helper with
+// FindHelper and lets it find its own language data.
+type Options struct {
+	// Command is the helper's argv; empty means FindHelper(). Tests use it to
+	// run a freshly built helper, or the Windows one under wine.
+	Command []string
+	// Tessdata, when set, is passed to the helper as --tessdata.
+	Tessdata string
+	// Timeout bounds one reading; StartTimeout bounds the helper's start.
+	Timeout, StartTimeout time.Duration
+}
+
+// Reading is one OCR pass with one Variant.
+type Reading struct {
+	Variant string
+	Text    string
+	Amount  money.Fen // 0 when Err is set
+	Err     error     // why this reading gave no amount
+	Elapsed time.Duration
+}
+
+// Result is what Read saw. Amount is set only when Read returns no error.
+type Result struct {
+	Amount   money.Fen
+	Text     string    // raw text of the first reading
+	Readings []Reading // in the order of Variants; the third only if it ran
+	Elapsed  time.Duration
+}
+
+// Reader is one kept-alive OCR engine: it starts the helper on first use,
+// reuses it for every read, and starts a new one if it dies. It is safe for
+// concurrent use; reads are served one at a time.
+type Reader struct {
+	opts Options
+
+	mu    sync.Mutex
+	h     *helper
+	reads int
+}
+
+// NewReader returns a Reader; it starts nothing until Start or Read.
+func NewReader(opts Options) *Reader {
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = DefaultStartTimeout
+	}
+	return &Reader{opts: opts}
+}
+
+// Start starts the helper now if it is not running, so that a settings page
+// can say at once whether OCR works. The error wraps ErrUnavailable.
+func (r *Reader) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err := r.ensure(ctx)
+	return err
+}
+
+// Version returns the Tesseract version the running helper reported, or "".
+func (r *Reader) Version() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil {
+		return ""
+	}
+	return r.h.version
+}
+
+// Close stops the helper. The Reader may be used again afterwards.
+func (r *Reader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h != nil {
+		r.h.stop()
+		r.h = nil
+	}
+	return nil
+}
+
+// Read reads the amount in img. It accepts an amount only when two
+// independent readings (different Variants) each find exactly one amount and
+// it is the same: the first two readings always run; when they do not agree
+// the third runs and may agree with one of them. Otherwise the error wraps
+// ErrNoAmount (or ErrUnavailable / ErrHelperFailed), and the Result still
+// shows what each reading saw.
+func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
+	start := time.Now()
+	var res Result
+	finish := func(err error) (Result, error) {
+		res.Elapsed = time.Since(start)
+		return res, err
+	}
+	for i, v := range Variants {
+		if i == 2 {
+			if a, ok := agreed(res.Readings); ok {
+				res.Amount = a
+				return finish(nil)
+			}
+		}
+		rd := Reading{Variant: v.Name}
+		t0 := time.Now()
+		text, err := r.ReadText(ctx, img, v)
+		rd.Elapsed = time.Since(t0)
+		switch {
+		case errors.Is(err, ErrBlank):
+			res.Readings = append(res.Readings, rd)
+			return finish(fmt.Errorf("%w: the region is empty", ErrNoAmount))
+		case err != nil:
+			return finish(err)
+		}
+		rd.Text = text
+		rd.Amount, rd.Err = PickAmount(text)
+		res.Readings = append(res.Readings, rd)
+		if i == 0 {
+			res.Text = text
+		}
+	}
+	if a, ok := agreed(res.Readings); ok {
+		res.Amount = a
+		return finish(nil)
+	}
+	var why []string
+	for _, rd := range res.Readings {
+		if rd.Err != nil {
+			why = append(why, strings.TrimPrefix(rd.Err.Error(), ErrNoAmount.Error()+": "))
+		} else {
+			why = append(why, rd.Amount.String())
+		}
+	}
+	return finish(fmt.Errorf("%w: no two readings agree (%s)", ErrNoAmount, strings.Join(why, "; ")))
+}
+
+// agreed returns the amount two readings found, if any two did.
+func agreed(rs []Reading) (money.Fen, bool) {
+	for i := range rs {
+		for j := i + 1; j < len(rs); j++ {
+			if rs[i].Err == nil && rs[j].Err == nil && rs[i].Amount == rs[j].Amount && rs[i].Amount > 0 {
+				return rs[i].Amount, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// ReadText runs one OCR pass over img prepared with v and returns the raw
+// text (for a live preview). A helper that dies during the pass is replaced
+// and the pass tried once more.
+func (r *Reader) ReadText(ctx context.Context, img image.Image, v Variant) (string, error) {
+	g, err := Preprocess(img, v)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	if err := bmp.Encode(&buf, g); err != nil {
+		return "", fmt.Errorf("ocr: encode BMP: %w", err)
+	}
+	arg := v.PSM
+	if !v.Whitelist {
+		arg |= ocrproto.FlagNoWhitelist
+	}
+	req := ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: arg, Body: buf.Bytes()}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var lastErr error
+	for attempt := 0; attempt < 2; attempt++ {
+		h, err := r.ensure(ctx)
+		if err != nil {
+			return "", err
+		}
+		reply, err := h.exchange(ctx, req, r.opts.Timeout)
+		if err != nil {
+			// Out of step, dead or hung: this helper is finished.
+			h.stop()
+			r.h = nil
+			if ctx.Err() != nil {
+				return "", fmt.Errorf("ocr: %w", ctx.Err())
+			}
+			lastErr = err
+			continue
+		}
+		r.reads++
+		if r.reads >= recycleAfter {
+			h.stop()
+			r.h, r.reads = nil, 0
+		}
+		if reply.Verb == ocrproto.VerbErr {
+			return "", fmt.Errorf("ocr: the helper refused the image: %s", reply.Body)
+		}
+		if reply.Verb != ocrproto.VerbOK {
+			return "", fmt.Errorf("ocr: the helper answered %q", reply.Verb)
+		}
+		return string(reply.Body), nil
+	}
+	return "", fmt.Errorf("%w: %v", ErrHelperFailed, lastErr)
+}
+
+// ensure returns the running helper, starting one if needed. r.mu is held.
+func (r *Reader) ensure(ctx context.Context) (*helper, error) {
+	if r.h != nil && !r.h.exited() {
+		return r.h, nil
+	}
+	if r.h != nil {
+		r.h.stop()
+		r.h = nil
+	}
+	argv := r.opts.Command
+	if len(argv) == 0 {
+		p, err := FindHelper()
+		if err != nil {
+			return nil, err
+		}
+		argv = []string{p}
+	}
+	if r.opts.Tessdata != "" {
+		argv = append(append([]string(nil), argv...), "--tessdata", r.opts.Tessdata)
+	}
+	h, err := startHelper(ctx, argv, r.opts.StartTimeout)
+	if err != nil {
+		return nil, err
+	}
+	r.h, r.reads = h, 0
+	return h, nil
+}
+
+// helper is one running scanbox-ocr process.
+type helper struct {
+	cmd     *exec.Cmd
+	stdin   *os.File
+	stdout  *os.File
+	out     *bufio.Reader
+	stderr  *tail
+	done    chan struct{} // closed when the process has exited
+	waitErr error
+	version string
+}
+
+func startHelper(ctx context.Context, argv []string, timeout time.Duration) (*helper, error) {
+	// Our own pipes rather than cmd.StdoutPipe: exec closes those as soon as
+	// the process exits, which would lose an ERR frame sent just before.
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		inR.Close()
+		inW.Close()
+		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	h := &helper{stdin: inW, stdout: outR, out: bufio.NewReader(outR), stderr: &tail{}, done: make(chan struct{})}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, h.stderr
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	cmd.SysProcAttr = helperSysProcAttr()
+	err = cmd.Start()
+	inR.Close()
+	outW.Close()
+	if err != nil {
+		inW.Close()
+		outR.Close()
+		return nil, fmt.Errorf("%w: the helper %s could not be started (%v)", ErrUnavailable, argv[0], unwrapExec(err))
+	}
+	h.cmd = cmd
+	go func() {
+		h.waitErr = cmd.Wait()
+		close(h.done)
+	}()
+
+	f, err := h.receive(ctx, timeout)
+	switch {
+	case err != nil:
+		h.stop()
+		return nil, fmt.Errorf("%w: %s", ErrUnavailable, h.deathReason(err))
+	case f.Verb == ocrproto.VerbErr:
+		h.stop()
+		return nil, fmt.Errorf("%w: %s", ErrUnavailable, oneLine(string(f.Body)))
+	case f.Verb != ocrproto.VerbReady:
+		h.stop()
+		return nil, fmt.Errorf("%w: the helper spoke an unknown protocol (%q)", ErrUnavailable, f.Verb)
+	}
+	h.version = string(f.Body)
+	return h, nil
+}
+
+// exchange sends one request and waits for its reply.
+func (h *helper) exchange(ctx context.Context, req ocrproto.Frame, timeout time.Duration) (ocrproto.Frame, error) {
+	if err := ocrproto.Write(h.stdin, req); err != nil {
+		return ocrproto.Frame{}, fmt.Errorf("send: %s", h.deathReason(err))
+	}
+	f, err := h.receive(ctx, timeout)
+	if err != nil {
+		return f, fmt.Errorf("receive: %s", h.deathReason(err))
+	}
+	return f, nil
+}
+
+var errTimeout = errors.New("no answer in time")
+
+// receive reads one frame, giving up at the timeout or when ctx ends; after
+// giving up the helper must be stopped, as its stream is out of step.
+func (h *helper) receive(ctx context.Context, timeout time.Duration) (ocrproto.Frame, error) {
+	type got struct {
+		f   ocrproto.Frame
+		err error
+	}
+	ch := make(chan got, 1)
+	go func() {
+		f, err := ocrproto.Read(h.out)
+		ch <- got{f, err}
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case g := <-ch:
+		return g.f, g.err
+	case <-t.C:
+		h.stop() // unblocks the reading goroutine
+		return ocrproto.Frame{}, errTimeout
+	case <-ctx.Done():
+		h.stop()
+		return ocrproto.Frame{}, ctx.Err()
+	}
+}
+
+func (h *helper) exited() bool {
+	select {
+	case <-h.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop ends the process (closing stdin first lets it exit on its own) and
+// releases the pipes. It is safe to call more than once.
+func (h *helper) stop() {
+	h.stdin.Close()
+	select {
+	case <-h.done:
+	case <-time.After(500 * time.Millisecond):
+		h.cmd.Process.Kill()
+		<-h.done
+	}
+	h.stdout.Close()
+}
+
+// deathReason explains err from the pipe, preferring what the process said
+// on stderr before it died (a missing shared library, a crash).
+func (h *helper) deathReason(err error) string {
+	if errors.Is(err, errTimeout) {
+		return "the helper gave no answer in time"
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrClosed) || isBrokenPipe(err) {
+		select {
+		case <-h.done:
+		case <-time.After(2 * time.Second):
+		}
+		msg := "the helper exited"
+		if h.exited() && h.waitErr != nil {
+			msg += " (" + h.waitErr.Error() + ")"
+		}
+		if s := h.stderr.firstLine(); s != "" {
+			msg += ": " + s
+		}
+		return msg
+	}
+	return err.Error()
+}
+
+func isBrokenPipe(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "broken pipe")
+}
+
+func unwrapExec(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// tail keeps the first and last bytes a helper wrote to stderr: enough to
+// quote why it died, bounded however much it prints.
+type tail struct {
+	mu    sync.Mutex
+	first []byte
+	last  []byte
+}
+
+const tailMax = 2048
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if room := tailMax - len(t.first); room > 0 {
+		t.first = append(t.first, p[:min(room, len(p))]...)
+	}
+	t.last = append(t.last, p...)
+	if len(t.last) > tailMax {
+		t.last = t.last[len(t.last)-tailMax:]
+	}
+	return len(p), nil
+}
+
+// firstLine returns the first non-empty line written, trimmed.
+func (t *tail) firstLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, l := range strings.Split(string(t.first), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			if len(l) > 200 {
+				l = l[:200] + "…"
+			}
+			return l
+		}
+	}
+	return ""
+}
