@@ -52,13 +52,15 @@ func fakeHelper(mode string) int {
 		ocrproto.Read(in)
 		time.Sleep(time.Hour)
 	case "echo":
-		// Answers every READ with the text in SCANBOX_OCR_FAKE_TEXT.
+		// Answers a READ with arg N with $SCANBOX_OCR_FAKE_TEXT_N, and counts
+		// the reads it served on stderr.
 		send(ocrproto.VerbReady, "fake")
 		for {
-			if _, err := ocrproto.Read(in); err != nil {
+			f, err := ocrproto.Read(in)
+			if err != nil {
 				return 0
 			}
-			send(ocrproto.VerbOK, os.Getenv("SCANBOX_OCR_FAKE_TEXT"))
+			send(ocrproto.VerbOK, os.Getenv(fmt.Sprintf("SCANBOX_OCR_FAKE_TEXT_%d", f.Arg)))
 		}
 	}
 	return 3

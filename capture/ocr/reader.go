@@ -339,6 +339,10 @@ func (h *helper) exchange(ctx context.Context, req ocrproto.Frame, timeout time.
 
 var errTimeout = errors.New("no answer in time")
 
+// statusDLLNotFound is Windows' STATUS_DLL_NOT_FOUND, the exit status of a
+// process whose DLL could not be loaded before main.
+const statusDLLNotFound = 0xC0000135
+
 // receive reads one frame, giving up at the timeout or when ctx ends; after
 // giving up the helper must be stopped, as its stream is out of step.
 func (h *helper) receive(ctx context.Context, timeout time.Duration) (ocrproto.Frame, error) {
@@ -399,7 +403,11 @@ func (h *helper) deathReason(err error) string {
 		case <-time.After(2 * time.Second):
 		}
 		msg := "the helper exited"
-		if h.exited() && h.waitErr != nil {
+		var ee *exec.ExitError
+		if h.exited() && errors.As(h.waitErr, &ee) && uint32(ee.ExitCode()) == statusDLLNotFound {
+			// Windows says nothing on stderr when a DLL is missing.
+			msg = "the helper cannot start because a DLL it needs (Tesseract's) is missing"
+		} else if h.exited() && h.waitErr != nil {
 			msg += " (" + h.waitErr.Error() + ")"
 		}
 		if s := h.stderr.firstLine(); s != "" {

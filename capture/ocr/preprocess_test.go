@@ -1,0 +1,87 @@
+package ocr
+
+import (
+	"errors"
+	"image"
+	"image/color"
+	"image/draw"
+	"testing"
+)
+
+// bar draws a filled rectangle of fg on bg: a stand-in for one text line.
+func bar(w, h int, bg, fg color.Color, r image.Rectangle) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(img, img.Bounds(), image.NewUniform(bg), image.Point{}, draw.Src)
+	draw.Draw(img, r, image.NewUniform(fg), image.Point{}, draw.Src)
+	return img
+}
+
+func TestPreprocessPolarityAndScale(t *testing.T) {
+	ink := image.Rect(20, 10, 80, 22) // a 12 px high "line"
+	cases := []struct {
+		name   string
+		bg, fg color.Color
+	}{
+		{"dark on light", color.White, color.Black},
+		{"light on dark", color.RGBA{0x20, 0x20, 0x20, 0xff}, color.RGBA{0xe0, 0xe0, 0xe0, 0xff}},
+		{"white on blue", color.RGBA{0x15, 0x65, 0xc0, 0xff}, color.White},
+		{"red on cream", color.RGBA{0xff, 0xf8, 0xe1, 0xff}, color.RGBA{0xb7, 0x1c, 0x1c, 0xff}},
+	}
+	for _, c := range cases {
+		for _, v := range Variants {
+			t.Run(c.name+"/"+v.Name, func(t *testing.T) {
+				g, err := Preprocess(bar(100, 32, c.bg, c.fg, ink), v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b := g.Bounds()
+				// Corners are padding: white. The middle is the bar: black.
+				if p := g.GrayAt(0, 0).Y; p < 250 {
+					t.Errorf("corner is %d, want white background", p)
+				}
+				if p := g.GrayAt(b.Dx()/2, b.Dy()/2).Y; p > 5 {
+					t.Errorf("centre is %d, want black ink", p)
+				}
+				// The 12 px line is scaled to v.LineHeight.
+				rows := 0
+				for y := 0; y < b.Dy(); y++ {
+					if g.GrayAt(b.Dx()/2, y).Y < 128 {
+						rows++
+					}
+				}
+				if rows < v.LineHeight-2 || rows > v.LineHeight+2 {
+					t.Errorf("ink is %d rows high, want about %d", rows, v.LineHeight)
+				}
+				if v.Binarize {
+					for _, p := range g.Pix {
+						if p != 0 && p != 255 {
+							t.Fatalf("binarized image holds grey %d", p)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestPreprocessBlank(t *testing.T) {
+	for _, c := range []color.Color{color.White, color.Black, color.RGBA{0x15, 0x65, 0xc0, 0xff}} {
+		img := bar(50, 20, c, c, image.Rectangle{})
+		if _, err := Preprocess(img, Variants[0]); !errors.Is(err, ErrBlank) {
+			t.Errorf("flat %v: got %v, want ErrBlank", c, err)
+		}
+	}
+}
+
+func TestPreprocessOffsetBounds(t *testing.T) {
+	// A sub-image (as a screen capture at X,Y is) must not be read at 0,0.
+	img := bar(200, 100, color.White, color.Black, image.Rect(120, 60, 180, 72))
+	sub := img.SubImage(image.Rect(100, 50, 200, 100))
+	g, err := Preprocess(sub, Variants[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := g.GrayAt(g.Bounds().Dx()/2, g.Bounds().Dy()/2).Y; p != 0 {
+		t.Errorf("centre is %d, want the bar", p)
+	}
+}

@@ -1,0 +1,219 @@
+package ocr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scanbox/scanbox/capture/ocr/ocrproto"
+	"github.com/scanbox/scanbox/money"
+)
+
+// someText is an image with something on it, for fake helpers that do not
+// look at it.
+func someText() image.Image {
+	return bar(100, 32, color.White, color.Black, image.Rect(20, 10, 80, 22))
+}
+
+func variantArg(v Variant) int {
+	if v.Whitelist {
+		return v.PSM
+	}
+	return v.PSM | ocrproto.FlagNoWhitelist
+}
+
+// setFakeTexts makes the "echo" fake answer reading i with texts[i].
+func setFakeTexts(t *testing.T, texts ...string) {
+	for i, v := range Variants {
+		s := ""
+		if i < len(texts) {
+			s = texts[i]
+		}
+		t.Setenv(fmt.Sprintf("SCANBOX_OCR_FAKE_TEXT_%d", variantArg(v)), s)
+	}
+}
+
+func TestReadAgreement(t *testing.T) {
+	cases := []struct {
+		name  string
+		texts []string
+		want  money.Fen // 0: refused
+		runs  int       // readings made
+	}{
+		{"first two agree", []string{"¥12.50", "合计 ¥12.50", "¥99.99"}, 1250, 2},
+		{"third settles for the second", []string{"3113.05", "SWZ 113.05", "113.05"}, 11305, 3},
+		{"third settles for the first", []string{"¥7.64", "¥7 64", "7.64"}, 764, 3},
+		{"all three differ", []string{"26.13", "6.13", "8.13"}, 0, 3},
+		{"one amount only", []string{"12.50", "", ""}, 0, 3},
+		{"none", []string{"", "", ""}, 0, 3},
+		{"agreeing pair with two amounts each", []string{"¥12.00 ¥15.00", "¥12.00 ¥15.00", "¥12.00 ¥15.00"}, 0, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			setFakeTexts(t, c.texts...)
+			r := NewReader(Options{Command: fakeCommand(t, "echo")})
+			defer r.Close()
+			res, err := r.Read(context.Background(), someText())
+			if len(res.Readings) != c.runs {
+				t.Errorf("%d readings made, want %d", len(res.Readings), c.runs)
+			}
+			if res.Text != c.texts[0] {
+				t.Errorf("Text = %q, want the first reading %q", res.Text, c.texts[0])
+			}
+			if c.want == 0 {
+				if !errors.Is(err, ErrNoAmount) || res.Amount != 0 {
+					t.Fatalf("got %v, %v; want ErrNoAmount and no amount", res.Amount, err)
+				}
+				return
+			}
+			if err != nil || res.Amount != c.want {
+				t.Fatalf("got %v, %v; want %v", res.Amount, err, c.want)
+			}
+		})
+	}
+}
+
+func TestReadBlankMakesNoRequest(t *testing.T) {
+	// A helper that would crash on any request: a blank image must not reach it.
+	r := NewReader(Options{Command: fakeCommand(t, "crash-on-read")})
+	defer r.Close()
+	flat := bar(50, 20, color.White, color.White, image.Rectangle{})
+	if _, err := r.Read(context.Background(), flat); !errors.Is(err, ErrNoAmount) {
+		t.Fatalf("got %v, want ErrNoAmount", err)
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	cases := []struct {
+		name string
+		argv func(t *testing.T) []string
+		want string
+	}{
+		{"no such program", func(t *testing.T) []string { return []string{filepath.Join(t.TempDir(), "scanbox-ocr")} }, "could not be started"},
+		{"refuses at start", func(t *testing.T) []string { return fakeCommand(t, "refuse-start") }, "the Tesseract English data is missing"},
+		{"dies at start", func(t *testing.T) []string { return fakeCommand(t, "die-at-start") }, "libtesseract.so.5: cannot open shared object file"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := NewReader(Options{Command: c.argv(t)})
+			defer r.Close()
+			for i := 0; i < 2; i++ { // and again: no stale state after a failed start
+				_, err := r.Read(context.Background(), someText())
+				if !errors.Is(err, ErrUnavailable) {
+					t.Fatalf("got %v, want ErrUnavailable", err)
+				}
+				msg := err.Error()
+				if !strings.HasPrefix(msg, "OCR is unavailable: ") || !strings.Contains(msg, c.want) || strings.Contains(msg, "\n") {
+					t.Fatalf("message %q: want one line \"OCR is unavailable: …%s…\"", msg, c.want)
+				}
+			}
+		})
+	}
+}
+
+func TestHelperCrashAndHang(t *testing.T) {
+	t.Run("crash", func(t *testing.T) {
+		r := NewReader(Options{Command: fakeCommand(t, "crash-on-read")})
+		defer r.Close()
+		_, err := r.ReadText(context.Background(), someText(), Variants[0])
+		if !errors.Is(err, ErrHelperFailed) || !strings.Contains(err.Error(), "Segmentation fault") {
+			t.Fatalf("got %v, want ErrHelperFailed quoting the helper's last words", err)
+		}
+	})
+	t.Run("hang", func(t *testing.T) {
+		r := NewReader(Options{Command: fakeCommand(t, "hang-on-read"), Timeout: 300 * time.Millisecond})
+		defer r.Close()
+		_, err := r.ReadText(context.Background(), someText(), Variants[0])
+		if !errors.Is(err, ErrHelperFailed) || !strings.Contains(err.Error(), "no answer in time") {
+			t.Fatalf("got %v, want ErrHelperFailed after the timeout", err)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		r := NewReader(Options{Command: fakeCommand(t, "hang-on-read")})
+		defer r.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { time.Sleep(200 * time.Millisecond); cancel() }()
+		_, err := r.ReadText(ctx, someText(), Variants[0])
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want context.Canceled", err)
+		}
+	})
+}
+
+// TestRealHelperKeptAliveAndRestarted: the real helper serves many reads in
+// one process, and a new one is started when it is killed.
+func TestRealHelperKeptAliveAndRestarted(t *testing.T) {
+	r := NewReader(Options{Command: realHelper(t), Tessdata: testTessdata()})
+	defer r.Close()
+	img := decodePNG(t, filepath.Join("testdata", "corpus", "r001.png")) // ¥ 58.59
+	read := func() {
+		t.Helper()
+		res, err := r.Read(context.Background(), img)
+		if err != nil || res.Amount != 5859 {
+			t.Fatalf("got %v, %v; want 58.59", res.Amount, err)
+		}
+	}
+	read()
+	pid := r.h.cmd.Process.Pid
+	read()
+	if r.h.cmd.Process.Pid != pid {
+		t.Fatal("a second helper was started for the second read")
+	}
+	r.h.cmd.Process.Kill()
+	<-r.h.done
+	read()
+	if r.h.cmd.Process.Pid == pid {
+		t.Fatal("the dead helper was not replaced")
+	}
+
+	// Concurrent reads share the one engine safely.
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := r.Read(context.Background(), img)
+			if err == nil && res.Amount != 5859 {
+				err = fmt.Errorf("read %v", res.Amount)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestRealHelperRefusesGarbage(t *testing.T) {
+	r := NewReader(Options{Command: realHelper(t), Tessdata: testTessdata()})
+	defer r.Close()
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range [][]byte{[]byte("not an image"), []byte("BM\x00\x00garbage")} {
+		f, err := r.h.exchange(context.Background(), ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: 7, Body: body}, DefaultTimeout)
+		if err != nil || f.Verb != ocrproto.VerbErr {
+			t.Fatalf("garbage %q: got %+v, %v; want an ERR reply and a live helper", body, f, err)
+		}
+	}
+	f, err := r.h.exchange(context.Background(), ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: 99, Body: nil}, DefaultTimeout)
+	if err != nil || f.Verb != ocrproto.VerbErr {
+		t.Fatalf("bad mode: got %+v, %v", f, err)
+	}
+	// Still serving.
+	if _, err := r.ReadText(context.Background(), someText(), Variants[0]); err != nil {
+		t.Fatal(err)
+	}
+}
