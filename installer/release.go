@@ -77,6 +77,10 @@ func (r *Release) BuildExe(ctx context.Context) error {
 	if err := os.MkdirAll(r.absOut(), 0o755); err != nil {
 		return err
 	}
+	// A failed build must not leave an older scanbox.exe looking current.
+	if err := os.Remove(r.Path(ExeName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	cmd := r.ExeBuild(ctx)
 	cmd.Stdout, cmd.Stderr = r.Log, r.Log
 	if err := r.step("go build "+ExeName+" (windows/amd64, cgo)", cmd.Run); err != nil {
@@ -95,8 +99,10 @@ func (r *Release) BuildOCR(ctx context.Context) error {
 	if err := os.MkdirAll(r.absOut(), 0o755); err != nil {
 		return err
 	}
-	bash := "bash"
-	cmd := exec.CommandContext(ctx, bash, script, r.Path(OCRName))
+	if err := os.Remove(r.Path(OCRName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "bash", script, r.Path(OCRName))
 	cmd.Dir = r.Root
 	cmd.Env = append(os.Environ(), "SCANBOX_VERSION="+r.Version)
 	cmd.Stdout, cmd.Stderr = r.Log, r.Log
