@@ -341,7 +341,10 @@ func (c *trayController) Status() ui.Status {
 		}
 	}
 	for _, o := range c.journal.Unresolved() {
-		if active[o.OutTradeNo] && (o.State == order.StatePending || o.State == order.StateWaiting) {
+		// An order being driven here (sending, waiting, closing) is in
+		// progress; one left over (unknown, or from before a crash) needs
+		// attention until the resolver or the cashier settles it.
+		if active[o.OutTradeNo] {
 			st.Waiting++
 		} else {
 			st.Unresolved++

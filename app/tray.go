@@ -90,7 +90,10 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 // addDemoPanel puts the simulator's sample codes under the pay window.
 func (t *tray) addDemoPanel() {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5CA4B0))
-	t.pay.SetExtra(ui.NewDemoPanel(r, func(code string) { t.ctrl.scanSubs.emit(code) }))
+	t.pay.SetExtra(ui.NewDemoPanel(r, func(code string) {
+		// As the scan box does: from another goroutine, through OnScan.
+		go t.ctrl.scanSubs.emit(code)
+	}))
 }
 
 // setState updates the icon and the menu's first line.

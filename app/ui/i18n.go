@@ -108,6 +108,7 @@ var catalog = map[string][2]string{
 	"pay.order_no":       {"订单号 %s", "Order %s"},
 	"pay.again.title":    {"再次收款？", "Charge again?"},
 	"pay.again.body":     {"%s 元刚刚已收款成功（%d 秒前）。确定再收一次？", "%s yuan was paid %d s ago. Charge it again?"},
+	"pay.again.yes":      {"再收一次", "Charge again"},
 	"pay.autoclose":      {"%d 秒后关闭", "Closing in %d s"},
 	"pay.wallet.unknown": {"无法识别的付款码", "Not a payment code"},
 	"pay.scan_next":      {"可扫描下一笔", "Ready for the next scan"},

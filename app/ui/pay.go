@@ -46,6 +46,7 @@ type PayWindow struct {
 	}
 	stopTick  func()
 	stopClose func()
+	againDlg  *dialog.ConfirmDialog
 	unsubs    []func()
 	visible   bool
 }
@@ -109,6 +110,13 @@ func (p *PayWindow) build() {
 		p.menu, p.extra,
 	))
 	p.win.Resize(fyne.NewSize(460, 440))
+	// Keys reach the canvas when nothing has the focus, which is the case
+	// while a dialog is up (its overlay has a focus of its own).
+	p.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape {
+			p.escape()
+		}
+	})
 	p.showAmount()
 }
 
@@ -254,6 +262,9 @@ func (p *PayWindow) scanArrived(code string) {
 		p.Show()
 	}
 	p.codeEntry.SetText(code)
+	// Keep the keyboard on the code (a tapped button would otherwise hold
+	// it), so Esc answers the dialog or cancels the order.
+	p.win.Canvas().Focus(p.codeEntry)
 	p.charge(code)
 }
 
@@ -280,14 +291,19 @@ func (p *PayWindow) charge(code string) {
 	}
 	since := p.env.Now().Sub(p.lastPaid.at)
 	if p.lastPaid.amount == amount && since < againWindow {
-		dialog.ShowConfirm(T("pay.again.title"), Tf("pay.again.body", amount.Grouped(), int(since/time.Second)),
+		// No is the default: Esc answers it, so a double scan costs nothing.
+		p.againDlg = dialog.NewConfirm(T("pay.again.title"), Tf("pay.again.body", amount.Grouped(), int(since/time.Second)),
 			func(yes bool) {
+				p.againDlg = nil
 				if yes {
 					p.start(amount, code)
 				} else {
 					p.codeEntry.SetText("")
 				}
 			}, p.win)
+		p.againDlg.SetDismissText(T("cancel"))
+		p.againDlg.SetConfirmText(T("pay.again.yes"))
+		p.againDlg.Show()
 		return
 	}
 	p.start(amount, code)
@@ -393,6 +409,12 @@ func (p *PayWindow) cancelOrder() {
 }
 
 func (p *PayWindow) escape() {
+	if d := p.againDlg; d != nil {
+		p.againDlg = nil
+		d.Hide()
+		p.codeEntry.SetText("")
+		return
+	}
 	if p.busy() {
 		p.cancelOrder()
 		return

@@ -120,11 +120,27 @@ func TestPayWindowPaidAutoCloseAndAgain(t *testing.T) {
 	if !hasDialog(p.win, "再次收款？") {
 		t.Error("no charge-again dialog")
 	}
+	// Esc answers No (the dialog's overlay holds the focus: the key comes
+	// to the canvas).
+	p.win.Canvas().(interface {
+		OnTypedKey() func(*fyne.KeyEvent)
+	}).OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if len(f.orders) != 1 || p.againDlg != nil || !p.visible {
+		t.Errorf("after Esc: %d orders, dialog %v, visible %v", len(f.orders), p.againDlg != nil, p.visible)
+	}
+	// Confirming charges.
+	emit(f.scanSubs, "284567890123456784")
+	p.againDlg.Confirm()
+	if len(f.orders) != 2 {
+		t.Fatalf("confirming did not charge (%d orders)", len(f.orders))
+	}
 	// After 60 s it is no longer asked.
 	clk.advance(61 * time.Second)
-	p.start(8800, "284567890123456784")
-	if len(f.orders) != 2 {
-		t.Errorf("orders %d, want 2", len(f.orders))
+	f.update(f.orders[1].OutTradeNo, func(o *order.Order) { o.State = order.StatePaid })
+	clk.advance(61 * time.Second)
+	p.charge("284567890123456784")
+	if len(f.orders) != 3 || p.againDlg != nil {
+		t.Errorf("orders %d, want 3 without asking", len(f.orders))
 	}
 }
 
