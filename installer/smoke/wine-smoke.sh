@@ -17,7 +17,7 @@
 # package brings it, and exits 2. Environment:
 #   SCANBOX_LINUX    Linux scanbox binary for `banksim` (default: go build ./app)
 #   SMOKE_KEEP=1     keep the work directory (prefix, logs, screenshot)
-#   SMOKE_SHOT=FILE  where to copy the tray screenshot (PNG)
+#   SMOKE_SHOTS=DIR  copy the screenshots there (wine-tray.png, wine-pay-window.png)
 #
 # Wine differences it knows about (none of them is ScanBox's doing):
 #   - Go ≥1.24 programs need ProcessPrng from bcryptprimitives.dll, which
@@ -294,15 +294,35 @@ WINE_TIMEOUT=300 wine explorer /desktop=shell,1280x800 "$exe" >"$work/gui.log" 2
 gui=$!
 pids+=($gui)
 sleep "${SMOKE_GUI_WAIT:-25}"
-tray_alive() { pgrep -f 'ScanBox\\scanbox\.exe' >/dev/null; } # the Windows path, not explorer's Unix argument
+# The tray's own process: its command line is the exe path alone (Wine shows
+# it as given), unlike explorer's and the wine loader's, which carry it as an
+# argument.
+tray_alive() { ps -eo args | grep -E '(ScanBox[/\\]scanbox\.exe)$' | grep -vqE 'explorer|wine64|timeout'; }
 check "tray app still running after ${SMOKE_GUI_WAIT:-25}s (no crash at start)" tray_alive
 import -window root "$shot"
 check "screenshot taken" test -s "$shot"
 sd=$(identify -format '%[fx:standard_deviation]' "$shot" 2>/dev/null || echo 0)
 check "screenshot is not a blank screen (std dev $sd)" awk -v s="$sd" 'BEGIN{exit !(s > 0.02)}'
-[[ -n ${SMOKE_SHOT:-} ]] && cp "$shot" "$SMOKE_SHOT"
 kill "$gui" 2>/dev/null
-wine taskkill /f /im scanbox.exe >/dev/null 2>&1
+WINEPREFIX=$WINEPREFIX wineserver -k
+sleep 1
+
+# The pay window, as `scanbox demo` opens it (its own loopback simulator and
+# a throw-away data directory): the fyne UI with its CJK font, under Windows.
+paywin=$work/pay-window.png
+WINE_TIMEOUT=300 wine explorer /desktop=shell,1280x800 "$exe" demo >"$work/demo.log" 2>&1 &
+gui=$!
+pids+=($gui)
+for _ in $(seq 60); do grep -q '^Activated' "$work/demo.log" 2>/dev/null && break; sleep 1; done
+sleep "${SMOKE_GUI_WAIT:-10}"
+check "scanbox demo started its simulator and activated under wine" grep -q '^Activated' "$work/demo.log"
+import -window root "$paywin"
+sd=$(identify -format '%[fx:standard_deviation]' "$paywin" 2>/dev/null || echo 0)
+check "pay window screenshot is not a blank screen (std dev $sd)" awk -v s="$sd" 'BEGIN{exit !(s > 0.05)}'
+if [[ -n ${SMOKE_SHOTS:-} ]]; then
+	mkdir -p "$SMOKE_SHOTS" && cp "$shot" "$SMOKE_SHOTS/wine-tray.png" && cp "$paywin" "$SMOKE_SHOTS/wine-pay-window.png"
+fi
+kill "$gui" 2>/dev/null
 WINEPREFIX=$WINEPREFIX wineserver -k
 sleep 1
 
