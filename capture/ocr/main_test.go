@@ -84,7 +84,7 @@ var (
 // realHelper returns argv of the real scanbox-ocr: $SCANBOX_OCR_TEST_HELPER
 // (space-separated, e.g. "wine /tmp/dist/scanbox-ocr.exe") or one built now
 // from ./cmd/scanbox-ocr. It skips only when libtesseract is not installed.
-func realHelper(t *testing.T) []string {
+func realHelper(t testing.TB) []string {
 	t.Helper()
 	helperOnce.Do(func() {
 		if s := os.Getenv("SCANBOX_OCR_TEST_HELPER"); s != "" {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -163,11 +164,19 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 	}
 	var why []string
 	for _, rd := range res.Readings {
-		if rd.Err != nil {
-			why = append(why, strings.TrimPrefix(rd.Err.Error(), ErrNoAmount.Error()+": "))
-		} else {
-			why = append(why, rd.Amount.String())
+		w := rd.Amount.String()
+		switch {
+		case rd.Err == ErrNoAmount:
+			w = "nothing shaped like an amount"
+		case rd.Err != nil:
+			w = strings.TrimPrefix(rd.Err.Error(), ErrNoAmount.Error()+": ")
 		}
+		if !slices.Contains(why, w) {
+			why = append(why, w)
+		}
+	}
+	if len(why) == 1 {
+		return finish(fmt.Errorf("%w: %s", ErrNoAmount, why[0]))
 	}
 	return finish(fmt.Errorf("%w: no two readings agree (%s)", ErrNoAmount, strings.Join(why, "; ")))
 }

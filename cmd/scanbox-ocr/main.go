@@ -136,6 +136,9 @@ func start(tessdata string) (*gosseract.Client, error) {
 	}
 	if _, err := cli.Text(); err != nil {
 		cli.Close()
+		if tessdata == "" {
+			return nil, fmt.Errorf("Tesseract could not load its English data (put eng.traineddata in a tessdata folder next to scanbox-ocr): %s", oneLine(err.Error()))
+		}
 		return nil, fmt.Errorf("Tesseract could not start: %s", oneLine(err.Error()))
 	}
 	return cli, nil
