@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scanbox/scanbox/config"
+	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 )
 
@@ -56,6 +57,9 @@ func activate(ctx context.Context, dir, url, mch, term, code string, timeout tim
 	if err != nil {
 		return nil, failf(exitUsage, "%v", err)
 	}
+	if err := checkReactivation(dir, cfg, mch, term); err != nil {
+		return nil, err
+	}
 	info, err := payclient.Activate(ctx, payclient.ActivateRequest{BaseURL: url, MchID: mch, TerminalID: term,
 		ActivationCode: code, HTTPTimeout: timeout}, payclient.ActivateWithLogger(log))
 	if err != nil {
@@ -71,4 +75,27 @@ func activate(ctx context.Context, dir, url, mch, term, code string, timeout tim
 	}
 	log.Info("terminal activated", "mch_id", mch, "terminal_id", term, "merchant_name", info.MerchantName)
 	return info, nil
+}
+
+// checkReactivation refuses to switch this data directory to another
+// merchant or terminal while orders sent under the current one are
+// unresolved: only the bank that saw an order can say whether it was paid.
+func checkReactivation(dir string, cfg config.Config, mch, term string) error {
+	if !cfg.Activated() || (cfg.MchID == mch && cfg.TerminalID == term) {
+		return nil
+	}
+	j, err := openJournal(dir, nil)
+	if err != nil {
+		return failf(exitUsage, "%v", err)
+	}
+	defer j.Close()
+	return unresolvedBlocksSwitch(j.Unresolved(), cfg.TerminalID)
+}
+
+func unresolvedBlocksSwitch(open []order.Order, current string) error {
+	if len(open) == 0 {
+		return nil
+	}
+	return failf(exitUnknown, "%d order(s) of terminal %s are not resolved yet (e.g. %s); run scanbox resolve before activating another terminal",
+		len(open), current, open[0].OutTradeNo)
 }

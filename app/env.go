@@ -141,7 +141,7 @@ func openEnv(dirFlag string, ov overrides, stderr io.Writer) (*env, error) {
 		}
 		return nil, failf(exitUsage, "cannot read the signing key: %v", err)
 	}
-	j, err := journal.Open(e.dir, journal.WithLogger(e.log))
+	j, err := openJournal(e.dir, e.log)
 	if err != nil {
 		e.Close()
 		return nil, failf(exitUsage, "%v", err)
@@ -160,6 +160,8 @@ func openEnv(dirFlag string, ov overrides, stderr io.Writer) (*env, error) {
 		PollInterval: time.Duration(e.cfg.PollInterval),
 		PollTimeout:  time.Duration(e.cfg.PollTimeout),
 		Body:         e.cfg.StoreName,
+		MchID:        e.cfg.MchID,
+		TerminalID:   e.cfg.TerminalID,
 	}, e.log)
 	return e, nil
 }
@@ -170,4 +172,21 @@ func (e *env) Close() {
 		e.closers[i].Close()
 	}
 	e.closers = nil
+}
+
+// lockWait is how long a command waits for another short-lived ScanBox
+// command (say `scanbox orders`) to release the data directory.
+const lockWait = 3 * time.Second
+
+// openJournal opens the journal, waiting briefly while another process
+// holds it, so that two scripted commands in a row do not trip each other.
+func openJournal(dir string, log *slog.Logger) (*journal.Journal, error) {
+	deadline := time.Now().Add(lockWait)
+	for {
+		j, err := journal.Open(dir, journal.WithLogger(log))
+		if err == nil || !errors.Is(err, journal.ErrLocked) || time.Now().After(deadline) {
+			return j, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

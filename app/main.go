@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"sort"
+
+	_ "github.com/scanbox/scanbox/app/internal/localefix" // must init before fyne: see its doc
 )
 
 // Exit codes of the command-line contract.

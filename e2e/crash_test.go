@@ -198,3 +198,83 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 	}
 	t.Logf("%d kills, %d orders journaled (%d unresolved before resolve), %d at the bank", kills, len(orders), open, len(ledger))
 }
+
+// TestReactivationRefusedWhileUnresolved: switching the data directory to
+// another terminal while an order of the first is unresolved would let the
+// new terminal "close" a number its bank never saw, and the code could then
+// be charged twice. activate must refuse until resolve has run.
+func TestReactivationRefusedWhileUnresolved(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	bin := buildScanbox(t)
+	base := startBanksim(t, bin, "--terminal", "T0001,T0002", "--password-delay", "1h")
+	dir := t.TempDir()
+	act := func(term string) (string, int) {
+		return run(t, bin, "activate", "--data-dir", dir, "--url", base, "--mch", banksim.DefaultMchID,
+			"--terminal", term, "--code", banksim.DefaultActivationCode)
+	}
+	if _, code := act("T0001"); code != 0 {
+		t.Fatalf("activate T0001 exit %d", code)
+	}
+	// A payer who is still typing the password when pay is killed.
+	cmd := exec.Command(bin, "pay", "--data-dir", dir, "--amount", "5.00", "--code", "134567890123456784",
+		"--poll-interval", "50ms", "--poll-timeout", "1h")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	waiting := false
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "waiting for the payer") {
+			waiting = true
+			break
+		}
+	}
+	if !waiting {
+		cmd.Wait()
+		t.Fatal("scanbox pay ended before the payer was confirming")
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if _, code := act("T0002"); code != 3 {
+		t.Fatalf("activating another terminal with an unresolved order: exit %d, want 3", code)
+	}
+	if _, code := act("T0001"); code != 0 {
+		t.Fatalf("re-activating the same terminal must work: exit %d", code)
+	}
+}
+
+// TestErrorsAreOneLine: a refused command says why in exactly one line on
+// stderr, even under LANG=C.UTF-8 where the GUI toolkit used to complain.
+func TestErrorsAreOneLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	bin := buildScanbox(t)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"orders", "--data-dir", dir},
+		{"pay", "--data-dir", dir, "--amount", "1.00", "--code", "134567890123456780"},
+		{"pay", "--data-dir", dir, "--amount", "12.505", "--code", "134567890123456780"},
+		{"pay", "--data-dir", dir, "--amount", "1.00", "--code", "6901234567892"},
+		{"nosuchcommand"},
+	} {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "LANG=C.UTF-8", "LC_ALL=", "LANGUAGE=")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		if err == nil {
+			t.Errorf("%v: succeeded, want a refusal", args)
+		}
+		lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+		if len(lines) != 1 || lines[0] == "" {
+			t.Errorf("%v: stderr has %d lines: %q", args, len(lines), stderr.String())
+		}
+	}
+}

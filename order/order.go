@@ -172,6 +172,10 @@ type Order struct {
 	// Message is one sentence for the cashier.
 	ErrCode string `json:"err_code,omitempty"`
 	Message string `json:"message,omitempty"`
+	// MchID and TerminalID say under which terminal the order was sent;
+	// it can only be resolved under the same one.
+	MchID      string `json:"mch_id,omitempty"`
+	TerminalID string `json:"terminal_id,omitempty"`
 	// Cancelled records that the cashier pressed Cancel.
 	Cancelled bool `json:"cancelled,omitempty"`
 }

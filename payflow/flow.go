@@ -26,6 +26,10 @@ type Config struct {
 	ResolveEvery time.Duration
 	// Body is the description the payer sees; default "ScanBox".
 	Body string
+	// MchID and TerminalID are stamped on new orders; an unresolved order
+	// of another terminal is never queried or closed under this one (the
+	// bank would not know its number and would tombstone it as closed).
+	MchID, TerminalID string
 }
 
 // Defaults of Config.
@@ -123,7 +127,13 @@ type Effect struct {
 func Step(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 	cfg = cfg.withDefaults()
 	if o.State.Terminal() {
-		return o, Effect{} // a definite answer is never revised
+		// A definite answer is never revised. The one thing a paid order
+		// still takes is the details of an ORDERPAID answer from a query.
+		if o.State == order.StatePaid && o.TransactionID == "" && ev.Kind == EvAnswer &&
+			ev.Outcome == payclient.OutcomePaid && ev.Payment != nil {
+			o = record(o, ev.Payment)
+		}
+		return o, Effect{}
 	}
 	now := ev.Now
 	switch ev.Kind {
@@ -184,10 +194,10 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 	switch ev.Outcome {
 	case payclient.OutcomePaid:
 		if ev.Payment == nil {
-			// ORDERPAID: paid, but we hold no details; a query brings them.
-			// Until it does the order is not recorded as paid.
-			o = moveTo(o, order.StateWaiting, now)
-			return o, Effect{Kind: EffWait, Until: now}
+			// ORDERPAID: the bank says this number is paid. Record it at
+			// once (a deadline or Cancel must never close — and so reverse —
+			// a paid order) and ask once for the details.
+			return finish(o, order.StatePaid, "", now), Effect{Kind: EffQuery}
 		}
 		return finish(o, order.StatePaid, "", now), Effect{}
 	case payclient.OutcomeFailed:
@@ -210,7 +220,14 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 		o.Message = messageFor(order.StateUnknown, ev.ErrCode)
 		return moveTo(o, order.StateUnknown, now), Effect{}
 	}
-	if ev.Call == payclient.CallPrecreate && ev.CodeURL != "" {
+	if ev.Call == payclient.CallPrecreate {
+		if ev.CodeURL == "" {
+			// No QR reached us, so nobody can pay this order: close it now
+			// (closing also tombstones a precreate that did arrive).
+			o.ErrCode = ev.ErrCode
+			o = moveTo(o, order.StateClosing, now)
+			return o, Effect{Kind: EffClose}
+		}
 		o.CodeURL = ev.CodeURL
 	}
 	if !now.Before(o.Deadline) {
@@ -259,9 +276,9 @@ func moveTo(o order.Order, s order.State, now time.Time) order.Order {
 
 func finish(o order.Order, s order.State, code string, now time.Time) order.Order {
 	o = moveTo(o, s, now)
-	if code != "" {
-		o.ErrCode = code
-	}
+	// Only the answer that decided the order explains it: an earlier
+	// COMM or TIMESTAMP_SKEW must not haunt a closed order.
+	o.ErrCode = code
 	if s == order.StatePaid {
 		o.ErrCode = ""
 	}

@@ -54,7 +54,7 @@ func TestStepTable(t *testing.T) {
 		{"comm failure re-sends micropay once", sent(ord(order.StatePending)), ans(mp, payclient.OutcomeUnknown, CodeComm, 1), order.StatePending, EffMicropay, time.Time{}},
 		{"comm failure after resend polls", func() order.Order { o := sent(ord(order.StatePending)); o.Resends = 1; return o }(), ans(mp, payclient.OutcomeUnknown, CodeComm, 1), order.StatePending, EffWait, at(4)},
 		{"definite failure", sent(ord(order.StatePending)), ans(mp, payclient.OutcomeFailed, "NOTENOUGH", 1), order.StateFailed, EffNone, time.Time{}},
-		{"ORDERPAID without details queries now", sent(ord(order.StatePending)), ans(mp, payclient.OutcomePaid, "ORDERPAID", 1), order.StateWaiting, EffWait, at(1)},
+		{"ORDERPAID is paid at once, details by query", sent(ord(order.StatePending)), ans(mp, payclient.OutcomePaid, "ORDERPAID", 1), order.StatePaid, EffQuery, time.Time{}},
 		{"tick before deadline queries", ord(order.StateWaiting), Event{Kind: EvTick, Now: at(10)}, order.StateWaiting, EffQuery, time.Time{}},
 		{"tick at deadline closes", ord(order.StateWaiting), Event{Kind: EvTick, Now: at(45)}, order.StateClosing, EffClose, time.Time{}},
 		{"query paid", ord(order.StateWaiting), paid(q, 10), order.StatePaid, EffNone, time.Time{}},

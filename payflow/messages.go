@@ -18,7 +18,7 @@ func messageFor(s order.State, code string) string {
 	case order.StateRevoked:
 		return "The payment was reversed; the money went back to the customer."
 	case order.StateUnknown:
-		return "The bank could not be reached to finish this order; ScanBox keeps checking it."
+		return "The bank could not be reached to finish this order; it stays open until ScanBox checks it again (the tray app does so by itself, or run scanbox resolve)."
 	}
 	return ""
 }
@@ -40,6 +40,6 @@ var codeMessages = map[string]string{
 	"SIGNERROR":              "The bank did not accept ScanBox's signature; ask the bank to activate this terminal again.",
 	"TERMINAL_NOT_ACTIVATED": "The bank does not know this terminal; ask the bank to activate it.",
 	"TERMINAL_DISABLED":      "The bank has disabled this terminal; call the bank.",
-	"COMM":                   "The bank could not be reached to finish this order; ScanBox keeps checking it.",
+	"COMM":                   "The bank could not be reached to finish this order; it stays open until ScanBox checks it again (the tray app does so by itself, or run scanbox resolve).",
 	"PAYERROR":               "The customer's payment failed; ask for another payment code.",
 }

@@ -62,6 +62,7 @@ type Runner struct {
 }
 
 type flight struct {
+	requery   bool   // a one-off Requery, not a drive: Cancel does not apply
 	code      string // the payment code, in memory only, for (re)sending micropay
 	cancel    chan struct{}
 	cancelled sync.Once
@@ -168,6 +169,8 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 		CodeMasked: scan.Mask(code),
 		CodeHash:   hash,
 		Guess:      guess,
+		MchID:      r.cfg.MchID,
+		TerminalID: r.cfg.TerminalID,
 		State:      order.StatePending,
 		CreatedAt:  now,
 		UpdatedAt:  now,
@@ -198,11 +201,18 @@ func (r *Runner) Precreate(ctx context.Context, amount money.Fen, body string) (
 	}
 	now := r.now()
 	o := order.Order{OutTradeNo: NewOutTradeNo(now), Kind: order.KindPrecreate, AmountFen: amount,
-		Body: body, State: order.StatePending, CreatedAt: now, UpdatedAt: now}
+		Body: body, State: order.StatePending, CreatedAt: now, UpdatedAt: now,
+		MchID: r.cfg.MchID, TerminalID: r.cfg.TerminalID}
 	o, eff := Step(o, Event{Kind: EvStart, Now: now}, r.cfg)
+	// Journal and register under one lock, so that the background resolver
+	// never sees this order unresolved and not in flight.
+	r.mu.Lock()
 	if err := r.j.Append(o); err != nil {
+		r.mu.Unlock()
 		return order.Order{}, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
+	fl := r.addFlightLocked(o.OutTradeNo, "")
+	r.mu.Unlock()
 	first := make(chan order.Order, 1)
 	unsub := r.Subscribe(func(c order.Order) {
 		if c.OutTradeNo == o.OutTradeNo && (c.CodeURL != "" || c.State.Terminal() || c.State == order.StateUnknown || c.State == order.StateClosing) {
@@ -213,9 +223,6 @@ func (r *Runner) Precreate(ctx context.Context, amount money.Fen, body string) (
 		}
 	})
 	defer unsub()
-	r.mu.Lock()
-	fl := r.addFlightLocked(o.OutTradeNo, "")
-	r.mu.Unlock()
 	go r.drive(ctx, o, eff, fl)
 	select {
 	case c := <-first:
@@ -276,7 +283,7 @@ func (r *Runner) Cancel(outTradeNo string) bool {
 	r.mu.Lock()
 	fl := r.flights[outTradeNo]
 	r.mu.Unlock()
-	if fl == nil {
+	if fl == nil || fl.requery {
 		return false
 	}
 	fl.cancelled.Do(func() { close(fl.cancel) })
@@ -444,10 +451,20 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 // be reached) and returns the orders it touched, in journal order.
 func (r *Runner) ResolveAll(ctx context.Context) ([]order.Order, error) {
 	var fls []*flight
-	for _, o := range r.j.Unresolved() {
+	for _, snap := range r.j.Unresolved() {
+		// The list is a snapshot: an order may have finished since. Under
+		// the lock, re-read it and take it only if still open and idle, so
+		// a stale copy is never driven (it could close a paid order).
 		r.mu.Lock()
-		if _, busy := r.flights[o.OutTradeNo]; busy {
+		o, ok := r.j.Get(snap.OutTradeNo)
+		if _, busy := r.flights[snap.OutTradeNo]; busy || !ok || o.State.Terminal() {
 			r.mu.Unlock()
+			continue
+		}
+		if o.TerminalID != "" && r.cfg.TerminalID != "" && o.TerminalID != r.cfg.TerminalID {
+			r.mu.Unlock()
+			r.log.Error("unresolved order belongs to another terminal; not touching it",
+				"out_trade_no", o.OutTradeNo, "terminal_id", o.TerminalID)
 			continue
 		}
 		fl := r.addFlightLocked(o.OutTradeNo, "")
@@ -507,23 +524,25 @@ func (r *Runner) Background(ctx context.Context) {
 // if the order was unresolved. For an order in flight it returns the latest
 // state without a call.
 func (r *Runner) Requery(ctx context.Context, outTradeNo string) (order.Order, error) {
+	r.mu.Lock()
 	o, ok := r.j.Get(outTradeNo)
 	if !ok {
+		r.mu.Unlock()
 		return o, ErrNotFound
 	}
-	r.mu.Lock()
-	_, busy := r.flights[outTradeNo]
-	r.mu.Unlock()
-	if busy || o.State.Terminal() {
+	if _, busy := r.flights[outTradeNo]; busy || o.State.Terminal() {
+		r.mu.Unlock()
 		return o, nil
 	}
-	r.mu.Lock()
 	fl := r.addFlightLocked(outTradeNo, "")
+	fl.requery = true
 	r.mu.Unlock()
+	final := o
 	defer func() {
 		r.mu.Lock()
 		delete(r.flights, outTradeNo)
 		r.mu.Unlock()
+		fl.final = final
 		close(fl.done)
 	}()
 	ev := r.call(ctx, o, EffQuery, fl)
@@ -538,6 +557,7 @@ func (r *Runner) Requery(ctx context.Context, outTradeNo string) (order.Order, e
 		}
 		r.notify(n)
 	}
+	final = n
 	return n, nil
 }
 

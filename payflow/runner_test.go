@@ -443,3 +443,24 @@ func TestRequeryAndCloseOrder(t *testing.T) {
 		t.Errorf("unknown order: %v", err)
 	}
 }
+
+// An unresolved order sent under another terminal is never queried or
+// closed under this one: that bank would tombstone an unknown number as
+// "closed" while the first terminal's bank may have charged it.
+func TestResolveSkipsOtherTerminalsOrders(t *testing.T) {
+	j := newMem()
+	now := time.Now()
+	j.Append(order.Order{OutTradeNo: "SBOTHER", AmountFen: 100, State: order.StateUnknown, TerminalID: "T0009",
+		CreatedAt: now, SentAt: now, Deadline: now})
+	b := &fakeBank{}
+	cfg := fastCfg
+	cfg.TerminalID = "T0001"
+	r := New(j, b, cfg, nil)
+	out, err := r.ResolveAll(context.Background())
+	if err != nil || len(out) != 0 || len(b.Calls()) != 0 {
+		t.Fatalf("ResolveAll = %v, %v; calls %v", out, err, b.Calls())
+	}
+	if o, _ := j.Get("SBOTHER"); o.State != order.StateUnknown {
+		t.Fatalf("order changed to %v", o.State)
+	}
+}
