@@ -30,6 +30,7 @@ func ParseRegion(s string) (image.Rectangle, error) {
 }
 
 // Capture grabs rectangle r of the screen (virtual-desktop coordinates).
+// The image's bounds start at 0,0, not at r.Min.
 func Capture(r image.Rectangle) (*image.RGBA, error) {
 	img, err := screenshot.CaptureRect(r)
 	if err != nil {
