@@ -206,23 +206,27 @@ func (p *PayWindow) showAmount() {
 	} else {
 		p.amountBig.set("¥ "+f.Grouped(), colorPaid)
 	}
+	line := ""
 	if p.hasReading && err == nil && f == p.reading.Amount {
-		p.sourceLabel.SetText(Tf("pay.source", sourceName(p.reading.Source), ageText(p.env.Now().Sub(p.reading.At))))
+		line = Tf("pay.source", sourceName(p.reading.Source), ageText(p.env.Now().Sub(p.reading.At)))
 	} else if err == nil {
-		p.sourceLabel.SetText(Tf("pay.source", sourceName("manual"), T("pay.age.now")))
-	} else {
-		p.sourceLabel.SetText("")
+		line = Tf("pay.source", sourceName("manual"), T("pay.age.now"))
+	}
+	if line != p.sourceLabel.Text {
+		p.sourceLabel.SetText(line)
 	}
 }
 
 func sourceName(s string) string { return T("pay.source." + s) }
 
+// ageText is coarse on purpose (10 s steps): the line then changes at most
+// every ten seconds, so an idle pay window is not redrawn every second.
 func ageText(d time.Duration) string {
 	switch {
-	case d < 2*time.Second:
+	case d < 10*time.Second:
 		return T("pay.age.now")
 	case d < time.Minute:
-		return Tf("pay.age.seconds", int(d/time.Second))
+		return Tf("pay.age.seconds", int(d/(10*time.Second))*10)
 	default:
 		return Tf("pay.age.minutes", int(d/time.Minute))
 	}
@@ -386,7 +390,9 @@ func (p *PayWindow) updateCountdown() {
 		return
 	}
 	left := max(p.current.Deadline.Sub(p.env.Now()), 0)
-	p.countdown.SetText(Tf("pay.countdown", int((left+time.Second-1)/time.Second)))
+	if t := Tf("pay.countdown", int((left+time.Second-1)/time.Second)); t != p.countdown.Text {
+		p.countdown.SetText(t)
+	}
 }
 
 // tick runs every second while the window is visible: the countdown and

@@ -80,13 +80,13 @@ func TestPayWindowCancelFlow(t *testing.T) {
 
 func TestPayWindowPaidAutoCloseAndAgain(t *testing.T) {
 	env, f, clk := newTestEnv(t)
-	f.amount, f.hasAmount = AmountReading{Amount: 8800, Source: "serial", At: clk.now.Add(-5 * time.Second)}, true
+	f.amount, f.hasAmount = AmountReading{Amount: 8800, Source: "serial", At: clk.now.Add(-25 * time.Second)}, true
 	p := NewPayWindow(env)
 	p.Show()
 	if p.win.Canvas().Focused() != p.codeEntry {
 		t.Fatal("with a captured amount the focus must be on the code")
 	}
-	if got := p.sourceLabel.Text; got != "来源：串口 · 5 秒前" {
+	if got := p.sourceLabel.Text; got != "来源：串口 · 20 秒前" {
 		t.Errorf("source line %q", got)
 	}
 	// Typing the code and Enter works as well as the scan box.

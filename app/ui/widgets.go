@@ -41,6 +41,9 @@ func newCanvasText(size float32, c color.Color) *canvasText {
 }
 
 func (t *canvasText) set(s string, c color.Color) {
+	if t.obj.Text == s && t.obj.Color == c {
+		return // no redraw for nothing: the idle window must stay idle
+	}
 	t.obj.Text = s
 	t.obj.Color = c
 	t.obj.Refresh()
