@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,6 +47,14 @@ type tray struct {
 }
 
 func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
+	// First start after a silent install: activate with what the installer
+	// left (cmd_firstrun.go). A failure keeps the code for the next start;
+	// the tray then opens Settings, because nothing works unactivated.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if _, err := activatePending(ctx, dir, stderr); err != nil {
+		fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(err.Error()))
+	}
+	cancel()
 	ctrl, err := newTrayController(dir, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(err.Error()))
@@ -181,19 +190,25 @@ func (t *tray) showAbout() {
 // in the new language when next opened. The settings window, where the
 // change was made, reopens at once.
 func (t *tray) rebuild() {
-	for _, w := range []interface{ Window() fyne.Window }{t.orders, t.logs, t.qr} {
-		if w != nil {
-			w.Window().Close()
-		}
+	// Each pointer is checked on its own: a nil *OrdersWindow in an
+	// interface slice would not compare equal to nil.
+	if t.orders != nil {
+		t.orders.Window().Close()
+	}
+	if t.logs != nil {
+		t.logs.Window().Close()
+	}
+	if t.qr != nil {
+		t.qr.Window().Close()
 	}
 	t.orders, t.logs, t.qr = nil, nil, nil
 	if t.about != nil {
 		t.about.Close()
 		t.about = nil
 	}
-	wasPay := t.pay != nil && t.pay.Window().Content().Visible()
+	wasPay := t.pay != nil && t.pay.Visible()
 	if t.pay != nil {
-		t.pay.Window().Close()
+		t.pay.Close()
 		t.pay = nil
 	}
 	s := t.state

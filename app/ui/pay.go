@@ -177,6 +177,21 @@ func (p *PayWindow) Hide() {
 	p.win.Hide()
 }
 
+// Visible reports whether the window is shown.
+func (p *PayWindow) Visible() bool { return p.visible }
+
+// Close ends the window for good (a language switch rebuilds it): its
+// subscriptions stop, so a later scan cannot reach a closed window.
+func (p *PayWindow) Close() {
+	for _, u := range p.unsubs {
+		u()
+	}
+	p.unsubs = nil
+	p.visible = false
+	p.stopTimers()
+	p.win.Close()
+}
+
 func (p *PayWindow) stopTimers() {
 	if p.stopTick != nil {
 		p.stopTick()

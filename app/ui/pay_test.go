@@ -204,6 +204,11 @@ func TestPayWindowMessagesInChinese(t *testing.T) {
 	if got := orderMessage(f.orders[0]); got != f.orders[0].Message {
 		t.Errorf("English message %q", got)
 	}
+	p.Close()
+	emit(f.scanSubs, wechatCode)
+	if len(f.orders) != 1 {
+		t.Error("a closed pay window still charged a scan")
+	}
 	if f.captures != 1 {
 		t.Errorf("CaptureNow called %d times on Show, want 1", f.captures)
 	}
