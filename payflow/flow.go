@@ -128,10 +128,17 @@ func Step(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 	cfg = cfg.withDefaults()
 	if o.State.Terminal() {
 		// A definite answer is never revised. The one thing a paid order
-		// still takes is the details of an ORDERPAID answer from a query.
-		if o.State == order.StatePaid && o.TransactionID == "" && ev.Kind == EvAnswer &&
-			ev.Outcome == payclient.OutcomePaid && ev.Payment != nil {
-			o = record(o, ev.Payment)
+		// still takes is the details of an ORDERPAID answer, asked for by
+		// query for at most PollTimeout after it was recorded paid.
+		if o.State == order.StatePaid && o.TransactionID == "" {
+			switch {
+			case ev.Kind == EvAnswer && ev.Outcome == payclient.OutcomePaid && ev.Payment != nil:
+				return record(o, ev.Payment), Effect{}
+			case ev.Kind == EvTick:
+				return o, Effect{Kind: EffQuery}
+			case ev.Kind == EvAnswer && ev.Now.Before(o.UpdatedAt.Add(cfg.PollTimeout)):
+				return o, Effect{Kind: EffWait, Until: ev.Now.Add(cfg.PollInterval)}
+			}
 		}
 		return o, Effect{}
 	}

@@ -183,3 +183,26 @@ func TestEnumsString(t *testing.T) {
 		}
 	}
 }
+
+// After ORDERPAID the order is paid; queries only fetch its details, for a
+// bounded time, and never change its state.
+func TestStepOrderPaidDetails(t *testing.T) {
+	o, eff := Step(sent(ord(order.StatePending)), ans(payclient.CallMicropay, payclient.OutcomePaid, "ORDERPAID", 1), Config{})
+	if o.State != order.StatePaid || eff.Kind != EffQuery {
+		t.Fatalf("ORDERPAID: %v %v", o.State, eff.Kind)
+	}
+	o2, eff := Step(o, ans(payclient.CallQuery, payclient.OutcomeUnknown, CodeComm, 2), Config{})
+	if o2.State != order.StatePaid || eff.Kind != EffWait || !eff.Until.Equal(at(5)) {
+		t.Fatalf("failed details query: %v %v %v", o2.State, eff.Kind, eff.Until)
+	}
+	if _, eff := Step(o2, Event{Kind: EvTick, Now: at(5)}, Config{}); eff.Kind != EffQuery {
+		t.Fatalf("tick: %v", eff.Kind)
+	}
+	if _, eff := Step(o2, ans(payclient.CallQuery, payclient.OutcomeUnknown, CodeComm, 47), Config{}); eff.Kind != EffNone {
+		t.Fatalf("details must stop being asked for after PollTimeout: %v", eff.Kind)
+	}
+	o3, eff := Step(o2, paid(payclient.CallQuery, 6), Config{})
+	if o3.State != order.StatePaid || o3.TransactionID != "TX9" || eff.Kind != EffNone {
+		t.Fatalf("details: %+v %v", o3, eff.Kind)
+	}
+}
