@@ -320,6 +320,11 @@ func startHelper(ctx context.Context, argv []string, timeout time.Duration) (*he
 
 	f, err := h.receive(ctx, timeout)
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// The caller gave up while the helper was starting: that is not a
+		// missing OCR runtime, and must not be reported as one.
+		h.stop()
+		return nil, fmt.Errorf("ocr: starting the helper: %w", ctx.Err())
 	case err != nil:
 		h.stop()
 		return nil, fmt.Errorf("%w: %s", ErrUnavailable, h.deathReason(err))
