@@ -38,6 +38,7 @@ type fakeCtrl struct {
 	exported int
 	manual   []money.Fen
 	captures int
+	afterPay func(order.Order) // runs inside Pay, as the runner may
 }
 
 func newFake() *fakeCtrl {
@@ -76,6 +77,9 @@ func (f *fakeCtrl) Pay(amount money.Fen, code string) (order.Order, error) {
 	o := order.Order{OutTradeNo: "SB" + string(rune('A'+f.nextNo)) + "0001", AmountFen: amount, Guess: ch,
 		CodeMasked: scan.Mask(code), State: order.StatePending, CreatedAt: time.Date(2026, 11, 26, 10, 0, f.nextNo, 0, time.Local)}
 	f.orders = append(f.orders, o)
+	if f.afterPay != nil {
+		f.afterPay(o)
+	}
 	return o, nil
 }
 func (f *fakeCtrl) Precreate(amount money.Fen) (order.Order, error) {

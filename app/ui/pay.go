@@ -39,7 +39,9 @@ type PayWindow struct {
 
 	reading    AmountReading
 	hasReading bool
-	current    order.Order // the order shown; zero when none
+	starting   bool                   // Pay is running off the UI thread
+	early      map[string]order.Order // updates that beat Pay's answer
+	current    order.Order            // the order shown; zero when none
 	lastPaid   struct {
 		amount money.Fen
 		at     time.Time
@@ -287,8 +289,9 @@ func (p *PayWindow) scanArrived(code string) {
 	p.charge(code)
 }
 
+// busy: an order is being started or followed; one at a time.
 func (p *PayWindow) busy() bool {
-	return p.current.OutTradeNo != "" && !p.current.State.Terminal()
+	return p.starting || p.current.OutTradeNo != "" && !p.current.State.Terminal()
 }
 
 // charge starts a payment of the amount on screen with code.
@@ -328,13 +331,36 @@ func (p *PayWindow) charge(code string) {
 	p.start(amount, code)
 }
 
+// start hands the charge to the controller off the UI thread: Pay fsyncs
+// the journal before returning, and a slow disk must not freeze the window.
 func (p *PayWindow) start(amount money.Fen, code string) {
 	p.cancelAutoClose()
-	o, err := p.env.Ctrl.Pay(amount, code)
+	p.starting = true
+	p.chargeBtn.Disable()
+	p.statusBig.set(T("pay.sending"), colorWaiting)
+	p.countdown.SetText("")
+	p.detail.SetText("")
+	p.env.Go(func() {
+		o, err := p.env.Ctrl.Pay(amount, code)
+		fyne.Do(func() { p.started(o, err) })
+	})
+}
+
+// started shows Pay's answer (on the UI thread).
+func (p *PayWindow) started(o order.Order, err error) {
+	p.starting = false
+	early := p.early
+	p.early = nil
 	if err != nil {
+		p.chargeBtn.Enable()
 		p.showError(T("pay.failed"), errorMessage(err))
 		p.codeEntry.SetText("")
 		return
+	}
+	// The runner may have moved on (waiting) before Pay's answer reached
+	// this thread: show the newest state.
+	if e, ok := early[o.OutTradeNo]; ok && !e.UpdatedAt.Before(o.UpdatedAt) {
+		o = e
 	}
 	p.current = o
 	p.render()
@@ -343,6 +369,13 @@ func (p *PayWindow) start(amount money.Fen, code string) {
 // orderChanged shows o if it is the order this window started. Updates
 // of other orders (background resolves, the headless CLI) are not shown.
 func (p *PayWindow) orderChanged(o order.Order) {
+	if p.starting {
+		if p.early == nil {
+			p.early = map[string]order.Order{}
+		}
+		p.early[o.OutTradeNo] = o
+		return
+	}
 	if p.current.OutTradeNo == "" || o.OutTradeNo != p.current.OutTradeNo {
 		return
 	}

@@ -213,3 +213,28 @@ func TestPayWindowMessagesInChinese(t *testing.T) {
 		t.Errorf("CaptureNow called %d times on Show, want 1", f.captures)
 	}
 }
+
+// An update that reaches the window before Pay's answer is not lost.
+func TestPayWindowEarlyUpdate(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	p := NewPayWindow(env)
+	p.Show()
+	test.Type(p.amountEntry, "9")
+	// The runner moves the order to waiting before Start has returned.
+	f.afterPay = func(o order.Order) {
+		if p.statusBig.Text() != "正在提交…" || !p.busy() {
+			t.Errorf("while Pay runs: status %q busy %v", p.statusBig.Text(), p.busy())
+		}
+		emit(f.scanSubs, "284567890123456784") // a second scan meanwhile: ignored
+		f.update(o.OutTradeNo, func(o *order.Order) {
+			o.State, o.Deadline, o.UpdatedAt = order.StateWaiting, clk.now.Add(30*time.Second), clk.now.Add(time.Second)
+		})
+	}
+	p.charge(wechatCode)
+	if len(f.orders) != 1 {
+		t.Fatalf("%d orders", len(f.orders))
+	}
+	if p.statusBig.Text() != "请顾客输入密码" || p.countdown.Text != "剩余 30 秒" {
+		t.Errorf("status %q countdown %q", p.statusBig.Text(), p.countdown.Text)
+	}
+}
