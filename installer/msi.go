@@ -80,7 +80,7 @@ func secureProperties(ctx context.Context, msi string) error {
 	}
 	value := strings.Join(have, ";")
 	q := "UPDATE `Property` SET `Value` = '" + value + "' WHERE `Property` = 'SecureCustomProperties'"
-	if len(props) > 0 && !hasRow(props, "SecureCustomProperties") {
+	if !hasRow(props, "SecureCustomProperties") {
 		q = "INSERT INTO `Property` (`Property`, `Value`) VALUES ('SecureCustomProperties', '" + value + "')"
 	}
 	return run(ctx, "", nil, "msibuild", msi, "-q", q)
