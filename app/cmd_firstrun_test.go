@@ -11,6 +11,7 @@ import (
 
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 )
 
 // provisioningFile writes what the MSI would leave, in firstrun --from form.
@@ -31,7 +32,7 @@ func runCmd(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestFirstrunImportsAndActivates(t *testing.T) {
-	_, base := banksim.NewTestServer(t, banksim.Options{ActivationCodes: []string{"SHOP-1234"}, SingleUse: true})
+	_, base := simtest.NewServer(t, banksim.Options{ActivationCodes: []string{"SHOP-1234"}, SingleUse: true})
 	dir := t.TempDir()
 	f := provisioningFile(t, "# left by the MSI", "BANK_URL="+base, "MCH_ID="+banksim.DefaultMchID,
 		"TERMINAL_ID="+banksim.DefaultTerminalID, "ACTIVATION_CODE=SHOP-1234")

@@ -13,6 +13,7 @@ import (
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 )
 
 func TestSettingsConfigRoundTrip(t *testing.T) {
@@ -45,7 +46,7 @@ func TestSettingsConfigRoundTrip(t *testing.T) {
 // The controller over the real parts: activate against the simulator, pay,
 // see the order paid in the journal, export a support zip without the key.
 func TestControllerOnSimulator(t *testing.T) {
-	_, url := banksim.NewTestServer(t, banksim.Options{})
+	_, url := simtest.NewServer(t, banksim.Options{})
 	dir := t.TempDir()
 	c, err := newTrayController(dir, io.Discard)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 	"github.com/scanbox/scanbox/payflow"
 )
 
@@ -48,7 +49,7 @@ func (t *timedBank) Micropay(ctx context.Context, r payclient.MicropayRequest) (
 // the simulator's own work), other-ns/op (the runner).
 func BenchmarkPayEndToEnd(b *testing.B) {
 	key := newKey()
-	_, base := banksim.NewTestServer(b, banksim.Options{MchID: soakMch, TerminalKeys: map[string]string{soakTerminal: key}})
+	_, base := simtest.NewServer(b, banksim.Options{MchID: soakMch, TerminalKeys: map[string]string{soakTerminal: key}})
 	j, err := journal.Open(b.TempDir())
 	if err != nil {
 		b.Fatal(err)

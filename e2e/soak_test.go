@@ -20,6 +20,7 @@ import (
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 	"github.com/scanbox/scanbox/payflow"
 )
 
@@ -80,7 +81,7 @@ func newKey() string {
 func TestSoakFaultsAndBehaviours(t *testing.T) {
 	const payments = 320
 	key := newKey()
-	sim, base := banksim.NewTestServer(t, banksim.Options{
+	sim, base := simtest.NewServer(t, banksim.Options{
 		MchID:         soakMch,
 		TerminalKeys:  map[string]string{soakTerminal: key},
 		PasswordDelay: 60 * time.Millisecond,

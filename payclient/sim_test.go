@@ -17,6 +17,7 @@ import (
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 )
 
 // clock is a fake clock shared by the client and the simulator, so that
@@ -54,7 +55,7 @@ func newEnv(t *testing.T, opts banksim.Options) *env {
 	t.Helper()
 	clk := newClock()
 	opts.Now = clk.Now
-	sim, url := banksim.NewTestServer(t, opts)
+	sim, url := simtest.NewServer(t, opts)
 	mi, err := payclient.Activate(context.Background(), payclient.ActivateRequest{
 		BaseURL: url, MchID: banksim.DefaultMchID, TerminalID: banksim.DefaultTerminalID, ActivationCode: banksim.DefaultActivationCode,
 	}, payclient.ActivateWithClock(clk.Now), payclient.ActivateWithLogger(slog.New(slog.DiscardHandler)))
@@ -772,7 +773,7 @@ func settle(t *testing.T, e *env, no, code string) payclient.Outcome {
 }
 
 func BenchmarkMicropayRoundTrip(b *testing.B) {
-	sim, url := banksim.NewTestServer(b, banksim.Options{TerminalKeys: map[string]string{"T0001": "bench-key-0123456789abcdefghijkl"}})
+	sim, url := simtest.NewServer(b, banksim.Options{TerminalKeys: map[string]string{"T0001": "bench-key-0123456789abcdefghijkl"}})
 	_ = sim
 	c, err := payclient.New(payclient.Config{BaseURL: url, MchID: banksim.DefaultMchID, TerminalID: "T0001",
 		Key: []byte("bench-key-0123456789abcdefghijkl"), Logger: slog.New(slog.DiscardHandler)})
@@ -792,7 +793,7 @@ func BenchmarkMicropayRoundTrip(b *testing.B) {
 
 func TestActivationLogsNoSecrets(t *testing.T) {
 	clk := newClock()
-	_, url := banksim.NewTestServer(t, banksim.Options{Now: clk.Now, ActivationCodes: []string{"SECRET-CODE-42"}})
+	_, url := simtest.NewServer(t, banksim.Options{Now: clk.Now, ActivationCodes: []string{"SECRET-CODE-42"}})
 	var logs bytes.Buffer
 	l := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ar := payclient.ActivateRequest{BaseURL: url, MchID: banksim.DefaultMchID, TerminalID: "T0001", ActivationCode: "SECRET-CODE-42"}

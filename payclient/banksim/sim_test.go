@@ -7,6 +7,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -22,7 +23,10 @@ func newSim(t *testing.T, opts Options) (*Sim, string) {
 	if opts.TerminalKeys == nil {
 		opts.TerminalKeys = map[string]string{DefaultTerminalID: tKey}
 	}
-	return NewTestServer(t, opts)
+	sim := New(opts)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	return sim, srv.URL + sim.opts.BasePath
 }
 
 // signedReq builds a valid, signed request for ep with extra fields.
