@@ -40,6 +40,9 @@ import (
 // errNotActivated refuses payments before activation, in one sentence.
 var errNotActivated = ui.ErrNotActivated
 
+// errPaymentInProgress refuses re-activation while an order is in flight.
+var errPaymentInProgress = errors.New("a payment is in progress; activate again when it has finished")
+
 // fanout calls every subscriber with each value.
 type fanout[T any] struct {
 	mu   sync.Mutex
@@ -214,6 +217,7 @@ func (c *trayController) startRunner() error {
 	}
 	r := payflow.New(c.journal, client, payflow.Config{
 		PollInterval: cfg.PollInterval.D(), PollTimeout: cfg.PollTimeout.D(), Body: cfg.StoreName,
+		MchID: cfg.MchID, TerminalID: cfg.TerminalID,
 	}, c.log)
 	ctx, cancel := context.WithCancel(c.ctx)
 	unsub := r.Subscribe(c.orderChanged)
@@ -511,6 +515,19 @@ func (c *trayController) SaveSettings(s ui.Settings) error {
 func (c *trayController) Activate(url, mch, term, code string) (ui.Status, error) {
 	if err := payclient.CheckBaseURL(url); err != nil {
 		return ui.Status{}, err
+	}
+	c.mu.Lock()
+	cur, r := c.cfg, c.runner
+	c.mu.Unlock()
+	// A second runner must never drive orders the first one is driving,
+	// and another terminal must never resolve this one's open orders.
+	if r != nil && len(r.Active()) > 0 {
+		return ui.Status{}, errPaymentInProgress
+	}
+	if cur.Activated() && (cur.MchID != mch || cur.TerminalID != term) {
+		if err := unresolvedBlocksSwitch(c.journal.Unresolved(), cur.TerminalID); err != nil {
+			return ui.Status{}, err
+		}
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, 30*time.Second)
 	defer cancel()

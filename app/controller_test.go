@@ -3,8 +3,10 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"image"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +138,34 @@ func TestControllerOnSimulator(t *testing.T) {
 	cfg, err := config.Load(dir)
 	if err != nil || cfg.Volume != 30 || cfg.Voice {
 		t.Errorf("saved config volume %d voice %v (%v)", cfg.Volume, cfg.Voice, err)
+	}
+}
+
+// The tray refuses to switch to another terminal while an order of the
+// current one is unresolved: only the first terminal's bank knows it.
+func TestControllerRefusesTerminalSwitchWithOpenOrders(t *testing.T) {
+	_, url := simtest.NewServer(t, banksim.Options{Terminals: []string{"T0001", "T0002"}})
+	dir := t.TempDir()
+	c, err := newTrayController(dir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Activate(url, banksim.DefaultMchID, "T0001", banksim.DefaultActivationCode); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	// A payer still confirming: the background resolver may pick it up
+	// (then the refusal is "payment in progress") or not ("not resolved").
+	if err := c.journal.Append(order.Order{OutTradeNo: "SBOPEN000001", AmountFen: 100, State: order.StateWaiting,
+		TerminalID: "T0001", CreatedAt: now, UpdatedAt: now, SentAt: now, Deadline: now.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Activate(url, banksim.DefaultMchID, "T0002", banksim.DefaultActivationCode); err == nil ||
+		!(errors.Is(err, errPaymentInProgress) || strings.Contains(err.Error(), "not resolved")) {
+		t.Fatalf("switch with an open order: %v", err)
+	}
+	if c.Status().MerchantName == "" {
+		t.Fatal("the refused switch lost the activation")
 	}
 }
