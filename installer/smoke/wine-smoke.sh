@@ -191,6 +191,10 @@ section "activate / pay / orders under wine"
 exe="$pf/scanbox.exe"
 sbx() { wine "$exe" "$@" 2>>"$work/scanbox.err"; }
 
+msiver=$(basename "$msi" | sed 's/^ScanBox-\(.*\)-x64\.msi$/\1/')
+out=$(sbx version)
+check "scanbox.exe version prints the stamped version $msiver (got: $out)" test "$out" = "ScanBox $msiver"
+
 # First start: what the tray app does when it finds the installer's pending
 # provisioning (scanbox firstrun --activate runs the same function).
 out=$(sbx firstrun --activate)
