@@ -107,7 +107,19 @@ func contains(list []string, s string) bool {
 // MSITable returns the rows of one table of an MSI, as `msiinfo export`
 // prints them (tab-separated, the three header lines dropped).
 func MSITable(ctx context.Context, msi, table string) ([][]string, error) {
-	cmd := exec.CommandContext(ctx, "msiinfo", "export", msi, table)
+	abs, err := filepath.Abs(msi)
+	if err != nil {
+		return nil, err
+	}
+	// msiinfo writes a table's binary streams (Icon, Binary) as files in
+	// its working directory: give it a scratch one.
+	scratch, err := os.MkdirTemp("", "msiinfo-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(scratch)
+	cmd := exec.CommandContext(ctx, "msiinfo", "export", abs, table)
+	cmd.Dir = scratch
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -51,7 +51,9 @@ func (r *Release) ExeBuild(ctx context.Context) *exec.Cmd {
 	if cc == "" {
 		cc = "x86_64-w64-mingw32-gcc"
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath",
+	// no_animations: fyne otherwise redraws the blinking text cursor at
+	// frame rate, which costs an idle POS PC ~9 % of a core (docs/ui.md).
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "no_animations",
 		"-ldflags", "-s -w -H windowsgui -X "+VersionVar+"="+r.Version,
 		"-o", filepath.Join(r.absOut(), ExeName), "./app")
 	cmd.Dir = r.Root
