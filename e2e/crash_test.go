@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,19 +20,42 @@ import (
 	"github.com/scanbox/scanbox/payclient/banksim"
 )
 
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
 // buildScanbox compiles the real program once per test binary run.
 func buildScanbox(t *testing.T) string {
 	t.Helper()
 	if runtime.GOOS == "windows" {
-		t.Skip("the crash test sends SIGKILL; it runs on Linux")
+		t.Skip("the crash tests send SIGKILL; they run on Linux")
 	}
-	bin := filepath.Join(t.TempDir(), "scanbox")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/scanbox/scanbox/app")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("building scanbox: %v", err)
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "scanbox-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "scanbox")
+		cmd := exec.Command("go", "build", "-o", builtBin, "github.com/scanbox/scanbox/app")
+		cmd.Stderr = os.Stderr
+		buildErr = cmd.Run()
+	})
+	if buildErr != nil {
+		t.Fatalf("building scanbox: %v", buildErr)
 	}
-	return bin
+	return builtBin
+}
+
+// TestMain removes the program built for the tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	os.Exit(code)
 }
 
 // startBanksim runs `scanbox banksim` and returns its base URL.
@@ -276,5 +300,54 @@ func TestErrorsAreOneLine(t *testing.T) {
 		if len(lines) != 1 || lines[0] == "" {
 			t.Errorf("%v: stderr has %d lines: %q", args, len(lines), stderr.String())
 		}
+	}
+}
+
+// TestPaymentsWithoutOCRRuntime: OCR is optional. The scanbox program links
+// no Tesseract (it runs in the scanbox-ocr helper), so with the helper or its
+// runtime missing, `amount --source ocr` fails with one sentence and `pay`
+// still takes the payment.
+func TestPaymentsWithoutOCRRuntime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	bin := buildScanbox(t)
+	if out, err := exec.Command("readelf", "-d", bin).Output(); err == nil && strings.Contains(string(out), "tesseract") {
+		t.Fatalf("scanbox links Tesseract directly:\n%s", out)
+	}
+	base := startBanksim(t, bin)
+	dir := t.TempDir()
+	env := append(os.Environ(), "SCANBOX_OCR="+filepath.Join(t.TempDir(), "no-such-helper"), "PATH=/nonexistent")
+	img, err := filepath.Abs("../capture/ocr/testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = filepath.Join(img, "r000.png")
+
+	runEnv := func(args ...string) (string, string, int) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = env
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	_, stderr, code := runEnv("amount", "--source", "ocr", "--image", img)
+	if code == 0 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "OCR is unavailable") {
+		t.Fatalf("amount without OCR: exit %d, stderr %q", code, stderr)
+	}
+	if _, _, code := runEnv("activate", "--data-dir", dir, "--url", base, "--mch", banksim.DefaultMchID,
+		"--terminal", banksim.DefaultTerminalID, "--code", banksim.DefaultActivationCode); code != 0 {
+		t.Fatalf("activate exit %d", code)
+	}
+	out, stderr, code := runEnv("pay", "--data-dir", dir, "--amount", "12.50", "--code", "134567890123456780", "--json")
+	if code != 0 || !strings.Contains(out, `"state":"paid"`) {
+		t.Fatalf("pay without OCR: exit %d, %s %s", code, out, stderr)
 	}
 }
