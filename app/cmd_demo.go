@@ -1,10 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+
+	"github.com/scanbox/scanbox/payclient"
+	"github.com/scanbox/scanbox/payclient/banksim"
 )
 
 func init() {
@@ -36,4 +40,36 @@ func hasDisplay() bool {
 		return true
 	}
 	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+// demoBank starts the embedded simulator on loopback and activates a
+// throw-away data directory against it; both demos start this way. The
+// caller runs cleanup (stops the simulator, removes the directory).
+func demoBank(opts banksim.Options, stdout, stderr io.Writer) (dir string, info *payclient.MerchantInfo, cleanup func(), code int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	dir, err := os.MkdirTemp("", "scanbox-demo-")
+	if err != nil {
+		cancel()
+		fmt.Fprintf(stderr, "scanbox demo: cannot make a data directory: %v\n", err)
+		return "", nil, nil, exitUsage
+	}
+	cleanup = func() { cancel(); os.RemoveAll(dir) }
+	baseURL := make(chan string, 1)
+	simErr := make(chan error, 1)
+	go func() { simErr <- banksim.ListenAndServe(ctx, "127.0.0.1:0", opts, func(u string) { baseURL <- u }) }()
+	var base string
+	select {
+	case base = <-baseURL:
+	case err := <-simErr:
+		cleanup()
+		fmt.Fprintf(stderr, "scanbox demo: the bank simulator did not start: %v\n", err)
+		return "", nil, nil, exitUsage
+	}
+	fmt.Fprintf(stdout, "Bank simulator listening at %s\nData directory (thrown away afterwards): %s\n", base, dir)
+	info, err = activate(ctx, dir, base, banksim.DefaultMchID, banksim.DefaultTerminalID, banksim.DefaultActivationCode, 0, stderr)
+	if err != nil {
+		cleanup()
+		return "", nil, nil, report(stderr, "demo", err)
+	}
+	return dir, info, cleanup, exitOK
 }

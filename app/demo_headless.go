@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/scanbox/scanbox/money"
@@ -35,33 +34,12 @@ var demoSales = []demoSale{
 // runHeadlessDemo is `scanbox demo --headless`: the whole flow on the
 // embedded simulator in a throw-away data directory, each step printed.
 func runHeadlessDemo(stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dir, err := os.MkdirTemp("", "scanbox-demo-")
-	if err != nil {
-		fmt.Fprintf(stderr, "scanbox demo: cannot make a data directory: %v\n", err)
-		return exitUsage
+	ctx := context.Background()
+	dir, info, cleanup, code := demoBank(banksim.Options{PasswordDelay: 3 * time.Second}, stdout, stderr)
+	if code != exitOK {
+		return code
 	}
-	defer os.RemoveAll(dir)
-
-	baseURL := make(chan string, 1)
-	simErr := make(chan error, 1)
-	opts := banksim.Options{PasswordDelay: 3 * time.Second}
-	go func() { simErr <- banksim.ListenAndServe(ctx, "127.0.0.1:0", opts, func(u string) { baseURL <- u }) }()
-	var base string
-	select {
-	case base = <-baseURL:
-	case err := <-simErr:
-		fmt.Fprintf(stderr, "scanbox demo: the bank simulator did not start: %v\n", err)
-		return exitUsage
-	}
-	fmt.Fprintf(stdout, "Bank simulator listening at %s\n", base)
-	fmt.Fprintf(stdout, "Data directory (thrown away afterwards): %s\n\n", dir)
-
-	info, err := activate(ctx, dir, base, banksim.DefaultMchID, banksim.DefaultTerminalID, banksim.DefaultActivationCode, 0, stderr)
-	if err != nil {
-		return report(stderr, "demo", err)
-	}
+	defer cleanup()
 	fmt.Fprintf(stdout, "Activated terminal %s of merchant %s (%s, %s); signing key stored protected.\n\n",
 		banksim.DefaultTerminalID, banksim.DefaultMchID, info.MerchantName, info.StoreName)
 

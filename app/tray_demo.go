@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/scanbox/scanbox/config"
@@ -17,31 +15,14 @@ func init() { trayDemo = runTrayDemo }
 // loopback, a throw-away data directory activated against it, and the tray
 // app with the pay window open and sample codes under it.
 func runTrayDemo(stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dir, err := os.MkdirTemp("", "scanbox-demo-")
-	if err != nil {
-		fmt.Fprintf(stderr, "scanbox demo: cannot make a data directory: %v\n", err)
-		return exitUsage
-	}
-	defer os.RemoveAll(dir)
-	baseURL := make(chan string, 1)
-	simErr := make(chan error, 1)
 	// The simulated payer takes 4 s over the password, and pays a dynamic QR
 	// 8 s after it is shown, so every path can be watched.
 	opts := banksim.Options{PasswordDelay: 4 * time.Second, AutoPayAfter: 8 * time.Second}
-	go func() { simErr <- banksim.ListenAndServe(ctx, "127.0.0.1:0", opts, func(u string) { baseURL <- u }) }()
-	var base string
-	select {
-	case base = <-baseURL:
-	case err := <-simErr:
-		fmt.Fprintf(stderr, "scanbox demo: the bank simulator did not start: %v\n", err)
-		return exitUsage
+	dir, _, cleanup, code := demoBank(opts, stdout, stderr)
+	if code != exitOK {
+		return code
 	}
-	fmt.Fprintf(stdout, "Bank simulator listening at %s\nData directory (thrown away afterwards): %s\n", base, dir)
-	if _, err := activate(ctx, dir, base, banksim.DefaultMchID, banksim.DefaultTerminalID, banksim.DefaultActivationCode, 0, stderr); err != nil {
-		return report(stderr, "demo", err)
-	}
+	defer cleanup()
 	// Quicker pacing than a shop's, so a payer who never confirms is given
 	// up on in 30 s rather than 45; and the pay window stays open after a
 	// success, because a desktop without a tray (Xvfb, some Linux desktops)
