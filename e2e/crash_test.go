@@ -126,7 +126,7 @@ type cliOrder struct {
 }
 
 // TestCrashKill9DuringPayments kills `scanbox pay` with SIGKILL at random
-// moments of 24 payments (with a bank that also misbehaves), then runs
+// moments of 30 payments (with a bank that also misbehaves), then runs
 // `scanbox resolve`: every order must end as the bank's ledger has it, and
 // no code may be paid twice.
 func TestCrashKill9DuringPayments(t *testing.T) {
@@ -142,7 +142,7 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	kills := 0
-	for i := 0; i < 24; i++ {
+	for i := 0; i < 30; i++ {
 		code := randomCode(t, i)
 		cmd := exec.Command(bin, "pay", "--data-dir", dir, "--amount", fmt.Sprintf("%d.%02d", 1+i, i), "--code", code,
 			"--json", "--poll-interval", "50ms", "--poll-timeout", "1500ms", "--http-timeout", "400ms")
@@ -177,9 +177,14 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 	if open < 5 {
 		t.Fatalf("only %d of %d orders were left unresolved by the kills", open, len(before))
 	}
-	out, code = run(t, bin, "resolve", "--data-dir", dir, "--json")
+	// The bank still misbehaves (15 % faults), so one round may leave an
+	// order unknown (exit 3); support runs resolve again until it is clean.
+	rounds := 0
+	for code = 3; code == 3 && rounds < 10; rounds++ {
+		out, code = run(t, bin, "resolve", "--data-dir", dir, "--json")
+	}
 	if code != 0 {
-		t.Fatalf("resolve exit %d: %s", code, out)
+		t.Fatalf("resolve exit %d after %d rounds: %s", code, rounds, out)
 	}
 	out, code = run(t, bin, "orders", "--data-dir", dir, "--json", "--limit", "1000")
 	if code != 0 {
@@ -220,7 +225,7 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 			t.Errorf("code %s…%s paid %d times", c[:4], c[len(c)-4:], n)
 		}
 	}
-	t.Logf("%d kills, %d orders journaled (%d unresolved before resolve), %d at the bank", kills, len(orders), open, len(ledger))
+	t.Logf("%d kills, %d orders journaled (%d unresolved before resolve, %d resolve rounds), %d at the bank", kills, len(orders), open, rounds, len(ledger))
 }
 
 // TestReactivationRefusedWhileUnresolved: switching the data directory to
