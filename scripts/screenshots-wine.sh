@@ -44,7 +44,7 @@ cleanup() {
 	rc=$?
 	set +e
 	[ -n "$app" ] && kill "$app" 2>/dev/null
-	wineserver -k 2>/dev/null
+	wineserver -k 2>/dev/null; wineserver -w 2>/dev/null
 	sleep 0.5
 	kill "$xvfb" 2>/dev/null
 	if [ "$rc" = 0 ]; then
