@@ -5,6 +5,7 @@ package voice
 import (
 	"context"
 	"errors"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -38,7 +39,12 @@ func (winmmPlayer) Play(ctx context.Context, wav []byte) error {
 		// (and so alive) until then.
 		r, _, err := procPlaySound.Call(uintptr(unsafe.Pointer(&wav[0])), 0, sndMemory|sndNoDefault|sndSync)
 		if r == 0 {
-			done <- errors.Join(ErrNoPlayer, err)
+			// PlaySound often leaves no last error ("Success."): say nothing then.
+			if errno, ok := err.(syscall.Errno); ok && errno == 0 {
+				done <- ErrNoPlayer
+			} else {
+				done <- errors.Join(ErrNoPlayer, err)
+			}
 			return
 		}
 		done <- nil

@@ -15,16 +15,18 @@ import (
 // every PC, and in screenshots taken under Xvfb.
 var cjkFont = fyne.NewStaticResource("NotoSansSC-GB2312.otf", assets.FontCJK())
 
-// Theme is fyne's default theme with the CJK font for all proportional text.
-// Monospace (the log view) keeps fyne's mono font: log lines are ASCII
-// key=value pairs, and fyne falls back to the theme font for other runes.
+// Theme is fyne's default theme with the CJK font for all text, the log
+// view's monospace included: log lines carry Chinese (merchant and store
+// names), and where no Chinese system font exists (a fresh Wine prefix,
+// some Windows installs) fyne's mono font would draw them as "�".
+// Readable beats aligned for support staff.
 type Theme struct{ fyne.Theme }
 
 // NewTheme wraps the default theme.
 func NewTheme() *Theme { return &Theme{Theme: theme.DefaultTheme()} }
 
 func (t *Theme) Font(s fyne.TextStyle) fyne.Resource {
-	if s.Monospace || s.Symbol {
+	if s.Symbol {
 		return t.Theme.Font(s)
 	}
 	return cjkFont
