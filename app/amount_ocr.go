@@ -28,13 +28,11 @@ import (
 // problem, not a business answer, and a POS script must be able to tell it
 // from "no amount".
 func amountOCR(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("scanbox amount --source ocr", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, _ := newFlags("amount --source ocr", stderr) // --data-dir is accepted but unused here
 	var (
 		file   = fs.String("image", "", "read this image file (PNG, BMP or JPEG)")
 		region = fs.String("region", "", "read this rectangle of the screen: X,Y,W,H in pixels")
 		asJSON = fs.Bool("json", false, `print {"amount_fen":…,"text":…,"ms":…}`)
-		_      = fs.String("data-dir", "", "data directory (accepted for every subcommand; unused here)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -19,8 +19,7 @@ import (
 // customer-display line (or replays a capture) with the same sniffer as the
 // tray app and prints each total as it appears.
 func amountSerial(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("scanbox amount --source serial", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs, _ := newFlags("amount --source serial", stderr) // --data-dir is accepted but unused here
 	var (
 		port     = fs.String("port", "", "serial port the POS's display line arrives on (COM3, /dev/ttyUSB0)")
 		file     = fs.String("file", "", "replay a captured byte stream instead of a port")
@@ -34,7 +33,6 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 		once     = fs.Bool("once", false, "exit after the first total")
 		record   = fs.String("record", "", "also save every byte read to this file, for replay with --file")
 		asJSON   = fs.Bool("json", false, `print {"amount_fen":…,"kind":"total"} per line`)
-		_        = fs.String("data-dir", "", "data directory (accepted for every subcommand; unused here)")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -21,6 +21,12 @@ var processStart = time.Now()
 
 // runTray starts the tray app on the default data directory.
 func runTray(stdout, stderr io.Writer) int {
+	if !hasDisplay() {
+		// Without a display the GUI toolkit panics with a trace; say it in
+		// one line instead.
+		fmt.Fprintln(stderr, "scanbox: no display to show the tray app on; run it in a desktop session, or see scanbox --help for the headless commands")
+		return exitUsage
+	}
 	return runTrayIn(dataDir(""), trayOptions{}, stderr)
 }
 

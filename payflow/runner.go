@@ -254,6 +254,36 @@ func (r *Runner) addFlightLocked(no, code string) *flight {
 	return fl
 }
 
+// claim takes an existing journal order for this runner to work on. Under
+// the lock it re-reads the order (a caller's copy may be stale: driving a
+// stale copy could close an order that was just paid) and registers a
+// flight, so nobody else drives it meanwhile. It fails with ErrNotFound,
+// ErrFinal (returning the order) or ErrBusy (returning the order).
+func (r *Runner) claim(no string) (order.Order, *flight, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o, ok := r.j.Get(no)
+	switch {
+	case !ok:
+		return o, nil, ErrNotFound
+	case o.State.Terminal():
+		return o, nil, ErrFinal
+	}
+	if _, busy := r.flights[no]; busy {
+		return o, nil, ErrBusy
+	}
+	return o, r.addFlightLocked(no, ""), nil
+}
+
+// release ends a flight with its final order and wakes its waiters.
+func (r *Runner) release(no string, fl *flight, final order.Order) {
+	r.mu.Lock()
+	delete(r.flights, no)
+	r.mu.Unlock()
+	fl.final = final
+	close(fl.done)
+}
+
 // Wait blocks until the order being driven here finishes (definite or
 // unknown) and returns it; for an order not in flight it returns the
 // journal's record.
@@ -304,11 +334,7 @@ func (r *Runner) Active() []string {
 // drive runs Step until there is nothing more to do.
 func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *flight) {
 	defer func() {
-		r.mu.Lock()
-		delete(r.flights, o.OutTradeNo)
-		r.mu.Unlock()
-		fl.final = o
-		close(fl.done)
+		r.release(o.OutTradeNo, fl, o)
 		if o.State == order.StateUnknown {
 			r.Wake()
 		}
@@ -427,12 +453,10 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 		default:
 			ev.ErrCode = CodeComm
 		}
-		level := slog.LevelInfo // a business answer such as USERPAYING is routine
-		if ev.ErrCode == CodeComm {
-			level = slog.LevelWarn
-		}
-		r.log.Log(ctx, level, "bank answer", "call", call.String(), "out_trade_no", o.OutTradeNo,
-			"outcome", ev.Outcome.String(), "err_code", ev.ErrCode, "err", err)
+		// payclient already logged the call and its error (WARN for a
+		// communication failure); only the classification is new here.
+		r.log.Debug("bank answer", "call", call.String(), "out_trade_no", o.OutTradeNo,
+			"outcome", ev.Outcome.String(), "err_code", ev.ErrCode)
 	} else {
 		ev.Payment = p
 		if p != nil && p.TradeState != payclient.TradeStateNone && ev.Outcome == payclient.OutcomeFailed {
@@ -452,23 +476,17 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 func (r *Runner) ResolveAll(ctx context.Context) ([]order.Order, error) {
 	var fls []*flight
 	for _, snap := range r.j.Unresolved() {
-		// The list is a snapshot: an order may have finished since. Under
-		// the lock, re-read it and take it only if still open and idle, so
-		// a stale copy is never driven (it could close a paid order).
-		r.mu.Lock()
-		o, ok := r.j.Get(snap.OutTradeNo)
-		if _, busy := r.flights[snap.OutTradeNo]; busy || !ok || o.State.Terminal() {
-			r.mu.Unlock()
-			continue
-		}
-		if o.TerminalID != "" && r.cfg.TerminalID != "" && o.TerminalID != r.cfg.TerminalID {
-			r.mu.Unlock()
+		if snap.TerminalID != "" && r.cfg.TerminalID != "" && snap.TerminalID != r.cfg.TerminalID {
 			r.log.Error("unresolved order belongs to another terminal; not touching it",
-				"out_trade_no", o.OutTradeNo, "terminal_id", o.TerminalID)
+				"out_trade_no", snap.OutTradeNo, "terminal_id", snap.TerminalID)
 			continue
 		}
-		fl := r.addFlightLocked(o.OutTradeNo, "")
-		r.mu.Unlock()
+		// The list is a snapshot: claim re-reads the order and skips it if
+		// it finished or is being driven since.
+		o, fl, err := r.claim(snap.OutTradeNo)
+		if err != nil {
+			continue
+		}
 		o2, eff := Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
 		go r.drive(ctx, o2, eff, fl)
 		fls = append(fls, fl)
@@ -524,27 +542,16 @@ func (r *Runner) Background(ctx context.Context) {
 // if the order was unresolved. For an order in flight it returns the latest
 // state without a call.
 func (r *Runner) Requery(ctx context.Context, outTradeNo string) (order.Order, error) {
-	r.mu.Lock()
-	o, ok := r.j.Get(outTradeNo)
-	if !ok {
-		r.mu.Unlock()
-		return o, ErrNotFound
-	}
-	if _, busy := r.flights[outTradeNo]; busy || o.State.Terminal() {
-		r.mu.Unlock()
+	o, fl, err := r.claim(outTradeNo)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return o, err
+	case err != nil: // final, or in flight: its latest state is the answer
 		return o, nil
 	}
-	fl := r.addFlightLocked(outTradeNo, "")
-	fl.requery = true
-	r.mu.Unlock()
+	fl.requery = true // a one-off call: Cancel does not apply to it
 	final := o
-	defer func() {
-		r.mu.Lock()
-		delete(r.flights, outTradeNo)
-		r.mu.Unlock()
-		fl.final = final
-		close(fl.done)
-	}()
+	defer func() { r.release(outTradeNo, fl, final) }()
 	ev := r.call(ctx, o, EffQuery, fl)
 	ev.Now = r.now()
 	if ev.Outcome == payclient.OutcomePending || ev.Outcome == payclient.OutcomeUnknown {
@@ -567,29 +574,17 @@ func (r *Runner) CloseOrder(ctx context.Context, outTradeNo string) (order.Order
 	if r.Cancel(outTradeNo) {
 		return r.Wait(ctx, outTradeNo)
 	}
-	o, ok := r.j.Get(outTradeNo)
-	if !ok {
-		return o, ErrNotFound
+	o, fl, err := r.claim(outTradeNo)
+	if err != nil {
+		return o, err
 	}
-	if o.State.Terminal() {
-		return o, ErrFinal
-	}
-	r.mu.Lock()
-	if _, busy := r.flights[outTradeNo]; busy {
-		r.mu.Unlock()
-		return o, ErrBusy
-	}
-	fl := r.addFlightLocked(outTradeNo, "")
-	r.mu.Unlock()
 	o2, eff := Step(o, Event{Kind: EvCancel, Now: r.now()}, r.cfg)
 	if eff.Kind == EffNone { // closing or unknown already: close again
 		o2, eff = Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
 	}
 	if o2 != o {
 		if err := r.j.Append(o2); err != nil {
-			r.mu.Lock()
-			delete(r.flights, outTradeNo)
-			r.mu.Unlock()
+			r.release(outTradeNo, fl, o)
 			return o, fmt.Errorf("%w: %v", ErrJournal, err)
 		}
 		r.notify(o2)
