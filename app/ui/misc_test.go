@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"github.com/scanbox/scanbox/msg"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -63,14 +64,8 @@ func TestFontCoversCatalog(t *testing.T) {
 	for _, v := range catalog {
 		texts = append(texts, v)
 	}
-	for _, m := range zhCodeMessages {
+	for _, m := range msg.All(msg.ZH) {
 		texts = append(texts, [2]string{m})
-	}
-	for _, m := range zhStateMessages {
-		texts = append(texts, [2]string{m})
-	}
-	for _, e := range zhErrors {
-		texts = append(texts, [2]string{e.zh})
 	}
 	for _, v := range texts {
 		for _, s := range v {
