@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/scanbox/scanbox/capture"
+	"github.com/scanbox/scanbox/capture/ocr"
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
@@ -85,6 +86,10 @@ var sentinels = []struct {
 	{money.ErrPrecision, pair{"金额最多两位小数（分）。", "The amount has more than two decimal places."}},
 	{money.ErrNotPos, pair{"金额必须大于零。", "The amount must be greater than zero."}},
 	{money.ErrTooLarge, pair{"金额超过 1,000,000.00 元。", "The amount is more than 1,000,000.00 yuan."}},
+	{ocr.ErrNoAmount, pair{"屏幕上没有读到金额，请检查识别区域，或手工输入金额。", "No amount could be read on the screen; check the screen region or type the amount."}},
+	{ocr.ErrBlank, pair{"识别区域里没有文字，请重新框选区域，或手工输入金额。", "The screen region holds no text; select the region again or type the amount."}},
+	{ocr.ErrUnavailable, pair{"屏幕识别不可用，请手工输入金额；收款不受影响。", "OCR is unavailable; type the amount. Payments keep working."}},
+	{ocr.ErrHelperFailed, pair{"屏幕识别程序中断，请重试或手工输入金额。", "The OCR helper stopped while reading; try again or type the amount."}},
 	{capture.ErrNoAmount, pair{"还没有金额，请输入金额。", "No amount has been captured yet; enter the amount."}},
 	{capture.ErrCharged, pair{"这个金额已经收过款，请确认新的金额。", "This amount was already charged; confirm the new amount."}},
 	{capture.ErrStale, pair{"金额读取时间太久，请确认金额。", "The captured amount is too old; confirm the amount."}},

@@ -39,6 +39,8 @@ var (
 	colorWaiting   = color.NRGBA{R: 0x1f, G: 0x6f, B: 0xd1, A: 0xff}
 	colorAttention = color.NRGBA{R: 0xe0, G: 0x70, B: 0x00, A: 0xff}
 	colorNeutral   = color.NRGBA{R: 0x70, G: 0x70, B: 0x70, A: 0xff}
+	// colorAmount is the amount to charge: dark, never the green of "paid".
+	colorAmount = color.NRGBA{R: 0x22, G: 0x2a, B: 0x36, A: 0xff}
 )
 
 // stateColor is how an order state is shown.
