@@ -75,6 +75,11 @@ type PayWindow struct {
 	// with the order number; refused until the order is settled.
 	unknownCodes map[string]string
 	typed        []rune // keys typed while the fields are locked
+	// Keystroke timing in the amount field: a run of keys closer than the
+	// scanner gap starts at burstFrom (a byte offset into the text).
+	lastKeyAt  time.Time
+	prevAmount string
+	burstFrom  int
 
 	stopTick    func()
 	stopClose   func()
@@ -313,11 +318,21 @@ func (p *PayWindow) amountArrived(r AmountReading) {
 }
 
 // amountTyped: the cashier typed; the amount is theirs, as of now.
-func (p *PayWindow) amountTyped(string) {
+func (p *PayWindow) amountTyped(text string) {
 	if p.settingText {
+		p.prevAmount, p.burstFrom = text, len(text)
 		return
 	}
-	p.amt = amountInfo{source: "manual", at: p.env.Now()}
+	now := p.env.Now()
+	gap := time.Duration(p.env.Ctrl.Settings().WedgeMaxGapMS) * time.Millisecond
+	if gap <= 0 {
+		gap = 30 * time.Millisecond
+	}
+	if now.Sub(p.lastKeyAt) > gap || p.burstFrom > len(text) {
+		p.burstFrom = min(len(p.prevAmount), len(text))
+	}
+	p.lastKeyAt, p.prevAmount = now, text
+	p.amt = amountInfo{source: "manual", at: now}
 	if _, err := p.parseAmount(); err == nil {
 		p.clearAmountError()
 	}
@@ -368,10 +383,12 @@ func ageText(d time.Duration) string {
 	}
 }
 
-// splitBurst finds a scanner burst typed into the amount field: amounts
-// have at most 7 integer digits, payment codes 16 to 24, so a run of 16 or
-// more digits at the end of the field is a code whatever the timing.
-func splitBurst(s string) (amount, code string, ok bool) {
+// splitBurst finds a scanner burst typed into the amount field. Amounts
+// have at most 7 integer digits and payment codes 16 to 24, so a run of 16
+// or more digits at the end is a code. Where it starts: at from, the first
+// key of the fast run, when that leaves a code; else at the shortest tail
+// that is a payment code (the keys' timing was lost).
+func splitBurst(s string, from int, isCode func(string) bool) (amount, code string, ok bool) {
 	i := len(s)
 	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
 		i--
@@ -379,11 +396,20 @@ func splitBurst(s string) (amount, code string, ok bool) {
 	if len(s)-i < 16 {
 		return s, "", false
 	}
+	if from >= i && from <= len(s)-16 && isCode(s[from:]) {
+		return s[:from], s[from:], true
+	}
+	for n := 16; n <= min(24, len(s)-i); n++ {
+		if isCode(s[len(s)-n:]) {
+			return s[:len(s)-n], s[len(s)-n:], true
+		}
+	}
 	return s[:i], s[i:], true
 }
 
 func (p *PayWindow) amountSubmitted() {
-	if amount, code, ok := splitBurst(p.amountEntry.Text); ok {
+	isCode := func(c string) bool { _, err := p.env.Ctrl.Wallet(c); return err == nil }
+	if amount, code, ok := splitBurst(p.amountEntry.Text, p.burstFrom, isCode); ok {
 		// The scan went to the amount field: put the amount back as it was
 		// and give the code to the code field.
 		p.setAmountText(amount)
