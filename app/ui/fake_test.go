@@ -44,6 +44,8 @@ type fakeCtrl struct {
 	screen    AmountReading
 	screenErr error
 	reads     int
+	// requeryErr is what Requery and CloseOrder fail with (the bank down).
+	requeryErr error
 }
 
 func newFake() *fakeCtrl {
@@ -118,6 +120,9 @@ func (f *fakeCtrl) Recent(n int) []order.Order {
 }
 func (f *fakeCtrl) Requery(no string) (order.Order, error) {
 	f.requeried = append(f.requeried, no)
+	if f.requeryErr != nil {
+		return order.Order{}, f.requeryErr
+	}
 	return f.update(no, func(o *order.Order) { o.State = order.StatePaid }), nil
 }
 func (f *fakeCtrl) CloseOrder(no string) (order.Order, error) {

@@ -163,10 +163,13 @@ func cellText(o order.Order, col int) string {
 		return walletName(ch)
 	case 3:
 		if !o.State.Terminal() {
-			return "！" + stateName(o.State)
+			return "！" + orderStateName(o)
 		}
-		return stateName(o.State)
+		return orderStateName(o)
 	case 4:
+		if o.CodeMasked == "" && o.Kind == order.KindPrecreate {
+			return T("orders.customer_scanned")
+		}
 		return o.CodeMasked
 	case 5:
 		return o.OutTradeNo
@@ -235,12 +238,19 @@ func (w *OrdersWindow) runSlow(call func() (order.Order, error)) {
 	w.env.Go(func() {
 		o, err := call()
 		fyne.Do(func() {
+			w.Reload()
 			if err != nil {
 				w.message.SetText(errorMessage(err))
-			} else {
-				w.message.SetText(o.OutTradeNo + " · " + stateName(o.State))
+				return
 			}
-			w.Reload()
+			// The table's row is the newest state (the resolver may have
+			// settled it meanwhile): the result line says the same.
+			for _, r := range w.orders {
+				if r.OutTradeNo == o.OutTradeNo && !r.UpdatedAt.Before(o.UpdatedAt) {
+					o = r
+				}
+			}
+			w.message.SetText(resultLine(o))
 		})
 	})
 }
@@ -294,4 +304,26 @@ func DayTotal(orders []order.Order, now time.Time) string {
 		parts = append(parts, Tf("orders.today_wallet", walletName(ch), per[ch].n, per[ch].total.Grouped()))
 	}
 	return strings.Join(parts, "   ")
+}
+
+// orderStateName is the state word of the one vocabulary: a closed order
+// says whether the cashier cancelled it or the payer never confirmed.
+func orderStateName(o order.Order) string {
+	if o.State == order.StateClosed {
+		if o.Cancelled {
+			return T("state.cancelled")
+		}
+		return T("state.closed")
+	}
+	return stateName(o.State)
+}
+
+// resultLine is what Re-query and Close say: the order, its state, wallet
+// and time, and why (the catalog's sentence) when it is not paid.
+func resultLine(o order.Order) string {
+	line := o.OutTradeNo + " · " + orderStateName(o) + " · " + cellText(o, 2) + " · " + o.UpdatedAt.Local().Format("15:04:05")
+	if m := orderMessage(o); m != "" {
+		line += "\n" + m
+	}
+	return line
 }
