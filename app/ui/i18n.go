@@ -205,6 +205,13 @@ var catalog = map[string][2]string{
 	"settings.port":            {"串口", "Port"},
 	"settings.baud":            {"波特率", "Baud"},
 	"settings.parity":          {"校验", "Parity"},
+	"settings.parity.none":     {"无", "none"},
+	"settings.parity.odd":      {"奇校验", "odd"},
+	"settings.parity.even":     {"偶校验", "even"},
+	"settings.parity.mark":     {"标记", "mark"},
+	"settings.parity.space":    {"空格", "space"},
+	"settings.profile.auto":    {"自动识别", "auto"},
+	"settings.profile.text":    {"文本", "text"},
 	"settings.profile":         {"协议", "Protocol"},
 	"settings.forward":         {"转发到显示屏", "Forward to display"},
 	"settings.refresh_ports":   {"刷新串口", "Refresh ports"},
@@ -245,6 +252,7 @@ var catalog = map[string][2]string{
 	"about.version": {"版本 %s", "Version %s"},
 	"about.text":    {"扫码盒收银插件：读取金额、扫描顾客付款码、通过银行接口收款并语音播报。", "Cashier plug-in: reads the amount, scans the payer's code, charges it through the bank and speaks the result."},
 	"about.font":    {"界面字体：Noto Sans CJK SC（GB2312 子集，SIL OFL 1.1）", "UI font: Noto Sans CJK SC (GB2312 subset, SIL OFL 1.1)"},
+	"about.ids":     {"商户号 %s · 终端号 %s", "Merchant no. %s · Terminal no. %s"},
 	"about.data":    {"数据目录：%s", "Data folder: %s"},
 
 	// demo

@@ -196,6 +196,7 @@ func TestDemoSamples(t *testing.T) {
 func TestQRWindowFlow(t *testing.T) {
 	env, f, clk := newTestEnv(t)
 	f.status = Status{Activated: true, MerchantName: "演示商户", StoreName: "一号店", StaticQR: "https://qr.example/s/1"}
+	f.settings.MchID, f.settings.TerminalID = "100000001", "T0001"
 	w := NewQRWindow(env)
 	w.Show()
 	test.Type(w.amount, "66")
@@ -224,6 +225,10 @@ func TestQRWindowFlow(t *testing.T) {
 	about := NewAboutWindow(env)
 	if !findText(about.Content(), "演示商户 · 一号店") {
 		t.Error("About does not show the merchant")
+	}
+	// Issue 11 item 12: About shows the merchant and terminal numbers.
+	if !findText(about.Content(), "商户号 100000001 · 终端号 T0001") {
+		t.Error("About does not show 商户号 and 终端号")
 	}
 }
 

@@ -56,6 +56,7 @@ type SettingsWindow struct {
 	language                    *widget.Select
 	status                      *widget.Label
 	saveBtn                     *widget.Button
+	profiles                    []string
 	stopLive                    func()
 	unsubSerial                 func()
 }
@@ -200,10 +201,11 @@ func (w *SettingsWindow) sourceTab() fyne.CanvasObject {
 	w.port.PlaceHolder = noPort
 	w.baud = widget.NewSelect(baudChoices, nil)
 	w.baud.SetSelected(strconv.Itoa(orDefault(w.s.SerialBaud, 9600)))
-	w.parity = widget.NewSelect(parityChoices, nil)
-	w.parity.SetSelected(orDefaultS(w.s.SerialParity, "none"))
-	w.profile = widget.NewSelect(w.env.Ctrl.SerialProfiles(), nil)
-	w.profile.SetSelected(orDefaultS(w.s.SerialProfile, "auto"))
+	w.parity = widget.NewSelect(choiceLabels("settings.parity.", parityChoices), nil)
+	w.parity.SetSelectedIndex(indexOf(parityChoices, orDefaultS(w.s.SerialParity, "none"), 0))
+	w.profiles = w.env.Ctrl.SerialProfiles()
+	w.profile = widget.NewSelect(choiceLabels("settings.profile.", w.profiles), nil)
+	w.profile.SetSelectedIndex(indexOf(w.profiles, orDefaultS(w.s.SerialProfile, "auto"), 0))
 	w.forward = widget.NewSelect(nil, nil)
 	w.serialLive = widget.NewLabel("")
 	w.serialLive.TextStyle.Monospace = true
@@ -407,8 +409,10 @@ func (w *SettingsWindow) collect() (Settings, error) {
 	s.AmountSource = w.selectedSource()
 	s.SerialPort = w.port.Selected
 	s.SerialBaud, _ = strconv.Atoi(w.baud.Selected)
-	s.SerialParity = w.parity.Selected
-	s.SerialProfile = w.profile.Selected
+	s.SerialParity = parityChoices[max(w.parity.SelectedIndex(), 0)]
+	if i := w.profile.SelectedIndex(); i >= 0 {
+		s.SerialProfile = w.profiles[i]
+	}
 	s.SerialForward = w.forward.Selected
 	if s.SerialForward == noPort {
 		s.SerialForward = ""
@@ -566,4 +570,19 @@ func orDefaultS(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// choiceLabels shows a config value in the cashier's language where the
+// catalog has it (parity "none", protocol "auto"); names such as "cd5220"
+// stay as they are.
+func choiceLabels(prefix string, values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		if t := T(prefix + v); t != prefix+v {
+			out[i] = t
+		} else {
+			out[i] = v
+		}
+	}
+	return out
 }

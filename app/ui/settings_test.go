@@ -20,7 +20,7 @@ func TestSettingsSaveAndReload(t *testing.T) {
 	w.source.SetSelected("串口（顾客显示屏）")
 	w.port.SetSelected("/dev/ttyUSB0")
 	w.baud.SetSelected("2400")
-	w.parity.SetSelected("even")
+	w.parity.SetSelected("偶校验") // translated (issue 11 item 14)
 	w.profile.SetSelected("cd5220")
 	w.forward.SetSelected("/dev/ttyS0")
 	w.scannerMode.SetSelected("串口模式")
