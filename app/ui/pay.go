@@ -159,6 +159,7 @@ func (p *PayWindow) build() {
 	p.note.Alignment = fyne.TextAlignCenter
 	p.note.Wrapping = fyne.TextWrapWord
 	p.note.Importance = widget.WarningImportance
+	p.note.Hide()
 	p.chargeBtn = widget.NewButtonWithIcon(T("pay.charge"), theme.ConfirmIcon(), func() { p.charge(p.codeEntry.Text) })
 	p.chargeBtn.Importance = widget.HighImportance
 	p.cancelBtn = widget.NewButtonWithIcon(T("pay.cancel"), theme.CancelIcon(), p.cancelOrder)
@@ -466,7 +467,21 @@ func (p *PayWindow) scanArrived(code string) {
 
 // noteScanRefused says why a scan during a payment did nothing.
 func (p *PayWindow) noteScanRefused() {
-	p.note.SetText(T("pay.scan_refused"))
+	p.setNote(T("pay.scan_refused"))
+}
+
+// setNote shows a one-line note under the outcome; an empty note takes no
+// room, so the rows under the status area keep their place.
+func (p *PayWindow) setNote(s string) {
+	if s == p.note.Text {
+		return
+	}
+	p.note.SetText(s)
+	if s == "" {
+		p.note.Hide()
+	} else {
+		p.note.Show()
+	}
 }
 
 // busy: an order is being started or followed (sent, waited on, closed).
@@ -495,7 +510,7 @@ func (p *PayWindow) charge(code string) {
 		return
 	}
 	code = strings.TrimSpace(code)
-	p.note.SetText("")
+	p.setNote("")
 	if p.needsScreenRead() {
 		p.readScreenThen(code)
 		return
@@ -652,7 +667,7 @@ func (p *PayWindow) start(amount money.Fen, code string) {
 	p.statusBig.set(T("pay.sending"), colorWaiting)
 	p.countdown.SetText("")
 	p.detail.SetText("")
-	p.note.SetText("")
+	p.setNote("")
 	p.env.Go(func() {
 		o, err := p.env.Ctrl.Pay(amount, code)
 		fyne.Do(func() { p.started(o, err) })
@@ -709,7 +724,7 @@ func (p *PayWindow) orderChanged(o order.Order) {
 			if no == o.OutTradeNo {
 				delete(p.unknownCodes, code)
 				if o.OutTradeNo != p.current.OutTradeNo {
-					p.note.SetText(Tf("pay.settled", o.OutTradeNo, outcomeName(o)))
+					p.setNote(Tf("pay.settled", o.OutTradeNo, outcomeName(o)))
 				}
 			}
 		}

@@ -209,7 +209,7 @@ func TestPayWindowScanDuringPaymentAndIntoAmount(t *testing.T) {
 	if len(f.orders) != 1 || p.note.Text != "正在处理当前订单，刚才的扫码没有使用。请等本笔结束后再扫。" {
 		t.Fatalf("orders %d note %q", len(f.orders), p.note.Text)
 	}
-	p.note.SetText("")
+	p.setNote("")
 	c := p.win.Canvas().(interface {
 		OnTypedRune() func(rune)
 		OnTypedKey() func(*fyne.KeyEvent)
