@@ -1,20 +1,23 @@
 package ui
 
 import (
-	"github.com/scanbox/scanbox/msg"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/go-text/typesetting/font"
 
 	"github.com/scanbox/scanbox/assets"
+	"github.com/scanbox/scanbox/msg"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/scan"
 )
@@ -239,4 +242,21 @@ func findButton(o fyne.CanvasObject, label string) *widget.Button {
 		}
 	}
 	return nil
+}
+
+// Issue 11 item 14: the focus shows on the blue buttons (fyne's pale blue
+// tint does not), and log lines carry the date.
+func TestFocusVisibleAndLogDate(t *testing.T) {
+	th := NewTheme()
+	focus := th.Color(theme.ColorNameFocus, theme.VariantLight)
+	if focus == theme.DefaultTheme().Color(theme.ColorNameFocus, theme.VariantLight) {
+		t.Error("the focus colour is fyne's default tint")
+	}
+	if r, g, b, a := focus.RGBA(); a == 0 || r > 0x4000 || g > 0x4000 || b > 0x4000 {
+		t.Errorf("focus colour %v does not darken the blue buttons", focus)
+	}
+	l := LogLine{Time: time.Date(2026, 12, 1, 9, 5, 7, 0, time.Local), Level: slog.LevelInfo, Text: "x"}
+	if got := formatLog(l); !strings.HasPrefix(got, "12-01 09:05:07.000") {
+		t.Errorf("log line %q has no date", got)
+	}
 }

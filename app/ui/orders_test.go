@@ -2,13 +2,13 @@ package ui
 
 import (
 	"fmt"
-	"github.com/scanbox/scanbox/payclient"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payclient"
 )
 
 func TestOrdersWindowShowsPaidAndResolves(t *testing.T) {

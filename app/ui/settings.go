@@ -78,7 +78,8 @@ func NewSettingsWindow(env *Env) *SettingsWindow {
 		container.NewTabItem(T("settings.payment"), w.paymentTab()),
 		container.NewTabItem(T("settings.voice")+" / "+T("settings.language"), w.voiceTab()),
 	)
-	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, w.saveBtn, w.status), nil, nil, tabs))
+	// The Save button keeps its height beside a two-line error.
+	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewVBox(w.saveBtn), w.status), nil, nil, tabs))
 	w.win.Resize(fyne.NewSize(640, 520))
 	w.unsubSerial = env.Ctrl.OnSerialLine(func(l string) { fyne.Do(func() { w.serialArrived(l) }) })
 	w.win.SetOnClosed(w.stop)
@@ -223,6 +224,9 @@ func (w *SettingsWindow) sourceTab() fyne.CanvasObject {
 	w.regionLabel = widget.NewLabel("")
 	w.showRegion()
 	w.ocrPreview = widget.NewLabel("")
+	// A long reading is cut, not allowed to widen the window.
+	w.ocrPreview.Truncation = fyne.TextTruncateEllipsis
+	w.regionLabel.Truncation = fyne.TextTruncateEllipsis
 	pick := widget.NewButtonWithIcon(T("settings.pick_region"), theme.ZoomFitIcon(), w.pickRegion)
 	testRead := widget.NewButton(T("settings.ocr_test"), w.readOnce)
 	ocr := widget.NewForm(
