@@ -57,9 +57,9 @@ type screen struct {
 	ampData   int // data bytes still to skip in the current glyph
 	ampHeader bool
 
-	csi     [8]byte // ANSI parameter bytes
-	ncsi    int
-	mb      int // bytes still to come of a multi-byte character being put
+	csi  [8]byte // ANSI parameter bytes
+	ncsi int
+	mb   int // bytes still to come of a multi-byte character being put
 
 	tr  tracker
 	rs  []reading
