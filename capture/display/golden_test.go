@@ -27,8 +27,8 @@ type captureBuilder struct {
 	buf    bytes.Buffer
 	want   []string
 	others []string // amounts shown that are not totals (unit price, paid, change)
-	rng   *rand.Rand
-	noise []byte // the bytes line noise is drawn from
+	rng    *rand.Rand
+	noise  []byte // the bytes line noise is drawn from
 }
 
 func newCapture(seed uint64, noise []byte) *captureBuilder {
@@ -120,7 +120,9 @@ type scenario struct {
 
 // all is every golden scenario: the original families and the drivers'
 // framings (driver_golden_test.go).
-func allScenarios() []scenario { return append(append([]scenario(nil), scenarios...), driverScenarios...) }
+func allScenarios() []scenario {
+	return append(append([]scenario(nil), scenarios...), driverScenarios...)
+}
 
 func ledLamp(n any) []byte   { return []byte{esc, 's', toByte(n)} }
 func ledNum(s string) string { return "\x1bQA" + s + "\r" }
