@@ -61,6 +61,9 @@ const (
 type auto struct {
 	parsers [numFam]Parser
 	pending [numFam][]Event
+	sinks   [numFam]func(Event) // append to pending (made once: not per byte)
+	out     func(Event)         // the caller's emit, for gate
+	gate    func(Event)         // LED-8 events pass only in the common dialect
 	score   [numFam]int
 	chosen  int // index into autoProfiles, -1 while undecided
 
@@ -89,6 +92,18 @@ func newAuto(width int) *auto {
 	a.parsers[famANSI] = newScreen(dialectANSI, width, ProfileWincor)
 	a.parsers[famIBM] = newScreen(dialectIBM, width, ProfileIBM)
 	a.parsers[famAEDEX] = newAEDEX(width)
+	for i := range a.sinks {
+		a.sinks[i] = func(e Event) {
+			if len(a.pending[i]) < maxPending {
+				a.pending[i] = append(a.pending[i], e)
+			}
+		}
+	}
+	a.gate = func(e Event) {
+		if !a.ledOdd() {
+			a.out(e)
+		}
+	}
 	return a
 }
 
@@ -126,6 +141,7 @@ func (a *auto) Hint() ([]Profile, string) {
 }
 
 func (a *auto) Feed(b []byte, emit func(Event)) {
+	gate := a.ledGate(emit)
 	for i, c := range b {
 		if a.chosen >= 0 && a.chosen != famLED {
 			// Decided on a family without dialects: no more watching.
@@ -138,7 +154,7 @@ func (a *auto) Feed(b []byte, emit func(Event)) {
 		if a.chosen < 0 {
 			a.feedAll(b[i : i+1])
 		} else {
-			a.parsers[a.chosen].Feed(b[i:i+1], a.ledGate(emit))
+			a.parsers[a.chosen].Feed(b[i:i+1], gate)
 		}
 		if a.detect(c) && a.chosen < 0 {
 			a.decide(a.leader(decideAt), emit)
@@ -146,33 +162,23 @@ func (a *auto) Feed(b []byte, emit func(Event)) {
 	}
 }
 
-// ledGate passes LED-8 events on only while the dialect is the common one.
+// ledGate passes LED-8 events on to emit only while the dialect is the
+// common one.
 func (a *auto) ledGate(emit func(Event)) func(Event) {
-	return func(e Event) {
-		if !a.ledOdd() {
-			emit(e)
-		}
-	}
+	a.out = emit
+	return a.gate
 }
 
 func (a *auto) feedAll(b []byte) {
 	for i, p := range a.parsers {
-		p.Feed(b, func(e Event) {
-			if len(a.pending[i]) < maxPending {
-				a.pending[i] = append(a.pending[i], e)
-			}
-		})
+		p.Feed(b, a.sinks[i])
 	}
 }
 
 func (a *auto) Flush(emit func(Event)) {
 	if a.chosen < 0 {
 		for i, p := range a.parsers {
-			p.Flush(func(e Event) {
-				if len(a.pending[i]) < maxPending {
-					a.pending[i] = append(a.pending[i], e)
-				}
-			})
+			p.Flush(a.sinks[i])
 		}
 		if a.leader(decideIdle) >= 0 {
 			a.decide(a.leader(decideIdle), emit)

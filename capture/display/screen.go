@@ -60,6 +60,7 @@ type screen struct {
 	csi  [8]byte // ANSI parameter bytes
 	ncsi int
 	mb   int // bytes still to come of a multi-byte character being put
+	cell int // the cursor's cell on its line (col is its byte offset); mb -1: a lead byte was put
 
 	tr  tracker
 	rs  []reading
@@ -98,7 +99,7 @@ func (s *screen) evaluate(emit func(Event)) {
 
 func (s *screen) clear() {
 	s.lines[0], s.lines[1] = s.lines[0][:0], s.lines[1][:0]
-	s.row, s.col = 0, 0
+	s.row, s.col, s.cell, s.mb = 0, 0, 0, 0
 	s.dirty = true
 }
 
@@ -109,15 +110,28 @@ func (s *screen) clear() {
 // one cell, so a POS padding "¥25.00" to 20 characters does not wrap the
 // amount off its line. A character is never split by a wrap.
 func (s *screen) put(c byte) {
-	if s.mb > 0 {
-		s.mb--
-	} else {
-		if s.cellPos() >= s.width {
-			s.col = 0
+	switch {
+	case s.mb == 0: // a new character
+		if s.cell >= s.width {
+			s.col, s.cell = 0, 0
 			s.lineFeed()
 		}
 		if c >= 0x81 && c <= 0xFE {
-			s.mb = 1 // a lead byte: at least one more byte belongs to it
+			s.mb = -1 // a lead byte: its second byte says how long it is
+		} else {
+			s.cell++
+		}
+	case s.mb < 0: // the second byte: a digit makes it a four-byte character
+		if c >= '0' && c <= '9' {
+			s.mb = 2
+		} else {
+			s.mb = 0
+			s.cell += 2
+		}
+	default:
+		s.mb--
+		if s.mb == 0 {
+			s.cell++
 		}
 	}
 	l := s.lines[s.row]
@@ -129,22 +143,9 @@ func (s *screen) put(c byte) {
 	} else {
 		l = append(l, c)
 	}
-	// The second byte of a GB18030 four-byte character is a digit.
-	if s.mb == 0 && s.col > 0 && c >= '0' && c <= '9' && l[s.col-1] >= 0x81 && l[s.col-1] <= 0xFE && isLead(l, s.col-1) {
-		s.mb = 2
-	}
 	s.lines[s.row] = l
 	s.col++
 	s.dirty = true
-}
-
-// isLead says whether b[i] starts a multi-byte character.
-func isLead(b []byte, i int) bool {
-	j := 0
-	for j < i {
-		j += charLen(b[j:])
-	}
-	return j == i
 }
 
 // charLen is the length of the GB18030 character at the start of b (1 for
@@ -176,13 +177,8 @@ func (s *screen) cells(b []byte) int {
 	return n
 }
 
-// cellPos is the cursor's cell on its line (past the end of the text, each
-// byte of the gap is a space).
-func (s *screen) cellPos() int {
-	l := s.lines[s.row]
-	k := min(s.col, len(l))
-	return s.cells(l[:k]) + s.col - k
-}
+// cellPos is the cursor's cell on its line.
+func (s *screen) cellPos() int { return s.cell }
 
 // cellToByte is the byte offset of cell x on line row.
 func (s *screen) cellToByte(row, x int) int {
@@ -226,7 +222,8 @@ func (s *screen) setLine(row int, text []byte) {
 // moveTo puts the cursor on cell col of row (both 0-based, clamped).
 func (s *screen) moveTo(col, row int) {
 	s.row = min(max(row, 0), 1)
-	s.col = s.cellToByte(s.row, min(max(col, 0), s.width-1))
+	s.cell = min(max(col, 0), s.width-1)
+	s.col = s.cellToByte(s.row, s.cell)
 	s.mb = 0
 }
 
@@ -314,9 +311,9 @@ func (s *screen) step(c byte, emit func(Event)) {
 		case 'H':
 			s.moveTo(0, 0)
 		case 'L':
-			s.col = 0
+			s.moveTo(0, s.row)
 		case 'R':
-			s.col = s.width - 1
+			s.moveTo(s.width-1, s.row)
 		case 'D':
 			s.moveTo(s.cellPos()-1, s.row)
 		case 'C':
@@ -420,7 +417,7 @@ func (s *screen) control(c byte, emit func(Event)) {
 		s.clear()
 	case cr:
 		s.evaluate(emit)
-		s.col = 0
+		s.col, s.cell, s.mb = 0, 0, 0
 	case lf:
 		s.evaluate(emit)
 		s.lineFeed()
@@ -434,7 +431,7 @@ func (s *screen) control(c byte, emit func(Event)) {
 	case 0x18: // CAN: clear the cursor line
 		s.evaluate(emit)
 		s.lines[s.row] = s.lines[s.row][:0]
-		s.col = 0
+		s.col, s.cell, s.mb = 0, 0, 0
 		s.dirty = true
 	default:
 		if c >= 0x20 && c != 0x7F {
