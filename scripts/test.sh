@@ -18,7 +18,7 @@ if [[ -z ${SCANBOX_FLEET_PG:-} && $(id -u) -eq 0 ]]; then
   eval "$(scripts/pg.sh)"
 fi
 if [[ -n ${SCANBOX_FLEET_PG:-} ]]; then
-  echo "== PostgreSQL for the fleet tests: ${SCANBOX_FLEET_PG%%@*}@…"
+  echo "== PostgreSQL for the fleet tests: …@${SCANBOX_FLEET_PG#*@}"
 fi
 
 echo "== go vet (linux)"
