@@ -82,7 +82,7 @@ var eventNames = [...]string{"start", "resume", "answer", "tick", "cancel"}
 func (k EventKind) String() string { return eventNames[k] }
 
 // CodeComm is Event.ErrCode for a communication failure (no reliable answer).
-const CodeComm = "COMM"
+const CodeComm = payclient.CodeComm
 
 // Event is one input to Step.
 type Event struct {

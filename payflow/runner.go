@@ -439,34 +439,25 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 		call = payclient.CallClose
 		p, err = r.bank.Close(ctx, o.OutTradeNo)
 	}
-	ev := Event{Kind: EvAnswer, Call: call, Outcome: payclient.Classify(call, p, err), CodeURL: url}
-	if err != nil {
-		ev.Err = err.Error()
-		var ae *payclient.APIError
-		switch {
-		case errors.Is(err, payclient.ErrInvalidRequest):
-			ev.ErrCode = "INVALID_REQUEST"
-		case errors.As(err, &ae) && ae.ReturnCode == "FAIL":
-			ev.ErrCode = ae.ReturnMsg
-		case errors.As(err, &ae):
-			ev.ErrCode = ae.ErrCode
-		default:
-			ev.ErrCode = CodeComm
-		}
-		// payclient already logged the call and its error (WARN for a
-		// communication failure); only the classification is new here.
-		r.log.Debug("bank answer", "call", call.String(), "out_trade_no", o.OutTradeNo,
-			"outcome", ev.Outcome.String(), "err_code", ev.ErrCode)
-	} else {
-		ev.Payment = p
-		if p != nil && p.TradeState != payclient.TradeStateNone && ev.Outcome == payclient.OutcomeFailed {
-			ev.ErrCode = p.TradeState.String()
-		}
-		if call == payclient.CallClose && p != nil && p.Recall {
-			ev.ErrCode = "RECALL"
-		}
-		r.log.Debug("bank call", "call", call.String(), "out_trade_no", o.OutTradeNo, "outcome", ev.Outcome.String())
+	// payclient decodes the answer (and checks that a SUCCESS is about this
+	// order at this amount); the runner only logs and steps.
+	a := payclient.Decode(call, payclient.Expect{OutTradeNo: o.OutTradeNo, TotalFee: o.AmountFen}, p, err)
+	ev := Event{Kind: EvAnswer, Call: call, Outcome: a.Outcome, Payment: a.Payment, ErrCode: a.Code, CodeURL: url}
+	if a.Err != nil {
+		ev.Err = a.Err.Error()
 	}
+	if a.Mismatch != "" {
+		// A verified answer that contradicts the journal: a bank bug, a
+		// proxy mixing answers, or a stolen key. Never a result.
+		r.log.Error("bank answer does not match the order; treated as a communication failure",
+			"call", call.String(), "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen), "why", a.Mismatch)
+		ev.CodeURL = ""
+		return ev
+	}
+	// payclient already logged the call and its error (WARN for a
+	// communication failure); only the classification is new here.
+	r.log.Debug("bank answer", "call", call.String(), "out_trade_no", o.OutTradeNo,
+		"outcome", ev.Outcome.String(), "err_code", ev.ErrCode)
 	return ev
 }
 
