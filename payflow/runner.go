@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
@@ -147,6 +148,7 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	if body == "" {
 		body = r.cfg.Body
 	}
+	body = CutBody(body)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -199,6 +201,7 @@ func (r *Runner) Precreate(ctx context.Context, amount money.Fen, body string) (
 	if body == "" {
 		body = r.cfg.Body
 	}
+	body = CutBody(body)
 	now := r.now()
 	o := order.Order{OutTradeNo: NewOutTradeNo(now), Kind: order.KindPrecreate, AmountFen: amount,
 		Body: body, State: order.StatePending, CreatedAt: now, UpdatedAt: now,
@@ -582,6 +585,25 @@ func (r *Runner) CloseOrder(ctx context.Context, outTradeNo string) (order.Order
 	}
 	go r.drive(ctx, o2, eff, fl)
 	return r.Wait(ctx, outTradeNo)
+}
+
+// MaxBodyBytes is bank-api.md's limit on micropay's and precreate's body.
+const MaxBodyBytes = 128
+
+// CutBody makes a description fit body: valid UTF-8 (invalid bytes become
+// U+FFFD, as JSON would send them) cut at a character boundary to at most
+// MaxBodyBytes. The body is the store name by default, and a store name is
+// the bank's, of any length; it must never make a payment fail.
+func CutBody(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= MaxBodyBytes {
+		return s
+	}
+	cut := MaxBodyBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 const noAlphabet = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
