@@ -5,7 +5,10 @@ package payflow
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/scanbox/scanbox/order"
@@ -116,4 +119,119 @@ func TestRegressionPaidAnswerForAnotherAmount(t *testing.T) {
 			t.Errorf("a mismatching follow-up must be asked again like a lost one: %d queries", queries)
 		}
 	})
+}
+
+// inflightBank counts bank calls under way at once.
+type inflightBank struct {
+	mu       sync.Mutex
+	now, max int
+}
+
+func (b *inflightBank) enter() {
+	b.mu.Lock()
+	b.now++
+	b.max = max(b.max, b.now)
+	b.mu.Unlock()
+	time.Sleep(200 * time.Microsecond) // let the others pile up if they can
+}
+func (b *inflightBank) leave() { b.mu.Lock(); b.now--; b.mu.Unlock() }
+func (b *inflightBank) Micropay(context.Context, payclient.MicropayRequest) (*payclient.Payment, error) {
+	panic("resolve must never charge")
+}
+func (b *inflightBank) Query(_ context.Context, no string) (*payclient.Payment, error) {
+	b.enter()
+	defer b.leave()
+	return &payclient.Payment{OutTradeNo: no, TradeState: payclient.TradeNotPay}, nil
+}
+func (b *inflightBank) Close(_ context.Context, no string) (*payclient.Payment, error) {
+	b.enter()
+	defer b.leave()
+	return &payclient.Payment{OutTradeNo: no, TradeState: payclient.TradeClosed}, nil
+}
+func (b *inflightBank) Precreate(context.Context, payclient.PrecreateRequest) (*payclient.Precreated, error) {
+	panic("not used")
+}
+
+// Defect 9: ResolveAll sent one request per unresolved order at once.
+func TestRegressionResolveAllBounded(t *testing.T) {
+	j := newMem()
+	past := time.Now().Add(-time.Hour)
+	const n = 300
+	for i := range n {
+		j.Append(order.Order{OutTradeNo: fmt.Sprintf("SB%020d", i), AmountFen: 100, State: order.StatePending,
+			CreatedAt: past, UpdatedAt: past, SentAt: past, Deadline: past.Add(time.Minute)})
+	}
+	b := &inflightBank{}
+	r := New(j, b, fastCfg, nil)
+	out, err := r.ResolveAll(context.Background())
+	if err != nil || len(out) != n {
+		t.Fatalf("ResolveAll = %d orders, %v", len(out), err)
+	}
+	for _, o := range out {
+		if o.State != order.StateClosed {
+			t.Fatalf("%s: %v", o.OutTradeNo, o.State)
+		}
+	}
+	if b.max > 4 {
+		t.Errorf("%d bank calls at once, want at most %d", b.max, 4)
+	}
+	if len(j.Unresolved()) != 0 {
+		t.Errorf("%d left unresolved", len(j.Unresolved()))
+	}
+}
+
+// Defect 2 (core side): every runner operation on an order checks the
+// order's merchant and terminal against the runner's; an order of another
+// identity is never queried or closed under this one (the bank would not
+// know its number and would tombstone it as closed: "no money was taken"
+// for an order that was paid).
+func TestRegressionOtherIdentityNeverTouched(t *testing.T) {
+	j := newMem()
+	past := time.Now().Add(-time.Hour)
+	mk := func(no, mch, term string, s order.State) {
+		j.Append(order.Order{OutTradeNo: no, AmountFen: 100, State: s, MchID: mch, TerminalID: term,
+			CreatedAt: past, UpdatedAt: past, SentAt: past, Deadline: past.Add(time.Minute)})
+	}
+	mk("SBOTHERTERMINAL0001", "M1", "T2", order.StateUnknown)
+	mk("SBOTHERMERCHANT0001", "M2", "T1", order.StatePending)
+	mk("SBOURS0000000000001", "M1", "T1", order.StateUnknown)
+	var mu sync.Mutex
+	touched := map[string]int{}
+	touch := func(no string) { mu.Lock(); touched[no]++; mu.Unlock() }
+	b := &fakeBank{
+		query: func(no string) (*payclient.Payment, error) {
+			touch(no)
+			return &payclient.Payment{TradeState: payclient.TradeNotPay}, nil
+		},
+		close: func(no string) (*payclient.Payment, error) {
+			touch(no)
+			return &payclient.Payment{TradeState: payclient.TradeClosed}, nil
+		},
+	}
+	cfg := fastCfg
+	cfg.MchID, cfg.TerminalID = "M1", "T1"
+	r := New(j, b, cfg, nil)
+	ctx := context.Background()
+	for _, no := range []string{"SBOTHERTERMINAL0001", "SBOTHERMERCHANT0001"} {
+		if _, err := r.Requery(ctx, no); !errors.Is(err, ErrOtherIdentity) {
+			t.Errorf("Requery(%s) = %v, want ErrOtherIdentity", no, err)
+		}
+		if _, err := r.CloseOrder(ctx, no); !errors.Is(err, ErrOtherIdentity) {
+			t.Errorf("CloseOrder(%s) = %v, want ErrOtherIdentity", no, err)
+		}
+	}
+	out, err := r.ResolveAll(ctx)
+	if err != nil || len(out) != 1 || out[0].OutTradeNo != "SBOURS0000000000001" || out[0].State != order.StateClosed {
+		t.Fatalf("ResolveAll = %+v, %v", out, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if touched["SBOTHERTERMINAL0001"]+touched["SBOTHERMERCHANT0001"] != 0 {
+		t.Fatalf("another identity's orders reached the bank: %v", touched)
+	}
+	for _, no := range []string{"SBOTHERTERMINAL0001", "SBOTHERMERCHANT0001"} {
+		if o, _ := j.Get(no); o.State.Terminal() {
+			t.Errorf("%s changed to %v", no, o.State)
+		}
+	}
 }

@@ -36,6 +36,11 @@ var (
 	ErrNotFound        = errors.New("no such order")
 	ErrFinal           = errors.New("the order already has a final state")
 	ErrBusy            = errors.New("the order is being worked on")
+	// ErrOtherIdentity refuses to touch an order taken under another
+	// merchant or terminal: only the bank account that saw an order can say
+	// whether it was paid (closing its number here would tombstone an
+	// unknown number and report "no money was taken").
+	ErrOtherIdentity = errors.New("this order was taken under another merchant or terminal; only that terminal can finish it")
 )
 
 // PayRequest is one charge of a scanned payment code.
@@ -261,7 +266,9 @@ func (r *Runner) addFlightLocked(no, code string) *flight {
 // the lock it re-reads the order (a caller's copy may be stale: driving a
 // stale copy could close an order that was just paid) and registers a
 // flight, so nobody else drives it meanwhile. It fails with ErrNotFound,
-// ErrFinal (returning the order) or ErrBusy (returning the order).
+// ErrOtherIdentity, ErrFinal or ErrBusy (the last three return the order).
+// Every operation on a journal order (ResolveAll, Requery, CloseOrder) goes
+// through claim, so the identity check cannot be forgotten by one of them.
 func (r *Runner) claim(no string) (order.Order, *flight, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -269,6 +276,11 @@ func (r *Runner) claim(no string) (order.Order, *flight, error) {
 	switch {
 	case !ok:
 		return o, nil, ErrNotFound
+	case !r.ours(o):
+		r.log.Error("order belongs to another merchant or terminal; not touching it",
+			"out_trade_no", o.OutTradeNo, "mch_id", o.MchID, "terminal_id", o.TerminalID,
+			"active_mch_id", r.cfg.MchID, "active_terminal_id", r.cfg.TerminalID)
+		return o, nil, ErrOtherIdentity
 	case o.State.Terminal():
 		return o, nil, ErrFinal
 	}
@@ -276,6 +288,14 @@ func (r *Runner) claim(no string) (order.Order, *flight, error) {
 		return o, nil, ErrBusy
 	}
 	return o, r.addFlightLocked(no, ""), nil
+}
+
+// ours reports whether o was taken under this runner's merchant and
+// terminal. An empty field on either side (orders journaled before the
+// identity was recorded; a runner built without one, as in tests) matches.
+func (r *Runner) ours(o order.Order) bool {
+	same := func(a, b string) bool { return a == "" || b == "" || a == b }
+	return same(o.MchID, r.cfg.MchID) && same(o.TerminalID, r.cfg.TerminalID)
 }
 
 // release ends a flight with its final order and wakes its waiters.
@@ -464,37 +484,56 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 	return ev
 }
 
+// ResolveConcurrency bounds how many orders ResolveAll drives at once: a
+// shop that was offline for a day may have hundreds of unresolved orders,
+// and the bank must not get hundreds of requests from one terminal at once.
+const ResolveConcurrency = 4
+
 // ResolveAll drives every unresolved journal order that is not already in
 // flight here to a definite state (or leaves it unknown when the bank cannot
-// be reached) and returns the orders it touched, in journal order.
+// be reached) and returns the orders it touched, in journal order. At most
+// ResolveConcurrency orders are driven at once.
 func (r *Runner) ResolveAll(ctx context.Context) ([]order.Order, error) {
-	var fls []*flight
-	for _, snap := range r.j.Unresolved() {
-		if snap.TerminalID != "" && r.cfg.TerminalID != "" && snap.TerminalID != r.cfg.TerminalID {
-			r.log.Error("unresolved order belongs to another terminal; not touching it",
-				"out_trade_no", snap.OutTradeNo, "terminal_id", snap.TerminalID)
-			continue
-		}
-		// The list is a snapshot: claim re-reads the order and skips it if
-		// it finished or is being driven since.
-		o, fl, err := r.claim(snap.OutTradeNo)
-		if err != nil {
-			continue
-		}
-		o2, eff := Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
-		go r.drive(ctx, o2, eff, fl)
-		fls = append(fls, fl)
+	snaps := r.j.Unresolved()
+	results := make([]*order.Order, len(snaps))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(ResolveConcurrency, len(snaps)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				// The list is a snapshot: claim re-reads the order and skips
+				// it if it finished, is being driven since, or is another
+				// terminal's.
+				o, fl, err := r.claim(snaps[i].OutTradeNo)
+				if err != nil {
+					continue
+				}
+				o2, eff := Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
+				r.drive(ctx, o2, eff, fl)
+				final := fl.final
+				results[i] = &final
+			}
+		}()
 	}
-	out := make([]order.Order, 0, len(fls))
-	for _, fl := range fls {
+feed:
+	for i := range snaps {
 		select {
-		case <-fl.done:
-			out = append(out, fl.final)
+		case next <- i:
 		case <-ctx.Done():
-			return out, ctx.Err()
+			break feed
 		}
 	}
-	return out, nil
+	close(next)
+	wg.Wait()
+	out := make([]order.Order, 0, len(snaps))
+	for _, o := range results {
+		if o != nil {
+			out = append(out, *o)
+		}
+	}
+	return out, ctx.Err()
 }
 
 // Wake asks the background resolver to run a round now.
@@ -538,7 +577,7 @@ func (r *Runner) Background(ctx context.Context) {
 func (r *Runner) Requery(ctx context.Context, outTradeNo string) (order.Order, error) {
 	o, fl, err := r.claim(outTradeNo)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrOtherIdentity):
 		return o, err
 	case err != nil: // final, or in flight: its latest state is the answer
 		return o, nil
