@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
