@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/scanbox/scanbox/order"
+	codescan "github.com/scanbox/scanbox/scan"
 )
 
 // rawFrame wraps any payload as a record with a valid checksum, the way a
@@ -149,5 +150,55 @@ func TestRegressionTornTailCopiedAside(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(logPath(dir)); len(after) >= len(before) || strings.Contains(string(after), "B0002") {
 		t.Fatal("torn tail not cut")
+	}
+}
+
+// Defect 8, migration: records written before issue 8 hold the unkeyed
+// SHA-256 of the payment code. Once an order is resolved its hash is of no
+// use and must leave the disk: on Open for orders already resolved, on the
+// Append that resolves the others. Unresolved orders keep it until then
+// (it refuses a rescan of their code).
+func TestRegressionLegacyCodeHashLeavesTheDisk(t *testing.T) {
+	dir := testDir(t)
+	legacyA, legacyB := codescan.LegacyHash("134567890123456780"), codescan.LegacyHash("284567890123456781")
+	old := func(no string, s order.State, h string) string {
+		return `{"out_trade_no":"` + no + `","kind":"micropay","amount_fen":100,"code_masked":"1345**********6780",` +
+			`"code_hash":"` + h + `","state":"` + s.String() + `","created_at":"2026-11-26T08:01:00Z","updated_at":"2026-11-26T08:01:00Z"}`
+	}
+	j := mustOpen(t, dir)
+	j.Close()
+	appendRaw(t, dir, rawFrame(old("A0001", order.StatePending, legacyA)), rawFrame(old("A0001", order.StatePaid, legacyA)),
+		rawFrame(old("B0002", order.StateUnknown, legacyB)))
+	// A copy an earlier version kept beside the log holds the hashes too.
+	oldCopy := filepath.Join(dir, subdir, logName+".corrupt-20261101T000000.000000000Z")
+	whole, _ := os.ReadFile(logPath(dir))
+	os.WriteFile(oldCopy, whole, 0o600)
+
+	j = mustOpen(t, dir)
+	data, _ := os.ReadFile(logPath(dir))
+	if bytes.Contains(data, []byte(legacyA)) {
+		t.Error("a resolved order's unkeyed code hash is still on disk after Open")
+	}
+	if c, _ := os.ReadFile(oldCopy); bytes.Contains(c, []byte(legacyA)) || bytes.Contains(c, []byte(legacyB)) || len(c) != len(whole) {
+		t.Error("a kept copy of the journal still holds unkeyed code hashes")
+	}
+	if a, _ := j.Get("A0001"); a.CodeHash != "" || a.State != order.StatePaid {
+		t.Errorf("A0001 = %+v", a)
+	}
+	if b, _ := j.Get("B0002"); b.CodeHash != legacyB {
+		t.Errorf("an unresolved order lost its hash before it was resolved: %+v", b)
+	}
+	b, _ := j.Get("B0002")
+	b.State = order.StateClosed
+	mustAppend(t, j, b)
+	j.Close()
+	data, _ = os.ReadFile(logPath(dir))
+	if bytes.Contains(data, []byte(legacyB)) {
+		t.Error("the unkeyed hash stays on disk after its order was resolved")
+	}
+	j = mustOpen(t, dir)
+	defer j.Close()
+	if b, _ := j.Get("B0002"); b.State != order.StateClosed || b.CodeHash != "" {
+		t.Errorf("B0002 = %+v", b)
 	}
 }

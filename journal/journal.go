@@ -41,6 +41,7 @@
 package journal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -53,6 +54,7 @@ import (
 	"time"
 
 	"github.com/scanbox/scanbox/order"
+	codescan "github.com/scanbox/scanbox/scan"
 )
 
 var (
@@ -217,7 +219,8 @@ func (j *Journal) load() error {
 	if res.badHeader && len(res.records) == 0 {
 		return fmt.Errorf("%w: %s (%d bytes) left untouched; move it away to start a new journal", ErrCorrupt, j.path, len(data))
 	}
-	unreadable := 0
+	unreadable, legacy := 0, 0
+	j.redactCopies()
 	for _, r := range res.records {
 		if r.opaque != nil {
 			j.opaque = append(j.opaque, r.opaque)
@@ -225,6 +228,9 @@ func (j *Journal) load() error {
 		}
 		if r.x != nil {
 			unreadable++
+		}
+		if codescan.IsLegacyHash(r.o.CodeHash) {
+			legacy++
 		}
 		j.applyRecord(r.o, r.x, true)
 	}
@@ -240,7 +246,7 @@ func (j *Journal) load() error {
 	if rewrite {
 		// Keep the damaged original for support before rewriting it.
 		copyName := logName + ".corrupt-" + j.nowFn().UTC().Format("20060102T150405.000000000Z")
-		if err := writeFileSync(filepath.Join(j.dir, copyName), data); err != nil {
+		if err := writeFileSync(filepath.Join(j.dir, copyName), redactLegacy(data)); err != nil {
 			return fmt.Errorf("journal: save damaged log: %w", err)
 		}
 		for _, s := range res.skipped {
@@ -256,7 +262,7 @@ func (j *Journal) load() error {
 		// want to see what was cut; only the newest few copies are kept,
 		// as every power cut during an append leaves one).
 		copyName := logName + ".torn-" + j.nowFn().UTC().Format("20060102T150405.000000000Z")
-		if err := writeFileSync(filepath.Join(j.dir, copyName), data); err != nil {
+		if err := writeFileSync(filepath.Join(j.dir, copyName), redactLegacy(data)); err != nil {
 			return fmt.Errorf("journal: save log before cutting its torn tail: %w", err)
 		}
 		pruneCopies(j.dir, logName+".torn-*", keepTornCopies)
@@ -287,7 +293,14 @@ func (j *Journal) load() error {
 	}
 	j.f = f
 	j.size = int64(res.validEnd)
-	if j.records >= j.compactAt() {
+	if legacy > j.legacyNeeded() {
+		// Records of an earlier version hold the unkeyed hash of a code
+		// whose order is resolved (or superseded): rewrite them away now.
+		j.log.Info("dropping unkeyed payment-code hashes of resolved orders", "records", legacy)
+		if err := j.compactLocked(); err != nil {
+			j.log.Error("compaction failed; the log stays as it is", "err", err)
+		}
+	} else if j.records >= j.compactAt() {
 		if err := j.compactLocked(); err != nil {
 			j.log.Error("compaction failed; the log stays as it is", "err", err)
 		}
@@ -304,6 +317,13 @@ func (j *Journal) Append(o order.Order) error {
 	}
 	if o.State == order.StateInvalid {
 		return fmt.Errorf("%w: %s has no state", ErrInvalid, o.OutTradeNo)
+	}
+	// An earlier version's unkeyed code hash guards a rescan only while
+	// the order is open; once it is resolved the hash goes (and so do the
+	// older records that hold it: see dropLegacy below).
+	dropLegacy := o.State.Terminal() && codescan.IsLegacyHash(o.CodeHash)
+	if dropLegacy {
+		o.CodeHash = ""
 	}
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
@@ -344,7 +364,7 @@ func (j *Journal) Append(o order.Order) error {
 	j.mu.Lock()
 	j.apply(o)
 	j.mu.Unlock()
-	if j.records >= j.compactAt() {
+	if dropLegacy || j.records >= j.compactAt() {
 		// The append above is already durable; a failed compaction only
 		// means the file stays longer.
 		if err := j.compactLocked(); err != nil {
@@ -525,8 +545,23 @@ func (j *Journal) keepAll() []*entry {
 	return append([]*entry(nil), j.byCreated...)
 }
 
+// legacyNeeded counts the orders whose unkeyed code hash must stay: the
+// unresolved ones (it refuses a rescan of their code).
+func (j *Journal) legacyNeeded() int {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	n := 0
+	for _, e := range j.byCreated {
+		if !e.o.State.Terminal() && codescan.IsLegacyHash(e.o.CodeHash) {
+			n++
+		}
+	}
+	return n
+}
+
 // compactLocked rewrites the log with what keep selects and drops the rest
-// from the index. Called with wmu held.
+// from the index. A resolved order's unkeyed code hash (an earlier
+// version's) is not written again. Called with wmu held.
 func (j *Journal) compactLocked() error {
 	kept := j.keep()
 	before := j.records
@@ -557,6 +592,13 @@ func (j *Journal) compactLocked() error {
 // file. The old file is closed before the rename because Windows cannot
 // rename over a file that is open.
 func (j *Journal) rewrite(entries []*entry) error {
+	j.mu.Lock()
+	for _, e := range entries {
+		if e.o.State.Terminal() && codescan.IsLegacyHash(e.o.CodeHash) {
+			e.o.CodeHash = ""
+		}
+	}
+	j.mu.Unlock()
 	tmp := filepath.Join(j.dir, tmpName)
 	size, err := func() (int64, error) {
 		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -617,6 +659,55 @@ func (j *Journal) rewrite(entries []*entry) error {
 	j.size = size
 	j.records = len(entries) + len(j.opaque)
 	return nil
+}
+
+// legacyHashKey precedes a code hash in a record's JSON.
+var legacyHashKey = []byte(`"code_hash":"`)
+
+// redactLegacy returns data with every unkeyed code hash (an earlier
+// version's, see scan.LegacyHash) overwritten by 'x's of the same length:
+// a copy kept for support must not hold what confirms a code guessed from
+// its masked digits. The checksums of those records then fail; the copy is
+// for people to read, not for the journal to load.
+func redactLegacy(data []byte) []byte {
+	out := data
+	copied := false
+	for i := 0; ; {
+		k := bytes.Index(out[i:], legacyHashKey)
+		if k < 0 {
+			return out
+		}
+		start := i + k + len(legacyHashKey)
+		end := start + 64
+		if end < len(out) && out[end] == '"' && codescan.IsLegacyHash(string(out[start:end])) {
+			if !copied {
+				out, copied = bytes.Clone(out), true
+			}
+			for p := start; p < end; p++ {
+				out[p] = 'x'
+			}
+		}
+		i = start
+	}
+}
+
+// redactCopies applies redactLegacy to the copies kept beside the log (an
+// earlier version kept them unredacted).
+func (j *Journal) redactCopies() {
+	for _, pat := range []string{logName + ".corrupt-*", logName + ".torn-*"} {
+		m, _ := filepath.Glob(filepath.Join(j.dir, pat))
+		for _, p := range m {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			if red := redactLegacy(data); !bytes.Equal(red, data) {
+				if err := writeFileSync(p, red); err != nil {
+					j.log.Error("could not redact a kept copy of the journal", "file", filepath.Base(p), "err", err)
+				}
+			}
+		}
+	}
 }
 
 // keepTornCopies is how many copies of logs with a torn tail are kept.

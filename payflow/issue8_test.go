@@ -5,14 +5,18 @@ package payflow
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
+	"github.com/scanbox/scanbox/scan"
 )
 
 // everPaid reports whether the journal ever held no as paid, and at what
@@ -233,5 +237,67 @@ func TestRegressionOtherIdentityNeverTouched(t *testing.T) {
 		if o, _ := j.Get(no); o.State.Terminal() {
 			t.Errorf("%s changed to %v", no, o.State)
 		}
+	}
+}
+
+// Defect 8: the journal held the masked code (first 4 + last 4 digits)
+// next to an unsalted SHA-256 of the code: about 1e10 candidates for an
+// 18-digit code, each checked with one hash. Nothing on disk may let a code
+// be confirmed without a secret that is not on the journal's side: the
+// fingerprint is keyed with the installation's code key.
+func TestRegressionCodeNotRecoverableFromJournal(t *testing.T) {
+	key := []byte("per-installation key of 32 bytes")
+	j := newMem()
+	b := &fakeBank{micropay: func(r payclient.MicropayRequest) (*payclient.Payment, error) {
+		return nil, apiErr("USERPAYING")
+	}, query: userPaying, close: func(string) (*payclient.Payment, error) {
+		return &payclient.Payment{TradeState: payclient.TradeClosed}, nil
+	}}
+	cfg := fastCfg
+	cfg.PollTimeout = time.Hour // stays open: a rescan must be refused
+	cfg.CodeKey = key
+	r := New(j, b, cfg, nil)
+	o, err := r.Start(context.Background(), PayRequest{Amount: 100, Code: wechatCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Cancel(o.OutTradeNo)
+	unsalted := sha256.Sum256([]byte(wechatCode))
+	for _, rec := range j.recs {
+		if rec.CodeHash == hex.EncodeToString(unsalted[:]) || strings.Contains(fmt.Sprintf("%+v", rec), wechatCode) {
+			t.Fatalf("the journal holds something that confirms the code without a key: %+v", rec)
+		}
+		if rec.CodeHash == "" || rec.CodeMasked != scan.Mask(wechatCode) {
+			t.Fatalf("record without fingerprint or with another mask: %+v", rec)
+		}
+	}
+	// With the key (this installation), a rescan is still refused, also by
+	// a new runner (a restart); under another key the fingerprint differs.
+	if _, err := r.Start(context.Background(), PayRequest{Amount: 100, Code: wechatCode + "\r\n"}); !errors.Is(err, ErrCodeUnresolved) {
+		t.Errorf("rescan = %v, want ErrCodeUnresolved", err)
+	}
+	if _, err := New(j, b, cfg, nil).Start(context.Background(), PayRequest{Amount: 100, Code: wechatCode}); !errors.Is(err, ErrCodeUnresolved) {
+		t.Errorf("rescan after a restart = %v, want ErrCodeUnresolved", err)
+	}
+	if scan.Fingerprint([]byte("another installation's key 32 b"), wechatCode) == o.CodeHash {
+		t.Error("the fingerprint does not depend on the key")
+	}
+}
+
+// Defect 8, migration: an order journaled by an earlier version carries the
+// old unsalted hash. While it is unresolved a rescan of its code is still
+// refused (the hash is compared in memory, never written again).
+func TestRegressionLegacyHashStillGuards(t *testing.T) {
+	j := newMem()
+	unsalted := sha256.Sum256([]byte(wechatCode))
+	past := time.Now().Add(-time.Minute)
+	j.Append(order.Order{OutTradeNo: "SBLEGACY000000000001", AmountFen: 100, State: order.StateUnknown,
+		CodeMasked: scan.Mask(wechatCode), CodeHash: hex.EncodeToString(unsalted[:]),
+		CreatedAt: past, UpdatedAt: past, SentAt: past, Deadline: past})
+	cfg := fastCfg
+	cfg.CodeKey = []byte("per-installation key of 32 bytes")
+	r := New(j, &fakeBank{}, cfg, nil)
+	if _, err := r.Start(context.Background(), PayRequest{Amount: 100, Code: wechatCode}); !errors.Is(err, ErrCodeUnresolved) {
+		t.Fatalf("rescan of a code whose legacy order is open = %v, want ErrCodeUnresolved", err)
 	}
 }

@@ -1,6 +1,7 @@
 package payflow
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -57,8 +58,10 @@ type Runner struct {
 	j    Journal
 	bank payclient.Bank
 	cfg  Config
-	log  *slog.Logger
-	now  func() time.Time
+	// codeKey keys the payment-code fingerprints (Config.CodeKey).
+	codeKey []byte
+	log     *slog.Logger
+	now     func() time.Time
 
 	mu      sync.Mutex
 	flights map[string]*flight // by out_trade_no: orders being driven here
@@ -89,6 +92,13 @@ func New(j Journal, bank payclient.Bank, cfg Config, log *slog.Logger, opts ...O
 	}
 	r := &Runner{j: j, bank: bank, cfg: cfg.withDefaults(), log: log, now: time.Now,
 		flights: map[string]*flight{}, subs: map[int]func(order.Order){}, wake: make(chan struct{}, 1)}
+	// The key stays private to the runner (Config does not return it).
+	r.codeKey, r.cfg.CodeKey = bytes.Clone(r.cfg.CodeKey), nil
+	if len(r.codeKey) == 0 {
+		r.codeKey = make([]byte, 32)
+		rand.Read(r.codeKey)
+		log.Warn("no payment-code key configured; a rescan of an open order's code is recognised only until this process ends")
+	}
 	for _, o := range opts {
 		o(r)
 	}
@@ -147,8 +157,11 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	if req.Amount <= 0 || req.Amount > money.Max {
 		return order.Order{}, ErrBadAmount
 	}
-	code := strings.TrimSpace(req.Code)
-	hash := scan.Hash(code)
+	code := scan.Clean(req.Code)
+	fp := scan.Fingerprint(r.codeKey, code)
+	// Orders journaled by an earlier version carry the unkeyed hash; it is
+	// compared here, in memory, and never stored again.
+	legacy := scan.LegacyHash(code)
 	body := req.Body
 	if body == "" {
 		body = r.cfg.Body
@@ -159,11 +172,13 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	defer r.mu.Unlock()
 	// Never charge one scan under a second number while the first is open
 	// (bank-api.md step 5): check both the journal and flights in memory.
-	if prev, ok := r.j.FindUnresolvedByCodeHash(hash); ok {
-		return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+	for _, h := range []string{fp, legacy} {
+		if prev, ok := r.j.FindUnresolvedByCodeHash(h); ok {
+			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+		}
 	}
 	for _, prev := range r.j.Recent(200) {
-		if prev.CodeHash == hash && prev.State == order.StatePaid {
+		if (prev.CodeHash == fp || prev.CodeHash == legacy) && prev.State == order.StatePaid {
 			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeAlreadyPaid, prev.OutTradeNo)
 		}
 	}
@@ -174,7 +189,7 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 		AmountFen:  req.Amount,
 		Body:       body,
 		CodeMasked: scan.Mask(code),
-		CodeHash:   hash,
+		CodeHash:   fp,
 		Guess:      guess,
 		MchID:      r.cfg.MchID,
 		TerminalID: r.cfg.TerminalID,
