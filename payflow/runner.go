@@ -61,7 +61,15 @@ type Runner struct {
 	// codeKey keys the payment-code fingerprints (Config.CodeKey).
 	codeKey []byte
 	log     *slog.Logger
+	// Time (see "Clocks" in docs/payment-core.md): now is this PC's wall
+	// clock and offset the bank's clock minus it; their sum, bankNow, is
+	// what the journal's times are written in. Everything measured within
+	// one process (waits, deadlines of orders in flight) runs on the
+	// monotonic clock from started, so that neither a clock correction nor
+	// a newly measured offset can stretch or cut a payer's time.
 	now     func() time.Time
+	offset  func() time.Duration
+	started time.Time
 
 	mu      sync.Mutex
 	flights map[string]*flight // by out_trade_no: orders being driven here
@@ -71,6 +79,10 @@ type Runner struct {
 }
 
 type flight struct {
+	// base is the flight's time (bank time) at baseMono on the runner's
+	// monotonic clock; the flight's clock runs on from there.
+	base      time.Time
+	baseMono  time.Duration
 	requery   bool   // a one-off Requery, not a drive: Cancel does not apply
 	code      string // the payment code, in memory only, for (re)sending micropay
 	cancel    chan struct{}
@@ -82,15 +94,25 @@ type flight struct {
 // Option adjusts a Runner (tests use them to control time).
 type Option func(*Runner)
 
-// WithClock replaces time.Now.
+// WithClock replaces time.Now as this PC's wall clock.
 func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = now } }
+
+// WithClockOffset gives the runner the bank's clock: offset returns the
+// bank's clock minus this PC's as last measured (payclient's
+// Client.ClockOffset, from the answers' Date header; 0 until measured).
+// Times the runner writes to the journal are then the bank's, so that a
+// deadline written before a restart still means the same instant after the
+// PC's clock was corrected.
+func WithClockOffset(offset func() time.Duration) Option {
+	return func(r *Runner) { r.offset = offset }
+}
 
 // New returns a Runner. log may be nil.
 func New(j Journal, bank payclient.Bank, cfg Config, log *slog.Logger, opts ...Option) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{j: j, bank: bank, cfg: cfg.withDefaults(), log: log, now: time.Now,
+	r := &Runner{j: j, bank: bank, cfg: cfg.withDefaults(), log: log, now: time.Now, started: time.Now(),
 		flights: map[string]*flight{}, subs: map[int]func(order.Order){}, wake: make(chan struct{}, 1)}
 	// The key stays private to the runner (Config does not return it).
 	r.codeKey, r.cfg.CodeKey = bytes.Clone(r.cfg.CodeKey), nil
@@ -182,7 +204,7 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeAlreadyPaid, prev.OutTradeNo)
 		}
 	}
-	now := r.now()
+	now := r.bankNow()
 	o := order.Order{
 		OutTradeNo: NewOutTradeNo(now),
 		Kind:       order.KindMicropay,
@@ -205,7 +227,7 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	}
 	r.log.Info("order created", "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen),
 		"code", o.CodeMasked, "guess", o.Guess.String())
-	fl := r.addFlightLocked(o.OutTradeNo, code)
+	fl := r.addFlightLocked(o.OutTradeNo, code, now)
 	go r.drive(ctx, o, eff, fl)
 	go r.notify(o)
 	return o, nil
@@ -222,7 +244,7 @@ func (r *Runner) Precreate(ctx context.Context, amount money.Fen, body string) (
 		body = r.cfg.Body
 	}
 	body = CutBody(body)
-	now := r.now()
+	now := r.bankNow()
 	o := order.Order{OutTradeNo: NewOutTradeNo(now), Kind: order.KindPrecreate, AmountFen: amount,
 		Body: body, State: order.StatePending, CreatedAt: now, UpdatedAt: now,
 		MchID: r.cfg.MchID, TerminalID: r.cfg.TerminalID}
@@ -234,7 +256,7 @@ func (r *Runner) Precreate(ctx context.Context, amount money.Fen, body string) (
 		r.mu.Unlock()
 		return order.Order{}, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
-	fl := r.addFlightLocked(o.OutTradeNo, "")
+	fl := r.addFlightLocked(o.OutTradeNo, "", now)
 	r.mu.Unlock()
 	first := make(chan order.Order, 1)
 	unsub := r.Subscribe(func(c order.Order) {
@@ -271,10 +293,49 @@ func orMessage(o order.Order) string {
 	return "the bank gave no QR code"
 }
 
-func (r *Runner) addFlightLocked(no, code string) *flight {
-	fl := &flight{code: code, cancel: make(chan struct{}), done: make(chan struct{})}
+func (r *Runner) addFlightLocked(no, code string, at time.Time) *flight {
+	fl := &flight{code: code, cancel: make(chan struct{}), done: make(chan struct{}),
+		base: at, baseMono: r.elapsed()}
 	r.flights[no] = fl
 	return fl
+}
+
+// bankNow is the best estimate of the bank's clock: this PC's clock
+// corrected by the measured offset. It is read when an order starts or is
+// taken up again, never while one is in flight (see clock).
+func (r *Runner) bankNow() time.Time {
+	t := r.now().Round(0) // wall time only: the monotonic part is r.elapsed's job
+	if r.offset != nil {
+		t = t.Add(r.offset())
+	}
+	return t
+}
+
+func (r *Runner) elapsed() time.Duration { return time.Since(r.started) }
+
+// clock is the flight's time: its start in bank time plus the monotonic
+// time elapsed since. Step's deadlines and waits use only this, so a wall
+// clock set back an hour does not keep an order polled for an hour, and
+// one set forward (or a first offset measurement) does not close it while
+// the payer is confirming.
+func (r *Runner) clock(fl *flight) time.Time {
+	return fl.base.Add(r.elapsed() - fl.baseMono)
+}
+
+// resumeAt is where the clock of a journal order taken up again starts:
+// bank time now, but never before the order's own last update. A clock
+// that went back since (the journal was written by a PC whose clock was
+// fast and is now right) would otherwise leave the order polled until a
+// deadline hours away; like this, what is left is at most the order's own
+// timeout.
+func (r *Runner) resumeAt(o order.Order) time.Time {
+	now := r.bankNow()
+	if now.Before(o.UpdatedAt) {
+		r.log.Warn("this order was written at a later time than the clock shows now; its deadline counts from its last update",
+			"out_trade_no", o.OutTradeNo, "updated_at", o.UpdatedAt.Format(time.RFC3339), "now", now.Format(time.RFC3339))
+		return o.UpdatedAt.Round(0)
+	}
+	return now
 }
 
 // claim takes an existing journal order for this runner to work on. Under
@@ -302,7 +363,7 @@ func (r *Runner) claim(no string) (order.Order, *flight, error) {
 	if _, busy := r.flights[no]; busy {
 		return o, nil, ErrBusy
 	}
-	return o, r.addFlightLocked(no, ""), nil
+	return o, r.addFlightLocked(no, "", r.resumeAt(o)), nil
 }
 
 // ours reports whether o was taken under this runner's merchant and
@@ -382,7 +443,7 @@ func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *fligh
 		var ev Event
 		switch eff.Kind {
 		case EffWait:
-			d := eff.Until.Sub(r.now())
+			d := eff.Until.Sub(r.clock(fl))
 			if d < 0 {
 				d = 0
 			}
@@ -411,7 +472,7 @@ func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *fligh
 				return
 			}
 		}
-		ev.Now = r.now()
+		ev.Now = r.clock(fl)
 		prev := o
 		o, eff = Step(o, ev, r.cfg)
 		if !cancelSeen && eff.Kind != EffClose && !o.State.Terminal() && isClosed(fl.cancel) {
@@ -525,7 +586,7 @@ func (r *Runner) ResolveAll(ctx context.Context) ([]order.Order, error) {
 				if err != nil {
 					continue
 				}
-				o2, eff := Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
+				o2, eff := Step(o, Event{Kind: EvResume, Now: r.clock(fl)}, r.cfg)
 				r.drive(ctx, o2, eff, fl)
 				final := fl.final
 				results[i] = &final
@@ -601,7 +662,7 @@ func (r *Runner) Requery(ctx context.Context, outTradeNo string) (order.Order, e
 	final := o
 	defer func() { r.release(outTradeNo, fl, final) }()
 	ev := r.call(ctx, o, EffQuery, fl)
-	ev.Now = r.now()
+	ev.Now = r.clock(fl)
 	if ev.Outcome == payclient.OutcomePending || ev.Outcome == payclient.OutcomeUnknown {
 		return o, nil // nothing definite: leave the order to its procedure
 	}
@@ -626,9 +687,9 @@ func (r *Runner) CloseOrder(ctx context.Context, outTradeNo string) (order.Order
 	if err != nil {
 		return o, err
 	}
-	o2, eff := Step(o, Event{Kind: EvCancel, Now: r.now()}, r.cfg)
+	o2, eff := Step(o, Event{Kind: EvCancel, Now: r.clock(fl)}, r.cfg)
 	if eff.Kind == EffNone { // closing or unknown already: close again
-		o2, eff = Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
+		o2, eff = Step(o, Event{Kind: EvResume, Now: r.clock(fl)}, r.cfg)
 	}
 	if o2 != o {
 		if err := r.j.Append(o2); err != nil {
