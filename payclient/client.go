@@ -360,8 +360,9 @@ const offsetDeadband = 2 * time.Second
 // at local time at. Every answer overwrites the last: a PC whose clock is
 // corrected meanwhile is followed at once.
 func (t *transport) measure(ctx context.Context, bank, at time.Time) {
-	off := bank.Sub(at).Round(time.Second)
-	if off > -offsetDeadband && off < offsetDeadband {
+	raw := bank.Sub(at)
+	off := raw.Round(time.Second)
+	if raw > -offsetDeadband && raw < offsetDeadband {
 		off = 0
 	}
 	prev := time.Duration(t.offset.Swap(int64(off)))
