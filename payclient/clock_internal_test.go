@@ -99,7 +99,7 @@ func TestOffsetFromDateHeader(t *testing.T) {
 		want time.Duration
 	}{
 		{local.Add(2 * time.Hour).Format(http.TimeFormat), 2 * time.Hour},
-		{"", 2 * time.Hour},         // no header: keep
+		{"", 2 * time.Hour},          // no header: keep
 		{"yesterday", 2 * time.Hour}, // garbled: keep
 		{local.Add(-90 * time.Minute).Format(http.TimeFormat), -90*time.Minute + time.Second},
 		{local.Add(time.Second).Format(http.TimeFormat), 0}, // within the deadband
