@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scanbox/scanbox/deviceid"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
@@ -788,4 +789,19 @@ func TestActivationLogsNoSecrets(t *testing.T) {
 	if !strings.Contains(logs.String(), "endpoint=/merchant/info") {
 		t.Errorf("activation not logged:\n%s", logs.String())
 	}
+}
+
+func newSimURL(t *testing.T, opts banksim.Options) (*banksim.Sim, string) {
+	t.Helper()
+	return simtest.NewServer(t, opts)
+}
+
+// deviceOf is the device_id of terminal T0001 on the PC named pc.
+func deviceOf(t *testing.T, pc string) string {
+	t.Helper()
+	id, err := deviceid.Derive(pc, banksim.DefaultMchID, banksim.DefaultTerminalID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

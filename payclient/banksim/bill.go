@@ -19,8 +19,9 @@ func (s *Sim) bill(req payclient.Object, term string, now time.Time) payclient.O
 		return bizFail("PARAM_ERROR", "bill_date must be yyyyMMdd")
 	}
 	type line struct {
-		at   time.Time
-		text string
+		at     time.Time
+		serial int
+		text   string
 	}
 	var lines []line
 	sameDay := func(t time.Time) bool { return payclient.DayOf(t) == day }
@@ -33,7 +34,7 @@ func (s *Sim) bill(req payclient.Object, term string, now time.Time) payclient.O
 		if r.txID != "" {
 			tx, ch = r.txID, r.channel.String()
 		}
-		lines = append(lines, line{r.createdAt, fmt.Sprintf("%s,%s,%s,%s,%d,%s,,,,",
+		lines = append(lines, line{r.createdAt, r.serial, fmt.Sprintf("%s,%s,%s,%s,%d,%s,,,,",
 			r.createdAt.In(chinaTime).Format("20060102150405"), r.key.no, tx, ch, r.totalFee, r.state)})
 	}
 	for _, rf := range s.refundSeq {
@@ -43,13 +44,18 @@ func (s *Sim) bill(req payclient.Object, term string, now time.Time) payclient.O
 		s.advanceRefund(rf, now)
 		// The order columns other than out_trade_no are left empty, as the
 		// contract allows: clients must not depend on them.
-		lines = append(lines, line{rf.createdAt, fmt.Sprintf("%s,%s,,,,,%s,%s,%d,%s",
+		lines = append(lines, line{rf.createdAt, rf.serial, fmt.Sprintf("%s,%s,,,,,%s,%s,%d,%s",
 			rf.createdAt.In(chinaTime).Format("20060102150405"), rf.order.key.no, rf.key.no, rf.id, rf.fee, rf.state)})
 	}
 	if len(lines) == 0 {
 		return bizFail("NO_BILL", "nothing on this day")
 	}
-	slices.SortStableFunc(lines, func(a, b line) int { return a.at.Compare(b.at) })
+	slices.SortFunc(lines, func(a, b line) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.serial - b.serial
+	})
 	var b strings.Builder
 	b.WriteString(payclient.BillHeader)
 	b.WriteByte('\n')

@@ -32,6 +32,8 @@ type refundRec struct {
 	createdAt time.Time
 	settleAt  time.Time // PROCESSING until then
 	doneAt    time.Time // SUCCESS time
+	charged   bool      // took from a limited refundable balance
+	serial    int       // creation order among orders and refunds (bill)
 }
 
 // SetRefundBehaviour fixes how the refund with this out_refund_no settles,
@@ -98,7 +100,7 @@ func (s *Sim) advanceRefund(r *refundRec, now time.Time) {
 	switch r.behaviour {
 	case RefundProcessingThenFailed:
 		r.state = payclient.RefundFailed
-		if s.balanceLimited {
+		if r.charged && s.balanceLimited {
 			s.balance += r.fee
 		}
 	case RefundProcessingThenChange:
@@ -179,7 +181,10 @@ func (s *Sim) refund(req payclient.Object, term string, now time.Time) payclient
 	}
 	if s.balanceLimited {
 		s.balance -= fee
+		r.charged = true
 	}
+	s.serial++
+	r.serial = s.serial
 	rec.refunds = append(rec.refunds, r)
 	s.refunds[rk] = r
 	s.refundSeq = append(s.refundSeq, r)

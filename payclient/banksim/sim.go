@@ -80,6 +80,7 @@ type orderRec struct {
 	expire    string
 	refunds   []*refundRec
 	revokedAt time.Time // revoked by the bank's staff (admin), not by close
+	serial    int       // creation order among orders and refunds (bill)
 }
 
 // Sim is the simulated bank. It is an http.Handler serving the API under
@@ -117,6 +118,7 @@ type Sim struct {
 	balance        int64            // merchant's refundable balance (fen) when balanceLimited
 	balanceLimited bool
 	rfSeq          int
+	serial         int // last serial given to an order or refund
 }
 
 // New returns a simulator with opts (zero values take defaults).
@@ -885,6 +887,8 @@ func (s *Sim) micropay(req payclient.Object, term string, now time.Time) payclie
 }
 
 func (s *Sim) add(rec *orderRec) {
+	s.serial++
+	rec.serial = s.serial
 	s.orders[rec.key] = rec
 	s.seq = append(s.seq, rec)
 }
