@@ -57,9 +57,9 @@ func TestClassifyRefundTable(t *testing.T) {
 	}
 	for name, err := range map[string]error{
 		"communication": ErrCommunication, "bad signature": ErrBadSignature,
-		"return FAIL":   &APIError{ReturnCode: "FAIL", ReturnMsg: "SIGNERROR"},
-		"skew":          &APIError{ReturnCode: "FAIL", ReturnMsg: "TIMESTAMP_SKEW"},
-		"garbled":       garbled("x"),
+		"return FAIL": &APIError{ReturnCode: "FAIL", ReturnMsg: "SIGNERROR"},
+		"skew":        &APIError{ReturnCode: "FAIL", ReturnMsg: "TIMESTAMP_SKEW"},
+		"garbled":     garbled("x"),
 	} {
 		if ClassifyRefund(CallRefund, nil, err) != RefundOutcomeUnknown {
 			t.Errorf("%s classified definite", name)
