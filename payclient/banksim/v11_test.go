@@ -26,10 +26,14 @@ func TestDateHeader(t *testing.T) {
 		}
 	}
 	for name, do := range map[string]func() (*http.Response, error){
-		"api":       func() (*http.Response, error) { return http.Post(u+payclient.EndpointQuery, "application/json", strings.NewReader("{}")) },
+		"api": func() (*http.Response, error) {
+			return http.Post(u+payclient.EndpointQuery, "application/json", strings.NewReader("{}"))
+		},
 		"not found": func() (*http.Response, error) { return http.Get(root + "/nothing") },
 		"ledger":    func() (*http.Response, error) { return http.Get(root + "/_sim/ledger") },
-		"bad body":  func() (*http.Response, error) { return http.Post(u+payclient.EndpointQuery, "application/json", strings.NewReader("[")) },
+		"bad body": func() (*http.Response, error) {
+			return http.Post(u+payclient.EndpointQuery, "application/json", strings.NewReader("["))
+		},
 	} {
 		resp, err := do()
 		if err != nil {
