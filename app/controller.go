@@ -209,7 +209,7 @@ func (c *trayController) startRunner() error {
 	cfg := c.cfg
 	c.mu.Unlock()
 	client, err := payclient.New(payclient.Config{
-		BaseURL: cfg.BankURL, MchID: cfg.MchID, TerminalID: cfg.TerminalID, Key: key,
+		BaseURL: cfg.BankURL, MchID: cfg.MchID, TerminalID: cfg.TerminalID, Key: key, TerminalSN: cfg.TerminalSN,
 		HTTPTimeout: cfg.HTTPTimeout.D(), DeviceIP: cfg.DeviceIP, Logger: c.log,
 	})
 	if err != nil {
@@ -544,6 +544,7 @@ func (c *trayController) Activate(url, mch, term, code string) (ui.Status, error
 	c.mu.Unlock()
 	cfg.BankURL, cfg.MchID, cfg.TerminalID = url, mch, term
 	cfg.MerchantName, cfg.StoreName, cfg.StaticQR = info.MerchantName, info.StoreName, info.StaticQR
+	cfg.TerminalSN, cfg.AreaCode = info.TerminalSN, info.AreaCode // bank API 1.1
 	if err := config.Save(c.dir, cfg); err != nil {
 		return ui.Status{}, err
 	}
