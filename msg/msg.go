@@ -96,6 +96,13 @@ var sentinels = []struct {
 	{config.ErrNoKey, pair{"尚未激活，请在“设置”中向银行激活本终端。", "ScanBox is not activated yet: open Settings and activate it with the bank."}},
 	{config.ErrNoPendingActivation, pair{"没有待用的激活码，请输入银行提供的激活码。", "There is no pending activation code; enter the code from the bank."}},
 	{config.ErrInvalid, pair{"设置有误，未保存；请检查标红的项目。", "The settings are not valid and were not saved; check the fields marked in red."}},
+	{payflow.ErrOtherIdentity, pair{"这笔订单属于另一个商户或终端，只能由那个终端处理。", "This order was taken under another merchant or terminal; only that terminal can finish it."}},
+	{payclient.ErrNoTerminalSN, pair{"此终端是按旧版接口激活的，请重新激活。", "This terminal was activated before bank API 1.1; activate it again."}},
+	{payclient.ErrNoDeviceIdentity, pair{"无法确定本机的设备标识，银行要求绑定设备；请联系技术支持。", "This PC's identity for the bank's device binding cannot be determined; call support."}},
+	{payclient.ErrDeviceMismatch, pair{"此终端已绑定到另一台电脑，请联系银行迁移终端。", "This terminal is bound to another PC; ask the bank to move it."}},
+	{payclient.ErrTerminalDisabled, pair{"银行已停用此终端，请联系银行。", "The bank has disabled this terminal; call the bank."}},
+	{payclient.ErrRefundNotExist, pair{"银行暂时查不到这笔退款，请稍后再查。", "The bank has no refund with this number yet; check again later."}},
+	{payclient.ErrAnswerMismatch, pair{"银行的应答与订单的单号或金额不符，已当作通信失败；订单会继续确认，不要重复收款。", "The bank's answer was about another order or amount and was treated as a communication failure; the order keeps being checked. Do not charge again."}},
 	{payclient.ErrInsecureURL, pair{"银行地址必须以 https:// 开头（只有本机 127.0.0.1 可以用 http）。", "The bank URL must use https (plain http is allowed only for 127.0.0.1/localhost)."}},
 	{payclient.ErrInvalidRequest, pair{"请求不符合银行规则，未发送，未扣款。", "ScanBox refused to send this request because it breaks the bank's rules; nothing was charged."}},
 	{payclient.ErrBadSignature, pair{"银行的应答签名不对，已当作通信失败；请联系银行。", "The bank's answer did not carry a valid signature and was treated as a communication failure; call the bank."}},
@@ -134,6 +141,7 @@ var codes = map[string]pair{
 	"TERMINAL_DISABLED":      returnMsgs["TERMINAL_DISABLED"],
 	payflow.CodeComm:         {"结果未知：无法连接银行完成此订单。请顾客看手机是否已扣款；系统会在后台继续确认，不要重复收款。", "Outcome unknown: the bank could not be reached to finish this order. Ask the customer to look at the phone; ScanBox keeps checking it. Do not charge again."},
 	"PAYERROR":               {"顾客支付失败，请顾客换一个付款码。", "The customer's payment failed; ask for another payment code."},
+	payclient.CodeRecall:     {"银行还没有关闭这笔订单，系统会继续确认；不要重复收款。", "The bank has not finished closing this order yet; ScanBox keeps checking it. Do not charge again."},
 }
 
 // states are the sentences about an order by state when its err_code says

@@ -89,6 +89,13 @@ func TestTextNoGoPrefixes(t *testing.T) {
 			t.Errorf("Known(%v) = false", c.err)
 		}
 	}
+	// A sentinel that wraps another gets its own sentence, not the wider one.
+	if got := Text(ZH, fmt.Errorf("payflow: query: %w", payclient.ErrAnswerMismatch)); got == Text(ZH, payclient.ErrCommunication) {
+		t.Errorf("ErrAnswerMismatch reads as a plain communication failure: %q", got)
+	}
+	if got := Text(EN, payclient.ErrNoTerminalSN); got != "This terminal was activated before bank API 1.1; activate it again." {
+		t.Errorf("ErrNoTerminalSN %q", got)
+	}
 	// An error the catalog does not know: no package prefix in English, no
 	// English at all in Chinese.
 	odd := fmt.Errorf("ocr: read: %w", errors.New("tesseract exited with status 3"))
