@@ -177,6 +177,7 @@ var catalog = map[string][2]string{
 	"orders.unresolved":       {"%d 笔订单未确定，请重新查询", "%d unresolved order(s): re-query them"},
 	"orders.today":            {"今日：%d 笔，合计 %s 元", "Today: %d paid, %s yuan"},
 	"orders.today_wallet":     {"%s %d 笔 %s 元", "%s %d × %s yuan"},
+	"orders.search":           {"搜索订单号或金额", "Search order no. or amount"},
 	"orders.select":           {"请先选择一笔订单", "Select an order first"},
 
 	// logs

@@ -133,3 +133,29 @@ func TestOrdersVocabularyAndResultLine(t *testing.T) {
 		t.Errorf("result line %q", w.message.Text)
 	}
 }
+
+// Issue 11 item 11: search by order number (or amount).
+func TestOrdersSearch(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	f.orders = []order.Order{
+		{OutTradeNo: "SB2612010001AAAA", AmountFen: 1250, State: order.StatePaid, CreatedAt: clk.now},
+		{OutTradeNo: "SB2612010002BBBB", AmountFen: 990, State: order.StateUnknown, CreatedAt: clk.now},
+	}
+	w := NewOrdersWindow(env)
+	test.Type(w.search, "bbbb")
+	if len(w.orders) != 1 || w.orders[0].OutTradeNo != "SB2612010002BBBB" {
+		t.Fatalf("search by number: %+v", w.orders)
+	}
+	w.search.SetText("１２．５")
+	if len(w.orders) != 1 || w.orders[0].AmountFen != 1250 {
+		t.Fatalf("search by amount: %+v", w.orders)
+	}
+	// The banner and the day total are about all orders, not the filter.
+	if w.unresolved.Text != "！1 笔订单未确定，请重新查询" || w.total.Text[:len("今日：1 笔")] != "今日：1 笔" {
+		t.Errorf("banner %q total %q", w.unresolved.Text, w.total.Text)
+	}
+	w.search.SetText("")
+	if len(w.orders) != 2 {
+		t.Errorf("clearing the search: %d rows", len(w.orders))
+	}
+}
