@@ -58,3 +58,6 @@ func (c *trayController) ReadAmountNow() (ui.AmountReading, error) {
 	}
 	return ui.AmountReading{Amount: r.Amount, Source: r.Source.String(), At: r.At}, nil
 }
+
+// VoiceError is the speaker's last playback error.
+func (c *trayController) VoiceError() error { return c.speaker.Err() }

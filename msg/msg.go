@@ -25,6 +25,7 @@ import (
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payflow"
 	"github.com/scanbox/scanbox/scan"
+	"github.com/scanbox/scanbox/voice"
 )
 
 // Lang is a message language.
@@ -90,6 +91,7 @@ var sentinels = []struct {
 	{ocr.ErrBlank, pair{"识别区域里没有文字，请重新框选区域，或手工输入金额。", "The screen region holds no text; select the region again or type the amount."}},
 	{ocr.ErrUnavailable, pair{"屏幕识别不可用，请手工输入金额；收款不受影响。", "OCR is unavailable; type the amount. Payments keep working."}},
 	{ocr.ErrHelperFailed, pair{"屏幕识别程序中断，请重试或手工输入金额。", "The OCR helper stopped while reading; try again or type the amount."}},
+	{voice.ErrNoPlayer, pair{"本机没有可用的声音输出，听不到语音播报；收款不受影响。", "This PC has no sound output, so results are not spoken; payments are not affected."}},
 	{capture.ErrNoAmount, pair{"还没有金额，请输入金额。", "No amount has been captured yet; enter the amount."}},
 	{capture.ErrCharged, pair{"这个金额已经收过款，请确认新的金额。", "This amount was already charged; confirm the new amount."}},
 	{capture.ErrStale, pair{"金额读取时间太久，请确认金额。", "The captured amount is too old; confirm the amount."}},

@@ -148,6 +148,9 @@ type Controller interface {
 	// source, so that the scan charges the screen's amount of now. Slow.
 	ReadAmountNow() (AmountReading, error)
 	TestVoice()
+	// VoiceError is the last playback error (nil when the last sentence
+	// played): what 试听 reports when nothing can be heard.
+	VoiceError() error
 	DataDir() string
 }
 

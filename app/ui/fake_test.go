@@ -46,6 +46,8 @@ type fakeCtrl struct {
 	reads     int
 	// requeryErr is what Requery and CloseOrder fail with (the bank down).
 	requeryErr error
+	voiceErr   error
+	voiceTests int
 }
 
 func newFake() *fakeCtrl {
@@ -178,8 +180,9 @@ func (f *fakeCtrl) CaptureScreen() (image.Image, error) {
 func (f *fakeCtrl) ReadRegion(r image.Rectangle) (string, money.Fen, error) {
 	return "¥12.50", 1250, nil
 }
-func (f *fakeCtrl) TestVoice()  {}
-func (f *fakeCtrl) CaptureNow() { f.captures++ }
+func (f *fakeCtrl) TestVoice()        { f.voiceTests++ }
+func (f *fakeCtrl) VoiceError() error { return f.voiceErr }
+func (f *fakeCtrl) CaptureNow()       { f.captures++ }
 func (f *fakeCtrl) ReadAmountNow() (AmountReading, error) {
 	f.reads++
 	if f.screenErr != nil {

@@ -235,6 +235,7 @@ var catalog = map[string][2]string{
 	"settings.voice_on":        {"开启语音", "Speak results"},
 	"settings.volume":          {"音量", "Volume"},
 	"settings.voice_test":      {"试听", "Test"},
+	"settings.voice_ok":        {"已播放试听语音", "The test sentence was played"},
 	"settings.language":        {"语言", "Language"},
 	"settings.save":            {"保存", "Save"},
 	"settings.saved":           {"设置已保存", "Settings saved"},

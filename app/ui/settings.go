@@ -392,7 +392,7 @@ func (w *SettingsWindow) voiceTab() fyne.CanvasObject {
 	w.volume = widget.NewSlider(0, 100)
 	w.volume.Step = 5
 	w.volume.SetValue(float64(w.s.Volume))
-	testBtn := widget.NewButtonWithIcon(T("settings.voice_test"), theme.MediaPlayIcon(), w.env.Ctrl.TestVoice)
+	testBtn := widget.NewButtonWithIcon(T("settings.voice_test"), theme.MediaPlayIcon(), w.testVoice)
 	w.language = widget.NewSelect([]string{"中文 (zh-CN)", "English (en)"}, nil)
 	if ParseLanguage(w.s.Language) == English {
 		w.language.SetSelectedIndex(1)
@@ -589,4 +589,20 @@ func choiceLabels(prefix string, values []string) []string {
 		}
 	}
 	return out
+}
+
+// testVoice plays the sample sentence and, a moment later (the speaker
+// plays on its own goroutine), says whether it could be played: on a PC
+// without sound 试听 must not simply stay silent.
+func (w *SettingsWindow) testVoice() {
+	w.env.Ctrl.TestVoice()
+	var stop func()
+	stop = w.env.Every(2*time.Second, func() {
+		stop()
+		if err := w.env.Ctrl.VoiceError(); err != nil {
+			w.status.SetText(errorMessage(err))
+		} else {
+			w.status.SetText(T("settings.voice_ok"))
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"image"
 	"testing"
 	"time"
@@ -8,6 +9,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/scanbox/scanbox/voice"
 )
 
 func TestSettingsSaveAndReload(t *testing.T) {
@@ -195,5 +198,23 @@ func TestSettingsRanges(t *testing.T) {
 	test.Tap(w.saveBtn)
 	if f.saves != 0 || w.status.Text != "超过此金额需确认 (元，0 不确认)：须在 0.00 到 10,000.00 之间" {
 		t.Errorf("confirm above the maximum: %q", w.status.Text)
+	}
+}
+
+// Issue 11 item 12: 试听 on a PC without sound says so.
+func TestSettingsVoiceTestReports(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	w := NewSettingsWindow(env)
+	f.voiceErr = fmt.Errorf("voice: play \"x\": %w", voice.ErrNoPlayer)
+	w.testVoice()
+	clk.advance(2 * time.Second)
+	if f.voiceTests != 1 || w.status.Text != "本机没有可用的声音输出，听不到语音播报；收款不受影响。" {
+		t.Errorf("tests %d status %q", f.voiceTests, w.status.Text)
+	}
+	f.voiceErr = nil
+	w.testVoice()
+	clk.advance(5 * time.Second)
+	if w.status.Text != "已播放试听语音" {
+		t.Errorf("status %q", w.status.Text)
 	}
 }
