@@ -80,6 +80,10 @@ type PayWindow struct {
 	lastKeyAt  time.Time
 	prevAmount string
 	burstFrom  int
+	// The same for the code field.
+	codeKeyAt     time.Time
+	codePrev      string
+	codeBurstFrom int
 
 	stopTick    func()
 	stopClose   func()
@@ -438,6 +442,20 @@ func (p *PayWindow) showAmountError(err error) {
 }
 
 func (p *PayWindow) codeChanged(code string) {
+	// Where the newest run of fast keys began: a scan typed after a code
+	// left in the field is cut off there when charged (lastCode).
+	now := p.env.Now()
+	gap := time.Duration(p.env.Ctrl.Settings().WedgeMaxGapMS) * time.Millisecond
+	if gap <= 0 {
+		gap = 30 * time.Millisecond
+	}
+	if now.Sub(p.codeKeyAt) > gap || p.codeBurstFrom > len(code) {
+		p.codeBurstFrom = min(len(p.codePrev), len(code))
+	}
+	p.codeKeyAt, p.codePrev = now, code
+	if c := p.lastCode(code); c != code {
+		code = c
+	}
 	if len(code) < 16 {
 		p.walletLabel.SetText("")
 		return
@@ -447,6 +465,22 @@ func (p *PayWindow) codeChanged(code string) {
 	} else {
 		p.walletLabel.SetText(T("pay.wallet.unknown"))
 	}
+}
+
+// lastCode is the code to charge from what the code field holds: the
+// whole text, or, when two codes ran together (a scan typed after a code
+// left in the field), the newest one, which began with the last fast run
+// of keys.
+func (p *PayWindow) lastCode(text string) string {
+	if len(text) <= 24 || p.codeBurstFrom <= 0 || p.codeBurstFrom >= len(text) {
+		return text
+	}
+	if tail := text[p.codeBurstFrom:]; len(tail) >= 16 {
+		if _, err := p.env.Ctrl.Wallet(tail); err == nil {
+			return tail
+		}
+	}
+	return text
 }
 
 // scanArrived is a code from the scan box: it charges without any click.
@@ -509,7 +543,7 @@ func (p *PayWindow) charge(code string) {
 	if p.againDlg != nil {
 		return
 	}
-	code = strings.TrimSpace(code)
+	code = p.lastCode(strings.TrimSpace(code))
 	p.setNote("")
 	if p.needsScreenRead() {
 		p.readScreenThen(code)
@@ -550,6 +584,7 @@ func (p *PayWindow) readScreenThen(code string) {
 			p.chargeBtn.Enable()
 			if err != nil {
 				p.showError(T("pay.read_failed"), errorMessage(err))
+				p.codeEntry.SetText("")
 				p.win.Canvas().Focus(p.amountEntry)
 				return
 			}
@@ -575,6 +610,7 @@ func (p *PayWindow) checkAndStart(code string) {
 	amount, err := p.parseAmount()
 	if err != nil {
 		p.showAmountError(err)
+		p.codeEntry.SetText("") // the customer shows the code again
 		p.win.Canvas().Focus(p.amountEntry)
 		return
 	}
@@ -592,6 +628,7 @@ func (p *PayWindow) checkAndStart(code string) {
 	if limit := p.maxPayment(); amount > limit {
 		p.showError(T("pay.over_limit"), Tf("pay.over_limit.detail", limit.Grouped()))
 		p.amountErr = true
+		p.codeEntry.SetText("")
 		p.win.Canvas().Focus(p.amountEntry)
 		return
 	}

@@ -233,6 +233,9 @@ func TestPayWindowCeilingAndLargeAmount(t *testing.T) {
 	if len(f.orders) != 0 || p.statusBig.Text() != "超过单笔上限" || p.detail.Text != "单笔最多 10,000.00 元（可在“设置 → 支付”中修改）。" {
 		t.Fatalf("orders %d status %q detail %q", len(f.orders), p.statusBig.Text(), p.detail.Text)
 	}
+	if p.codeEntry.Text != "" {
+		t.Errorf("the refused code stays in the field (%q): the next scan would be appended", p.codeEntry.Text)
+	}
 	p.amountEntry.SetText("")
 	test.Type(p.amountEntry, "2500")
 	if p.statusBig.Text() != "" {
@@ -391,5 +394,25 @@ func TestSplitBurst(t *testing.T) {
 	}
 	if _, _, ok := splitBurst("1234567", 0, isCode); ok {
 		t.Error("an amount was taken for a burst")
+	}
+}
+
+// Found by scripts/cashier-acceptance.sh: a wedge scan typed after a code
+// left in the field made one 36-digit "code"; the new code wins.
+func TestPayWindowCodeNotConcatenated(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	p := NewPayWindow(env)
+	p.Show()
+	test.Type(p.amountEntry, "6")
+	p.win.Canvas().Focus(p.codeEntry)
+	test.Type(p.codeEntry, wechatCode)
+	clk.advance(5 * time.Second)
+	test.Type(p.codeEntry, alipayCode)
+	if p.walletLabel.Text != "支付宝" {
+		t.Errorf("wallet %q", p.walletLabel.Text)
+	}
+	p.codeEntry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if len(f.orders) != 1 || f.orders[0].CodeMasked != "2845**********6784" {
+		t.Fatalf("orders %+v: the newest code was not the one charged", f.orders)
 	}
 }
