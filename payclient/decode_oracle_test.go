@@ -103,3 +103,25 @@ func FuzzDecodeObjectOracle(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) { compareWithOracle(t, data) })
 }
+
+// benchAnswer is a micropay SUCCESS answer as the simulator writes it.
+var benchAnswer = []byte(`{"sim_trace_id":"trace-12345","time_end":"20261126150405","nonce_str":"Zk3VQn8c1mX0aPqR7tLw2YbE","return_code":"SUCCESS","out_trade_no":"T0001-20261126-0001","total_fee":1250,"transaction_id":"42002026112600000001","result_code":"SUCCESS","pay_channel":"WECHAT","sign":"6A9AE1657590FD6257D693A078E1C3E4BB6BA4DC30B23E0EE2496E54170DACD6"}`)
+
+func BenchmarkDecodeObject(b *testing.B) {
+	b.Run("scanner", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := DecodeObject(benchAnswer); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding_json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeObjectJSON(benchAnswer); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
