@@ -195,14 +195,21 @@ func (p *PayWindow) build() {
 		case fyne.KeyEscape:
 			p.escape()
 		case fyne.KeyReturn, fyne.KeyEnter:
-			if len(p.typed) >= 8 && p.locked() {
-				p.noteScanRefused()
-			}
+			typed := string(p.typed)
 			p.typed = p.typed[:0]
+			switch {
+			case len(typed) >= 8 && (p.locked() || p.readingScreen):
+				p.noteScanRefused()
+			case len(typed) >= 16 && p.againDlg == nil:
+				// A scan while no field had the focus: it goes to the code.
+				if _, err := p.env.Ctrl.Wallet(typed); err == nil {
+					p.scanArrived(typed)
+				}
+			}
 		}
 	})
 	p.win.Canvas().SetOnTypedRune(func(r rune) {
-		if p.locked() && len(p.typed) < 64 {
+		if len(p.typed) < 64 {
 			p.typed = append(p.typed, r)
 		}
 	})

@@ -416,3 +416,24 @@ func TestPayWindowCodeNotConcatenated(t *testing.T) {
 		t.Fatalf("orders %+v: the newest code was not the one charged", f.orders)
 	}
 }
+
+// Issue 11 item 4: a scan typed while no field has the focus (after a
+// dialog, a click elsewhere) goes to the code and charges.
+func TestPayWindowScanWithoutFocus(t *testing.T) {
+	env, f, _ := newTestEnv(t)
+	p := NewPayWindow(env)
+	p.Show()
+	test.Type(p.amountEntry, "11")
+	p.win.Canvas().Unfocus()
+	c := p.win.Canvas().(interface {
+		OnTypedRune() func(rune)
+		OnTypedKey() func(*fyne.KeyEvent)
+	})
+	for _, r := range wechatCode {
+		c.OnTypedRune()(r)
+	}
+	c.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if len(f.orders) != 1 || f.orders[0].AmountFen != 1100 {
+		t.Fatalf("orders %+v: the scan typed with no focus was lost", f.orders)
+	}
+}
