@@ -169,8 +169,9 @@ type Env struct {
 	// rebuild (a language switch): the new window shows them, and takes no
 	// second order while one is open.
 	handoff struct {
-		pay *payState
-		qr  *order.Order
+		pay    *payState
+		qr     *order.Order
+		payWin *PayWindow // the pay window in use (the newest built)
 	}
 }
 

@@ -91,6 +91,7 @@ type PayWindow struct {
 	againUpdate func() // refreshes the open dialog's "N s ago"
 	unsubs      []func()
 	visible     bool
+	closed      bool
 }
 
 // NewPayWindow builds the window (hidden) and subscribes to amounts, scans
@@ -106,6 +107,7 @@ func NewPayWindow(env *Env) *PayWindow {
 		env.Ctrl.OnScan(func(code string) { fyne.Do(func() { p.scanArrived(code) }) }),
 		env.Ctrl.OnOrder(func(o order.Order) { fyne.Do(func() { p.orderChanged(o) }) }),
 	)
+	env.handoff.payWin = p
 	if h := env.handoff.pay; h != nil {
 		env.handoff.pay = nil
 		p.adopt(h)
@@ -289,6 +291,7 @@ func (p *PayWindow) Close() {
 		u()
 	}
 	p.unsubs = nil
+	p.closed = true
 	p.env.handoff.pay = &payState{current: p.current, currentCode: p.currentCode, amountText: p.amountEntry.Text,
 		amt: p.amt, unknownCodes: p.unknownCodes, visible: p.visible}
 	p.visible = false
@@ -733,6 +736,13 @@ func (p *PayWindow) lockFields(lock bool) {
 // started shows Pay's answer (on the UI thread).
 func (p *PayWindow) started(o order.Order, err error) {
 	p.starting = false
+	if p.closed {
+		// Rebuilt while Pay ran: the window in use shows the order.
+		if n := p.env.handoff.payWin; n != nil && n != p && err == nil {
+			n.takeOver(o, p.currentCode)
+		}
+		return
+	}
 	early := p.early
 	p.early = nil
 	if err != nil {
@@ -749,6 +759,20 @@ func (p *PayWindow) started(o order.Order, err error) {
 		o = e
 	}
 	p.current = o
+	p.render()
+}
+
+// takeOver shows an order a closed window started (see started).
+func (p *PayWindow) takeOver(o order.Order, code string) {
+	if p.busy() {
+		return
+	}
+	for _, r := range p.env.Ctrl.Recent(50) {
+		if r.OutTradeNo == o.OutTradeNo && !r.UpdatedAt.Before(o.UpdatedAt) {
+			o = r
+		}
+	}
+	p.current, p.currentCode = o, code
 	p.render()
 }
 

@@ -437,3 +437,27 @@ func TestPayWindowScanWithoutFocus(t *testing.T) {
 		t.Fatalf("orders %+v: the scan typed with no focus was lost", f.orders)
 	}
 }
+
+// Issue 11 item 2, the narrow case: the window is rebuilt while Pay is
+// still running; its answer reaches the new window.
+func TestPayWindowRebuildDuringStart(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	var later []func()
+	env.Go = func(fn func()) { later = append(later, fn) } // nothing has returned yet
+	p := NewPayWindow(env)
+	p.Show()
+	test.Type(p.amountEntry, "12")
+	emit(f.scanSubs, wechatCode)
+	p.Close()
+	q := NewPayWindow(env)
+	for _, fn := range later {
+		fn() // Pay returns now, to the closed window
+	}
+	if q.current.OutTradeNo == "" || !q.busy() {
+		t.Fatal("the order started by the closed window is not shown by the new one")
+	}
+	f.update(q.current.OutTradeNo, func(o *order.Order) { o.State, o.Deadline = order.StateWaiting, clk.now.Add(20*time.Second) })
+	if q.countdown.Text != "剩余 20 秒" || q.cancelBtn.Disabled() {
+		t.Errorf("countdown %q cancel off %v", q.countdown.Text, q.cancelBtn.Disabled())
+	}
+}
