@@ -40,7 +40,10 @@ trap cleanup EXIT
 sleep 1
 FYNE_THEME=light LANG=zh_CN.UTF-8 dbus-run-session -- "$bin" demo >"$log" 2>&1 &
 session=$!
-sleep 5
+# Wait for the demo to be ready (slower on a loaded machine), then a moment
+# for the window to map.
+for _ in $(seq 40); do grep -q '^Activated' "$log" && break; sleep 0.5; done
+sleep 2
 data=$(sed -n 's/^Data directory (thrown away afterwards): //p' "$log" | head -1)
 [ -n "$data" ] || { echo "FAIL: no demo data directory" >&2; cat "$log" >&2; exit 1; }
 
