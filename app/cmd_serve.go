@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/scanbox/scanbox/core"
+	"github.com/scanbox/scanbox/localapi"
+	"github.com/scanbox/scanbox/posapi"
+	"github.com/scanbox/scanbox/version"
+)
+
+func init() {
+	commands["serve"] = command{"run the core without a window: payments, resolving, sources, the local and POS APIs", cmdServe}
+}
+
+// Shutdown budget (cli-contract: stop within 10 s of SIGTERM): payments in
+// flight get drainWait to end by themselves; then they are stopped at their
+// last durable state (the next start resolves them) and the clients get
+// their answers.
+const (
+	drainWait    = 5 * time.Second
+	shutdownWait = 8 * time.Second
+)
+
+func cmdServe(args []string, stdout, stderr io.Writer) int {
+	fs, dir := newFlags("serve", stderr)
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	d := dataDir(*dir)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o, err := startOwner(d, core.KindServe, stderr)
+	if err != nil {
+		return report(stderr, "serve", err)
+	}
+	fmt.Fprintf(stdout, "serving %s\n", d)
+	<-ctx.Done()
+	o.c.Log().Info("stop requested")
+	o.stop()
+	return exitOK
+}
+
+// owner is an instance owning a data directory: the core, its local API
+// and the POS API. The tray is one too (docs/architecture.md says why).
+type owner struct {
+	c   *core.Core
+	api *localapi.Server
+	pos *posapi.Manager
+}
+
+// startOwner opens dir as its owner and starts serving the local API.
+func startOwner(dir string, kind core.Kind, stderr io.Writer) (*owner, error) {
+	c, err := core.Open(dir, core.Options{Kind: kind, Stderr: stderr, Background: true, Sources: true, LockWait: lockWait})
+	if err != nil {
+		if errors.Is(err, core.ErrOwned) {
+			return nil, failf(exitUsage, "%v; only one ScanBox may own %s", err, dir)
+		}
+		return nil, failf(exitUsage, "%v", err)
+	}
+	ln, err := localapi.Listen(dir)
+	if err != nil {
+		c.Close()
+		return nil, failf(exitUsage, "%v", err)
+	}
+	info := localapi.Info{PID: os.Getpid(), Kind: string(kind), DataDir: dir, Version: version.Version}
+	o := &owner{c: c, api: localapi.Serve(ln, info, serveExec(c), nil), pos: posapi.NewManager(c)}
+	c.Log().Info("owning the data directory", "kind", string(kind), "data_dir", dir, "version", version.Version)
+	return o, nil
+}
+
+// stop ends everything within the shutdown budget, leaving every order at
+// a durable state.
+func (o *owner) stop() {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	defer cancel()
+	apiDone := make(chan struct{})
+	go func() {
+		defer close(apiDone)
+		o.api.Shutdown(ctx) // no new commands; running ones finish below
+	}()
+	posDone := make(chan struct{})
+	go func() {
+		defer close(posDone)
+		o.pos.Close(ctx)
+	}()
+	drained := o.c.Drain(drainWait)
+	o.c.StopPayments()
+	<-apiDone
+	<-posDone
+	o.c.Log().Info("stopped", "drained", drained, "ms", time.Since(start).Milliseconds())
+	o.c.Close()
+}
