@@ -13,6 +13,7 @@ import (
 	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/localapi"
 	"github.com/scanbox/scanbox/posapi"
+	"github.com/scanbox/scanbox/scan"
 	"github.com/scanbox/scanbox/version"
 )
 
@@ -51,14 +52,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 // owner is an instance owning a data directory: the core, its local API
 // and the POS API. The tray is one too (docs/architecture.md says why).
 type owner struct {
-	c   *core.Core
-	api *localapi.Server
-	pos *posapi.Manager
+	c     *core.Core
+	api   *localapi.Server
+	pos   *posapi.Manager
+	unsub func()
 }
 
 // startOwner opens dir as its owner and starts serving the local API.
 func startOwner(dir string, kind core.Kind, stderr io.Writer) (*owner, error) {
-	c, err := core.Open(dir, core.Options{Kind: kind, Stderr: stderr, Background: true, Sources: true, LockWait: lockWait})
+	c, err := core.Open(dir, core.Options{Kind: kind, Stderr: stderr, Background: true, Sources: true,
+		Wedge: kind == core.KindTray, LockWait: lockWait})
 	if err != nil {
 		if errors.Is(err, core.ErrOwned) {
 			return nil, failf(exitUsage, "%v; only one ScanBox may own %s", err, dir)
@@ -72,6 +75,11 @@ func startOwner(dir string, kind core.Kind, stderr io.Writer) (*owner, error) {
 	}
 	info := localapi.Info{PID: os.Getpid(), Kind: string(kind), DataDir: dir, Version: version.Version}
 	o := &owner{c: c, api: localapi.Serve(ln, info, serveExec(c), nil), pos: posapi.NewManager(c)}
+	if kind == core.KindServe {
+		// Headless, a scan from the serial scanner is charged with the
+		// amount the POS or the customer display set, if it is fresh.
+		o.unsub = c.OnScan(func(code string) { go chargeScan(c, code) })
+	}
 	c.Log().Info("owning the data directory", "kind", string(kind), "data_dir", dir, "version", version.Version)
 	return o, nil
 }
@@ -80,6 +88,9 @@ func startOwner(dir string, kind core.Kind, stderr io.Writer) (*owner, error) {
 // a durable state.
 func (o *owner) stop() {
 	start := time.Now()
+	if o.unsub != nil {
+		o.unsub()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownWait)
 	defer cancel()
 	apiDone := make(chan struct{})
@@ -98,4 +109,24 @@ func (o *owner) stop() {
 	<-posDone
 	o.c.Log().Info("stopped", "drained", drained, "ms", time.Since(start).Milliseconds())
 	o.c.Close()
+}
+
+// chargeScan is serve's answer to a scanned code: charge the current amount
+// if it is fresh (config amount.max_amount_age) and consume it; without one
+// the scan is not charged, loudly, because nobody is at a window to ask.
+func chargeScan(c *core.Core, code string) {
+	r, err := c.Amount().Fresh(time.Now(), c.Config().Amount.MaxAmountAge.D())
+	if err != nil {
+		c.Log().Warn("scan not charged: no fresh amount", "code", scan.Mask(code), "err", err)
+		return
+	}
+	o, err := c.Pay(r.Amount, code)
+	if err != nil {
+		c.Log().Warn("scan not charged", "code", scan.Mask(code), "err", err)
+		return
+	}
+	if cur, ok := c.Amount().Get(); ok && cur == r {
+		c.Amount().Clear() // consumed: the next customer is not charged it
+	}
+	c.Log().Info("scan charged", "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen), "code", o.CodeMasked)
 }

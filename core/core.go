@@ -82,6 +82,10 @@ type Options struct {
 	// configuration (the long-running front-ends want them; a CLI command
 	// must not grab the serial ports).
 	Sources bool
+	// Wedge also installs the keyboard-wedge hook when the scanner is a
+	// wedge. Only a front-end that consumes the scans (the tray) wants it:
+	// the hook takes the scanner's keystrokes away from the focused window.
+	Wedge bool
 	// LockWait is how long to wait for a short-lived owner (a CLI command)
 	// to release the data directory before giving up with ErrOwned.
 	LockWait time.Duration

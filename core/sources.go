@@ -109,6 +109,9 @@ func (c *Core) RestartSources() {
 			}()
 		}
 	case config.ScannerWedge:
+		if !c.opts.Wedge {
+			break // the scans type into the focused window (the POS)
+		}
 		w, err := scanner.StartWedge(scanner.BurstConfig{MaxGap: cfg.Scanner.WedgeMaxGap.D()}, c.scans.Emit)
 		if err != nil {
 			// Without the hook a wedge scanner still types into the pay

@@ -115,6 +115,8 @@ func (c *Core) Status() Status {
 	st.Scanner.State = stateOf(src.running, src.scannerErr)
 	st.Scanner.Error = src.scannerErr
 	if src.running && cfg.Scanner.Mode == config.ScannerWedge && !src.wedge {
+		// No hook (not wanted, or not available): scans type into the
+		// focused window, as with no ScanBox at all.
 		st.Scanner.State = "focused_window"
 	}
 	return st

@@ -379,10 +379,12 @@ func (h *Handler) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	fromCurrent := f == 0
+	var cur capture.Reading
 	if fromCurrent {
-		cur, ok := h.c.Amount().Get()
-		if !ok {
-			writeErr(w, http.StatusConflict, "NO_AMOUNT", "no amount to charge: send amount, or PUT /v1/amount first", exitFailed)
+		// An amount set long ago may be the previous customer's.
+		cur, err = h.c.Amount().Fresh(time.Now(), h.c.Config().Amount.MaxAmountAge.D())
+		if err != nil {
+			writeErr(w, http.StatusConflict, "NO_AMOUNT", "no fresh amount to charge: send amount, or PUT /v1/amount first ("+core.OneLine(err.Error())+")", exitFailed)
 			return
 		}
 		f = cur.Amount
@@ -394,7 +396,7 @@ func (h *Handler) pay(w http.ResponseWriter, r *http.Request) {
 	}
 	if fromCurrent {
 		// Consumed by this payment: the next customer is not charged it.
-		if cur, ok := h.c.Amount().Get(); ok && cur.Amount == f {
+		if now, ok := h.c.Amount().Get(); ok && now == cur {
 			h.c.Amount().Clear()
 		}
 	}

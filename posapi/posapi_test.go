@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scanbox/scanbox/capture"
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/payclient/banksim"
@@ -243,5 +244,24 @@ func TestTokenFileIsPrivate(t *testing.T) {
 	again, _ := NewToken(dir)
 	if again == tok {
 		t.Fatal("enabling again kept the old token")
+	}
+}
+
+// An amount older than max_amount_age may be the previous customer's: it is
+// not charged.
+func TestStaleAmountNotCharged(t *testing.T) {
+	c := activated(t, banksim.Options{})
+	h := NewHandler(c, testToken, "")
+	local := func(r *http.Request) { r.RemoteAddr = "127.0.0.1:1" }
+	old := time.Now().Add(-c.Config().Amount.MaxAmountAge.D() - time.Minute)
+	if err := c.Amount().Set(capture.Reading{Amount: 999, Source: capture.SourceManual, At: old}); err != nil {
+		t.Fatal(err)
+	}
+	w := do(h, "POST", "/v1/payments", `{"code":"134567890123456780"}`, local)
+	if w.Code != http.StatusConflict || errCode(t, w).Code != "NO_AMOUNT" {
+		t.Fatalf("stale amount: %d %s", w.Code, w.Body)
+	}
+	if n := len(c.Journal().Recent(10)); n != 0 {
+		t.Fatalf("%d orders journaled with a stale amount", n)
 	}
 }
