@@ -21,6 +21,7 @@ import (
 
 	"github.com/scanbox/scanbox/app/ui"
 	"github.com/scanbox/scanbox/capture"
+	"github.com/scanbox/scanbox/capture/display"
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/logging"
@@ -398,9 +399,9 @@ func (c *trayController) SerialPorts() ([]string, error) {
 	return ports, err
 }
 
-func (c *trayController) SerialProfiles() []string {
-	return []string{"auto", "led8", "cd5220", "escpos", "text"}
-}
+// SerialProfiles is every customer-display profile, auto first, named by
+// display model where drivers differ (the one list is display.Profiles).
+func (c *trayController) SerialProfiles() []string { return display.ProfileNames() }
 
 func (c *trayController) OnSerialLine(fn func(string)) func() { return c.core.OnSerialLine(fn) }
 

@@ -74,6 +74,7 @@ func (c *Core) Activate(ctx context.Context, req ActivateRequest) (*payclient.Me
 	c.mu.Unlock()
 	cfg.BankURL, cfg.MchID, cfg.TerminalID = req.URL, req.MchID, req.TerminalID
 	cfg.MerchantName, cfg.StoreName, cfg.StaticQR = info.MerchantName, info.StoreName, info.StaticQR
+	cfg.TerminalSN, cfg.AreaCode = info.TerminalSN, info.AreaCode // bank API 1.1
 	if err := config.Save(c.dir, cfg); err != nil {
 		return nil, fmt.Errorf("%w: cannot save the configuration: %v", ErrStorage, err)
 	}

@@ -301,8 +301,14 @@ func (c *Core) build(cfg config.Config) (*payflow.Runner, *payclient.Client, err
 	if p.HTTPTimeout > 0 {
 		cfg.HTTPTimeout = config.Duration(p.HTTPTimeout)
 	}
+	// The payment-code fingerprint key; created on first use, which is
+	// safe here because this process owns the data directory.
+	codeKey, err := config.CodeKey(c.dir)
+	if err != nil {
+		return nil, nil, err
+	}
 	client, err := payclient.New(payclient.Config{
-		BaseURL: cfg.BankURL, MchID: cfg.MchID, TerminalID: cfg.TerminalID, Key: key,
+		BaseURL: cfg.BankURL, MchID: cfg.MchID, TerminalID: cfg.TerminalID, Key: key, TerminalSN: cfg.TerminalSN,
 		HTTPTimeout: cfg.HTTPTimeout.D(), DeviceIP: cfg.DeviceIP, Logger: c.log,
 	})
 	if err != nil {
@@ -310,8 +316,8 @@ func (c *Core) build(cfg config.Config) (*payflow.Runner, *payclient.Client, err
 	}
 	r := payflow.New(c.journal, client, payflow.Config{
 		PollInterval: cfg.PollInterval.D(), PollTimeout: cfg.PollTimeout.D(), Body: cfg.StoreName,
-		MchID: cfg.MchID, TerminalID: cfg.TerminalID,
-	}, c.log)
+		MchID: cfg.MchID, TerminalID: cfg.TerminalID, CodeKey: codeKey,
+	}, c.log, payflow.WithClockOffset(client.ClockOffset))
 	return r, client, nil
 }
 

@@ -28,7 +28,8 @@ type Status struct {
 	PaymentsError string  `json:"payments_error,omitempty"`
 	Amount        Source  `json:"amount_source"`
 	Scanner       Scanner `json:"scanner"`
-	// ClockOffsetMS is the bank's clock minus ours, once measured.
+	// ClockOffsetMS is the bank's clock minus this PC's, as the bank client
+	// last measured it (absent before activation).
 	ClockOffsetMS *int64 `json:"clock_offset_ms,omitempty"`
 }
 
@@ -47,18 +48,6 @@ type Scanner struct {
 	Mode  string `json:"mode"`
 	State string `json:"state"` // ok, error, off, focused_window (wedge without the hook)
 	Error string `json:"error,omitempty"`
-}
-
-// clockOffsetter is what a bank client offers once it follows bank-api
-// 1.1's clock rule; status shows the offset then.
-type clockOffsetter interface {
-	ClockOffset() (time.Duration, bool)
-}
-
-// serialNumberer is what a bank client offers once it knows the terminal's
-// serial number.
-type serialNumberer interface {
-	TerminalSN() string
 }
 
 // Status reports the data directory's state as its owner sees it.
@@ -89,17 +78,11 @@ func (c *Core) Status() Status {
 			st.Unresolved++
 		}
 	}
+	st.TerminalSN = cfg.TerminalSN
 	if client != nil {
-		var b any = client
-		if co, ok := b.(clockOffsetter); ok {
-			if d, known := co.ClockOffset(); known {
-				ms := d.Milliseconds()
-				st.ClockOffsetMS = &ms
-			}
-		}
-		if sn, ok := b.(serialNumberer); ok {
-			st.TerminalSN = sn.TerminalSN()
-		}
+		// 0 until measured, and for differences under about 2 s.
+		ms := client.ClockOffset().Milliseconds()
+		st.ClockOffsetMS = &ms
 	}
 	st.Amount.Kind = cfg.Amount.Source
 	if st.Amount.Kind == "" {
