@@ -68,13 +68,21 @@ func startOwner(dir string, kind core.Kind, stderr io.Writer) (*owner, error) {
 		}
 		return nil, failf(exitUsage, "%v", err)
 	}
+	o := &owner{c: c}
 	ln, err := localapi.Listen(dir)
-	if err != nil {
+	switch {
+	case err == nil:
+		info := localapi.Info{PID: os.Getpid(), Kind: string(kind), DataDir: dir, Version: version.Version}
+		o.api = localapi.Serve(ln, info, serveExec(c), nil)
+	case kind == core.KindServe:
 		c.Close()
 		return nil, failf(exitUsage, "%v", err)
+	default:
+		// The tray still takes payments; other commands on this data
+		// directory are then refused while it runs, as before 1.1.
+		c.Log().Warn("local API not started; other ScanBox commands cannot reach the tray", "err", err)
 	}
-	info := localapi.Info{PID: os.Getpid(), Kind: string(kind), DataDir: dir, Version: version.Version}
-	o := &owner{c: c, api: localapi.Serve(ln, info, serveExec(c), nil), pos: posapi.NewManager(c)}
+	o.pos = posapi.NewManager(c)
 	if kind == core.KindServe {
 		// Headless, a scan from the serial scanner is charged with the
 		// amount the POS or the customer display set, if it is fresh.
@@ -96,7 +104,9 @@ func (o *owner) stop() {
 	apiDone := make(chan struct{})
 	go func() {
 		defer close(apiDone)
-		o.api.Shutdown(ctx) // no new commands; running ones finish below
+		if o.api != nil {
+			o.api.Shutdown(ctx) // no new commands; running ones finish below
+		}
 	}()
 	posDone := make(chan struct{})
 	go func() {

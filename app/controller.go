@@ -28,6 +28,7 @@ import (
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payflow"
+	"github.com/scanbox/scanbox/posapi"
 	"github.com/scanbox/scanbox/scan"
 	"github.com/scanbox/scanbox/version"
 	"github.com/scanbox/scanbox/voice"
@@ -431,6 +432,26 @@ func (c *trayController) ReadRegion(r image.Rectangle) (string, money.Fen, error
 // is read when the cashier opens the pay window, never in a loop.
 func (c *trayController) CaptureNow() {
 	c.core.CaptureNow()
+}
+
+// EnablePOSAPI turns the POS integration API on with a fresh token (for the
+// Settings window); port 0 keeps the configured one. The owner's manager
+// starts listening at once.
+func (c *trayController) EnablePOSAPI(port int) error {
+	_, err := posapi.Enable(c.core, port)
+	return err
+}
+
+// DisablePOSAPI turns it off and deletes the token.
+func (c *trayController) DisablePOSAPI() error { return posapi.Disable(c.core) }
+
+// POSAPIState is where the POS API listens ("" when off) and why it does
+// not although enabled (nil when fine), for the Settings window.
+func (c *trayController) POSAPIState() (addr string, err error) {
+	if c.owner == nil || c.owner.pos == nil {
+		return "", nil
+	}
+	return c.owner.pos.Addr(), c.owner.pos.Err()
 }
 
 func (c *trayController) TestVoice() {
