@@ -79,7 +79,9 @@ func (servedHost) served() bool { return true }
 // openError turns core.Open's failure into the command's one line.
 func openError(dir string, err error) error {
 	if errors.Is(err, core.ErrOwned) {
-		return failf(exitUsage, "%v: %s; close it or run this command through it", core.ErrOwned, strings.TrimPrefix(err.Error(), core.ErrOwned.Error()+" "))
+		// Another short-lived command (the tray and serve would have
+		// carried this one out) kept it longer than lockWait.
+		return failf(exitUsage, "%v; try again when it has finished", err)
 	}
 	return failf(exitUsage, "%v", err)
 }

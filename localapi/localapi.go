@@ -156,7 +156,9 @@ func (s streamWriter) Write(p []byte) (int, error) {
 
 // Client talks to the instance owning a data directory.
 type Client struct {
-	http *http.Client
+	http  *http.Client
+	mu    sync.Mutex
+	first net.Conn // the probe connection Dial made, until the first request uses it
 }
 
 // Dial connects to the owner of dir, or returns ErrNoInstance.
@@ -166,12 +168,13 @@ func Dial(ctx context.Context, dir string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	first := conn
-	var once sync.Once
+	cl := &Client{first: conn}
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var c net.Conn
-			once.Do(func() { c, first = first, nil })
+			cl.mu.Lock()
+			c := cl.first
+			cl.first = nil
+			cl.mu.Unlock()
 			if c != nil {
 				return c, nil
 			}
@@ -179,11 +182,20 @@ func Dial(ctx context.Context, dir string) (*Client, error) {
 		},
 		MaxIdleConns: 1, IdleConnTimeout: 30 * time.Second, DisableCompression: true,
 	}
-	return &Client{http: &http.Client{Transport: tr}}, nil
+	cl.http = &http.Client{Transport: tr}
+	return cl, nil
 }
 
-// Close drops the idle connection.
-func (c *Client) Close() { c.http.CloseIdleConnections() }
+// Close drops the connections.
+func (c *Client) Close() {
+	c.mu.Lock()
+	if c.first != nil {
+		c.first.Close()
+		c.first = nil
+	}
+	c.mu.Unlock()
+	c.http.CloseIdleConnections()
+}
 
 // Info asks who the owner is.
 func (c *Client) Info(ctx context.Context) (Info, error) {
