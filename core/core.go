@@ -50,6 +50,7 @@ var (
 	ErrUnresolvedOrders  = errors.New("orders of this terminal are not resolved yet")
 	ErrActivating        = errors.New("the terminal is being activated; try again in a moment")
 	ErrClosed            = errors.New("ScanBox is shutting down")
+	ErrIdentityChange    = errors.New("the bank connection (URL, merchant, terminal) changes only by activating the terminal")
 )
 
 // Journal is what holds the money record: the runner's interface plus Close.
@@ -358,7 +359,7 @@ func (c *Core) SetConfig(cfg config.Config) error {
 	old := c.cfg
 	c.mu.Unlock()
 	if cfg.BankURL != old.BankURL || cfg.MchID != old.MchID || cfg.TerminalID != old.TerminalID {
-		return errors.New("the bank connection changes only by activating the terminal")
+		return ErrIdentityChange
 	}
 	if err := config.Save(c.dir, cfg); err != nil {
 		return err

@@ -114,8 +114,8 @@ func TestSetConfigKeepsIdentity(t *testing.T) {
 	}
 	cfg := c.Config()
 	cfg.TerminalID = "T0002"
-	if err := c.SetConfig(cfg); err == nil {
-		t.Fatal("SetConfig switched the terminal")
+	if err := c.SetConfig(cfg); !errors.Is(err, ErrIdentityChange) {
+		t.Fatalf("SetConfig switching the terminal: %v", err)
 	}
 	cfg = c.Config()
 	cfg.Volume = 10
