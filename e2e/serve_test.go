@@ -306,7 +306,7 @@ func TestServeRefusesSecondOwner(t *testing.T) {
 	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { p.Process.Kill(); p.Wait() }()
+	defer p.Process.Kill()
 	deadline := time.Now().Add(20 * time.Second)
 	for status(t, bin, dir).InFlight == 0 {
 		if time.Now().After(deadline) {
@@ -317,6 +317,39 @@ func TestServeRefusesSecondOwner(t *testing.T) {
 	if _, code := act(); code != 3 {
 		t.Errorf("activation with a payment in flight: exit %d, want 3", code)
 	}
+	// SIGTERM while that payer is still typing: serve gives it 5 s, then
+	// stops following it and exits; the order stays in the journal, open,
+	// for the next owner or resolve, and the client hears "unresolved".
+	start := time.Now()
 	srv.Process.Signal(syscall.SIGTERM)
-	srv.Wait()
+	done := make(chan error, 1)
+	go func() { done <- srv.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve exited with %v", err)
+		}
+	case <-time.After(10 * time.Second): // the contract's bound
+		t.Fatal("serve did not stop within 10 s of SIGTERM")
+	}
+	stopped := time.Since(start)
+	if err := p.Wait(); err == nil || err.(*exec.ExitError).ExitCode() != 3 {
+		t.Errorf("the pay client of a payment stopped by shutdown: %v, want exit 3", err)
+	}
+	out, code := run(t, bin, "orders", "--data-dir", dir, "--json")
+	var orders []cliOrder
+	if code != 0 || json.Unmarshal([]byte(out), &orders) != nil || len(orders) != 1 {
+		t.Fatalf("orders after stop: %d %s", code, out)
+	}
+	if st, _ := order.ParseState(orders[0].State); st.Terminal() {
+		t.Errorf("the stopped payment is %s in the journal; the payer had not confirmed", orders[0].State)
+	}
+	rep, err := banksim.FetchLedger(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Entries) != 1 || rep.Entries[0].OutTradeNo != orders[0].OutTradeNo {
+		t.Errorf("bank ledger %+v, journal %+v", rep.Entries, orders)
+	}
+	t.Logf("serve stopped %v after SIGTERM with a payer confirming; the order is %s in the journal", stopped.Round(time.Millisecond), orders[0].State)
 }
