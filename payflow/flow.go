@@ -7,6 +7,7 @@
 package payflow
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/scanbox/scanbox/order"
@@ -85,7 +86,12 @@ const (
 
 var eventNames = [...]string{"start", "resume", "answer", "tick", "cancel"}
 
-func (k EventKind) String() string { return eventNames[k] }
+func (k EventKind) String() string {
+	if k < 0 || int(k) >= len(eventNames) {
+		return fmt.Sprintf("event(%d)", int(k))
+	}
+	return eventNames[k]
+}
 
 // CodeComm is Event.ErrCode for a communication failure (no reliable answer).
 const CodeComm = payclient.CodeComm
@@ -119,7 +125,12 @@ const (
 
 var effectNames = [...]string{"none", "micropay", "precreate", "query", "close", "wait"}
 
-func (k EffectKind) String() string { return effectNames[k] }
+func (k EffectKind) String() string {
+	if k < 0 || int(k) >= len(effectNames) {
+		return fmt.Sprintf("effect(%d)", int(k))
+	}
+	return effectNames[k]
+}
 
 // Effect is the one next action. The runner persists the order returned by
 // Step BEFORE it performs the effect whenever the order changed: that is how

@@ -63,6 +63,15 @@ func (r Reason) String() string {
 	return reasonNames[r]
 }
 
+// Reasons lists every Reason, for message catalogs that must cover them all.
+func Reasons() []Reason {
+	out := make([]Reason, 0, len(reasonNames)-1)
+	for i := 1; i < len(reasonNames); i++ {
+		out = append(out, Reason(i))
+	}
+	return out
+}
+
 // ParseReason is the one parser for Reason; it accepts exactly what String writes.
 func ParseReason(s string) (Reason, error) {
 	for i, n := range reasonNames {

@@ -127,7 +127,10 @@ func TestRulesTableIsConsistent(t *testing.T) {
 }
 
 func TestReasonRoundTrip(t *testing.T) {
-	for r := ReasonEmpty; r <= ReasonUnknownPrefix; r++ {
+	if all := Reasons(); len(all) != int(ReasonUnknownPrefix) || all[0] != ReasonEmpty {
+		t.Errorf("Reasons() = %v", all)
+	}
+	for _, r := range Reasons() {
 		got, err := ParseReason(r.String())
 		if err != nil || got != r {
 			t.Errorf("ParseReason(%q) = %v, %v", r.String(), got, err)
