@@ -114,7 +114,7 @@ func New(j Journal, bank payclient.Bank, cfg Config, log *slog.Logger, opts ...O
 	}
 	r := &Runner{j: j, bank: bank, cfg: cfg.withDefaults(), log: log, now: time.Now, started: time.Now(),
 		flights: map[string]*flight{}, subs: map[int]func(order.Order){}, wake: make(chan struct{}, 1)}
-	// The key stays private to the runner (Config does not return it).
+	// The key stays private to the runner, apart from cfg.
 	r.codeKey, r.cfg.CodeKey = bytes.Clone(r.cfg.CodeKey), nil
 	if len(r.codeKey) == 0 {
 		r.codeKey = make([]byte, 32)
@@ -126,9 +126,6 @@ func New(j Journal, bank payclient.Bank, cfg Config, log *slog.Logger, opts ...O
 	}
 	return r
 }
-
-// Config returns the pacing in force (defaults filled in).
-func (r *Runner) Config() Config { return r.cfg }
 
 // Subscribe registers fn for every persisted change of any order. fn runs on
 // the runner's goroutine: it must not block (UI code hands off via fyne.Do).
