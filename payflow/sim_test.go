@@ -24,7 +24,8 @@ func simRunner(t *testing.T, cfg payflow.Config) (*payflow.Runner, *banksim.Sim)
 	t.Helper()
 	sim, url := simtest.NewServer(t, banksim.Options{TerminalKeys: map[string]string{banksim.DefaultTerminalID: simKey}})
 	client, err := payclient.New(payclient.Config{BaseURL: url, MchID: banksim.DefaultMchID, TerminalID: banksim.DefaultTerminalID,
-		Key: []byte(simKey), Logger: slog.New(slog.DiscardHandler), RecallWait: time.Millisecond})
+		TerminalSN: banksim.TerminalSN(banksim.DefaultMchID, banksim.DefaultTerminalID),
+		Key:        []byte(simKey), Logger: slog.New(slog.DiscardHandler), RecallWait: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
