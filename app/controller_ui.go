@@ -8,7 +8,6 @@ import (
 
 	"github.com/scanbox/scanbox/app/ui"
 	"github.com/scanbox/scanbox/capture"
-	"github.com/scanbox/scanbox/capture/ocr"
 )
 
 // screenReadTimeout bounds the screen read a scan waits for: a cashier
@@ -20,15 +19,14 @@ var errNoScreenAmount = fmt.Errorf("%w: no screen region is chosen for the amoun
 
 // ReadAmountNow reads the amount source once more for a scan (issue 8
 // defect 1): with OCR it reads the region now, bounded by
-// screenReadTimeout, and returns that reading only if the read succeeded;
-// with the other sources it returns the current amount if it is fresh and
-// was not charged yet.
+// screenReadTimeout, and returns that reading (and makes it the current
+// amount) only if the read succeeded; with the other sources it returns the
+// current amount if it is fresh and was not charged yet.
 func (c *trayController) ReadAmountNow() (ui.AmountReading, error) {
-	c.mu.Lock()
-	cfg := c.cfg
-	c.mu.Unlock()
+	cfg := c.core.Config()
+	cur := c.core.Amount()
 	if cfg.Amount.Source != capture.SourceOCR.String() {
-		r, err := c.amount.Fresh(time.Now(), cfg.Amount.MaxAmountAge.D())
+		r, err := cur.Fresh(time.Now(), cfg.Amount.MaxAmountAge.D())
 		if err != nil {
 			return ui.AmountReading{}, err
 		}
@@ -38,25 +36,33 @@ func (c *trayController) ReadAmountNow() (ui.AmountReading, error) {
 		return ui.AmountReading{}, errNoScreenAmount
 	}
 	reg := cfg.Amount.OCR
-	img, err := ocr.Capture(image.Rect(reg.X, reg.Y, reg.X+reg.W, reg.Y+reg.H))
-	if err != nil {
-		c.setSourceErr(oneLine(err.Error()))
-		return ui.AmountReading{}, err
+	type result struct {
+		r   capture.Reading
+		err error
 	}
+	done := make(chan result, 1)
+	go func() {
+		_, r, err := c.core.ReadRegion(image.Rect(reg.X, reg.Y, reg.X+reg.W, reg.Y+reg.H))
+		done <- result{r, err}
+	}()
 	ctx, cancel := context.WithTimeout(c.ctx, screenReadTimeout)
 	defer cancel()
-	res, err := c.ocr.Read(ctx, img)
-	if err != nil {
-		c.log.Warn("OCR read for a scan failed", "err", err)
-		c.setSourceErr(oneLine(err.Error()))
+	var res result
+	select {
+	case res = <-done:
+	case <-ctx.Done():
+		// The late answer is dropped (done is buffered): a reading that
+		// comes after the cashier was told "no amount" must not charge.
+		res.err = fmt.Errorf("screen read: %w", ctx.Err())
+	}
+	if res.err != nil {
+		c.log.Warn("OCR read for a scan failed", "err", res.err)
+		return ui.AmountReading{}, res.err
+	}
+	if err := cur.Set(res.r); err != nil {
 		return ui.AmountReading{}, err
 	}
-	c.setSourceErr("")
-	r := capture.Reading{Amount: res.Amount, Source: capture.SourceOCR, At: time.Now()}
-	if err := c.amount.Set(r); err != nil {
-		return ui.AmountReading{}, err
-	}
-	return ui.AmountReading{Amount: r.Amount, Source: r.Source.String(), At: r.At}, nil
+	return ui.AmountReading{Amount: res.r.Amount, Source: res.r.Source.String(), At: res.r.At}, nil
 }
 
 // VoiceError is the speaker's last playback error.

@@ -20,6 +20,7 @@ import (
 	"github.com/scanbox/scanbox/capture"
 	"github.com/scanbox/scanbox/capture/ocr"
 	"github.com/scanbox/scanbox/config"
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
@@ -74,6 +75,15 @@ var sentinels = []struct {
 	t   pair
 }{
 	{ErrNotActivated, pair{"尚未激活，请在“设置”中向银行激活本终端。", "ScanBox is not activated yet: open Settings and activate it with the bank."}},
+	{core.ErrNotActivated, pair{"尚未激活，请在“设置”中向银行激活本终端。", "ScanBox is not activated yet: open Settings and activate it with the bank."}},
+	{core.ErrOwned, pair{"另一个扫码收款程序正在使用这个数据目录，请先关闭它。", "Another ScanBox program is using this data directory; close it first."}},
+	{core.ErrPaymentInProgress, pair{"正在收款，请等本笔结束后再激活。", "A payment is in progress; activate again when it has finished."}},
+	{core.ErrUnresolvedOrders, pair{"本终端还有未确定的订单，请先在“最近订单”中确认，再更换终端。", "Orders of this terminal are not resolved yet; resolve them in Recent orders before changing the terminal."}},
+	{core.ErrActivating, pair{"正在激活终端，请稍后再试。", "The terminal is being activated; try again in a moment."}},
+	{core.ErrClosed, pair{"扫码收款正在退出，未收款。", "ScanBox is shutting down; nothing was charged."}},
+	{core.ErrIdentityChange, pair{"银行地址、商户号和终端号只能通过激活更改。", "The bank URL, merchant and terminal change only by activating the terminal."}},
+	{core.ErrBadURL, pair{"银行地址不可用，请核对银行提供的地址。", "The bank URL is not usable; check the address the bank gave you."}},
+	{core.ErrStorage, pair{"数据目录无法写入，请检查磁盘空间和权限。", "The data directory could not be written; check the disk space and permissions."}},
 	{payflow.ErrCodeUnresolved, pair{"这个付款码还有未完成的订单，请先在“最近订单”中确认，不要重复收款。", "This payment code already has an order that is not finished; check it in Recent orders first and do not charge again."}},
 	{payflow.ErrCodeAlreadyPaid, pair{"这个付款码已经付过款，请顾客刷新付款码。", "This payment code has already paid an order; ask the customer to refresh it."}},
 	{payflow.ErrBadAmount, pair{"金额须在 0.01 至 1,000,000.00 元之间。", "The amount must be between 0.01 and 1,000,000.00 yuan."}},
@@ -109,6 +119,8 @@ var sentinels = []struct {
 	{payclient.ErrInvalidRequest, pair{"请求不符合银行规则，未发送，未扣款。", "ScanBox refused to send this request because it breaks the bank's rules; nothing was charged."}},
 	{payclient.ErrBadSignature, pair{"银行的应答签名不对，已当作通信失败；请联系银行。", "The bank's answer did not carry a valid signature and was treated as a communication failure; call the bank."}},
 	{payclient.ErrCommunication, pair{"无法连接银行，请检查网络；未确认的订单会在后台继续确认。", "The bank cannot be reached; check the network. Unconfirmed orders keep being checked in the background."}},
+	// Least specific last: what activation wraps is matched first.
+	{core.ErrActivationFailed, pair{"激活未成功，请核对银行地址、商户号、终端号和激活码后重试。", "Activation failed; check the bank URL, merchant, terminal and activation code, then try again."}},
 	{context.DeadlineExceeded, pair{"银行在规定时间内没有应答，请检查网络后重试。", "The bank did not answer in time; check the network and try again."}},
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scanbox/scanbox/config"
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
@@ -95,6 +96,14 @@ func TestTextNoGoPrefixes(t *testing.T) {
 	}
 	if got := Text(EN, payclient.ErrNoTerminalSN); got != "This terminal was activated before bank API 1.1; activate it again." {
 		t.Errorf("ErrNoTerminalSN %q", got)
+	}
+	// Activation's wrapper gives way to the cause it wraps.
+	wrapped := fmt.Errorf("core: %w: %w", core.ErrActivationFailed, &payclient.APIError{ReturnCode: "FAIL", ReturnMsg: "ACTIVATION_INVALID"})
+	if got := Text(ZH, wrapped); got != "激活码无效或已用过，请向银行索取新的激活码。" {
+		t.Errorf("activation cause %q", got)
+	}
+	if got := Text(ZH, fmt.Errorf("core: %w: %w", core.ErrActivationFailed, errors.New("x"))); got != "激活未成功，请核对银行地址、商户号、终端号和激活码后重试。" {
+		t.Errorf("activation generic %q", got)
 	}
 	// An error the catalog does not know: no package prefix in English, no
 	// English at all in Chinese.
