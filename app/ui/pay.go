@@ -75,15 +75,9 @@ type PayWindow struct {
 	// with the order number; refused until the order is settled.
 	unknownCodes map[string]string
 	typed        []rune // keys typed while the fields are locked
-	// Keystroke timing in the amount field: a run of keys closer than the
-	// scanner gap starts at burstFrom (a byte offset into the text).
-	lastKeyAt  time.Time
-	prevAmount string
-	burstFrom  int
-	// The same for the code field.
-	codeKeyAt     time.Time
-	codePrev      string
-	codeBurstFrom int
+	// When each byte of the amount and code fields was typed: where a
+	// scanner burst begins is the split with the longest pause before it.
+	amountKeys, codeKeys keyTimes
 
 	stopTick    func()
 	stopClose   func()
@@ -335,18 +329,11 @@ func (p *PayWindow) amountArrived(r AmountReading) {
 // amountTyped: the cashier typed; the amount is theirs, as of now.
 func (p *PayWindow) amountTyped(text string) {
 	if p.settingText {
-		p.prevAmount, p.burstFrom = text, len(text)
+		p.amountKeys.reset(text)
 		return
 	}
 	now := p.env.Now()
-	gap := time.Duration(p.env.Ctrl.Settings().WedgeMaxGapMS) * time.Millisecond
-	if gap <= 0 {
-		gap = 30 * time.Millisecond
-	}
-	if now.Sub(p.lastKeyAt) > gap || p.burstFrom > len(text) {
-		p.burstFrom = min(len(p.prevAmount), len(text))
-	}
-	p.lastKeyAt, p.prevAmount = now, text
+	p.amountKeys.typed(text, now)
 	p.amt = amountInfo{source: "manual", at: now}
 	if _, err := p.parseAmount(); err == nil {
 		p.clearAmountError()
@@ -398,33 +385,69 @@ func ageText(d time.Duration) string {
 	}
 }
 
-// splitBurst finds a scanner burst typed into the amount field. Amounts
-// have at most 7 integer digits and payment codes 16 to 24, so a run of 16
-// or more digits at the end is a code. Where it starts: at from, the first
-// key of the fast run, when that leaves a code; else at the shortest tail
-// that is a payment code (the keys' timing was lost).
-func splitBurst(s string, from int, isCode func(string) bool) (amount, code string, ok bool) {
-	i := len(s)
-	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+// keyTimes remembers when each byte of a field's text was typed. Typing
+// at the end appends; any other edit forgets the times (a zero time reads
+// as a long pause, which is what a paste or a correction is).
+type keyTimes struct {
+	text string
+	at   []time.Time
+}
+
+func (k *keyTimes) reset(text string) {
+	k.text, k.at = text, make([]time.Time, len(text))
+}
+
+func (k *keyTimes) typed(text string, now time.Time) {
+	if len(text) > len(k.text) && text[:len(k.text)] == k.text {
+		for i := len(k.text); i < len(text); i++ {
+			k.at = append(k.at, now)
+		}
+		k.text = text
+		return
+	}
+	k.reset(text)
+}
+
+// pauseBefore is how long the typist paused before byte i.
+func (k *keyTimes) pauseBefore(text string, i int) time.Duration {
+	if text != k.text || i <= 0 || i >= len(k.at) || k.at[i-1].IsZero() || k.at[i].IsZero() {
+		return time.Hour
+	}
+	return k.at[i].Sub(k.at[i-1])
+}
+
+// splitBurst finds a scanner burst at the end of text: a payment code
+// (16 to 24 digits) after an amount (at most 7 integer digits, or nothing
+// when rest may be empty). Of the splits that leave a code and a valid
+// rest, the one with the longest pause before it wins: the person typed the
+// amount, stopped, and the scanner typed its code in one run.
+func splitBurst(text string, pause func(i int) time.Duration, isCode func(string) bool, restOK func(string) bool) (rest, code string, ok bool) {
+	i := len(text)
+	for i > 0 && text[i-1] >= '0' && text[i-1] <= '9' {
 		i--
 	}
-	if len(s)-i < 16 {
-		return s, "", false
-	}
-	if from >= i && from <= len(s)-16 && isCode(s[from:]) {
-		return s[:from], s[from:], true
-	}
-	for n := 16; n <= min(24, len(s)-i); n++ {
-		if isCode(s[len(s)-n:]) {
-			return s[:len(s)-n], s[len(s)-n:], true
+	best, bestPause := -1, time.Duration(-1)
+	for n := 16; n <= min(24, len(text)-i); n++ {
+		at := len(text) - n
+		if !isCode(text[at:]) || !restOK(text[:at]) {
+			continue
+		}
+		if d := pause(at); d > bestPause {
+			best, bestPause = at, d
 		}
 	}
-	return s[:i], s[i:], true
+	if best < 0 {
+		return text, "", false
+	}
+	return text[:best], text[best:], true
 }
 
 func (p *PayWindow) amountSubmitted() {
 	isCode := func(c string) bool { _, err := p.env.Ctrl.Wallet(c); return err == nil }
-	if amount, code, ok := splitBurst(p.amountEntry.Text, p.burstFrom, isCode); ok {
+	text := p.amountEntry.Text
+	pause := func(i int) time.Duration { return p.amountKeys.pauseBefore(text, i) }
+	isAmount := func(a string) bool { _, err := money.Parse(money.Normalize(a)); return err == nil }
+	if amount, code, ok := splitBurst(text, pause, isCode, isAmount); ok {
 		// The scan went to the amount field: put the amount back as it was
 		// and give the code to the code field.
 		p.setAmountText(amount)
@@ -452,17 +475,7 @@ func (p *PayWindow) showAmountError(err error) {
 }
 
 func (p *PayWindow) codeChanged(code string) {
-	// Where the newest run of fast keys began: a scan typed after a code
-	// left in the field is cut off there when charged (lastCode).
-	now := p.env.Now()
-	gap := time.Duration(p.env.Ctrl.Settings().WedgeMaxGapMS) * time.Millisecond
-	if gap <= 0 {
-		gap = 30 * time.Millisecond
-	}
-	if now.Sub(p.codeKeyAt) > gap || p.codeBurstFrom > len(code) {
-		p.codeBurstFrom = min(len(p.codePrev), len(code))
-	}
-	p.codeKeyAt, p.codePrev = now, code
+	p.codeKeys.typed(code, p.env.Now())
 	if c := p.lastCode(code); c != code {
 		code = c
 	}
@@ -482,13 +495,14 @@ func (p *PayWindow) codeChanged(code string) {
 // left in the field), the newest one, which began with the last fast run
 // of keys.
 func (p *PayWindow) lastCode(text string) string {
-	if len(text) <= 24 || p.codeBurstFrom <= 0 || p.codeBurstFrom >= len(text) {
+	if len(text) <= 24 {
 		return text
 	}
-	if tail := text[p.codeBurstFrom:]; len(tail) >= 16 {
-		if _, err := p.env.Ctrl.Wallet(tail); err == nil {
-			return tail
-		}
+	isCode := func(c string) bool { _, err := p.env.Ctrl.Wallet(c); return err == nil }
+	pause := func(i int) time.Duration { return p.codeKeys.pauseBefore(text, i) }
+	anything := func(string) bool { return true }
+	if _, code, ok := splitBurst(text, pause, isCode, anything); ok {
+		return code
 	}
 	return text
 }

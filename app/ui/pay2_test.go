@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payflow"
 )
@@ -377,22 +378,37 @@ func TestQRWindowChargeAgainGuard(t *testing.T) {
 
 func TestSplitBurst(t *testing.T) {
 	isCode := func(c string) bool { _, err := newFake().Wallet(c); return err == nil }
-	for _, c := range []struct {
-		in           string
-		from         int
-		amount, code string
-	}{
-		{"15.5" + wechatCode, 4, "15.5", wechatCode},
-		{"15.5" + wechatCode, 0, "15.5", wechatCode}, // timing lost: shortest code tail
-		{"25" + alipayCode, 2, "25", alipayCode},
-		{wechatCode, 0, "", wechatCode},
-	} {
-		a, code, ok := splitBurst(c.in, c.from, isCode)
-		if !ok || a != c.amount || code != c.code {
-			t.Errorf("splitBurst(%q, %d) = %q, %q, %v", c.in, c.from, a, code, ok)
+	isAmount := func(a string) bool { _, err := money.Parse(a); return err == nil }
+	// pauseAt: the person paused before byte at; the rest came in one run
+	// with jitter of up to 60 ms between keys.
+	pauseAt := func(at int) func(int) time.Duration {
+		return func(i int) time.Duration {
+			if i == at {
+				return 400 * time.Millisecond
+			}
+			return time.Duration(i%3) * 30 * time.Millisecond
 		}
 	}
-	if _, _, ok := splitBurst("1234567", 0, isCode); ok {
+	noTiming := func(int) time.Duration { return time.Hour }
+	for _, c := range []struct {
+		in           string
+		pause        func(int) time.Duration
+		amount, code string
+	}{
+		{"15.5" + wechatCode, pauseAt(4), "15.5", wechatCode},
+		{"15.5" + wechatCode, noTiming, "15.5", wechatCode},
+		// Found by the acceptance script under load: 45 + a WeChat code
+		// whose tail is also an Alipay code (28…).
+		{"45" + "132874583784761230", pauseAt(2), "45", "132874583784761230"},
+		{"25" + alipayCode, pauseAt(2), "25", alipayCode},
+		{"128" + alipayCode, pauseAt(3), "128", alipayCode},
+	} {
+		a, code, ok := splitBurst(c.in, c.pause, isCode, isAmount)
+		if !ok || a != c.amount || code != c.code {
+			t.Errorf("splitBurst(%q) = %q, %q, %v; want %q, %q", c.in, a, code, ok, c.amount, c.code)
+		}
+	}
+	if _, _, ok := splitBurst("1234567", noTiming, isCode, isAmount); ok {
 		t.Error("an amount was taken for a burst")
 	}
 }
