@@ -83,6 +83,9 @@ type options struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	noPrune   bool
+	// checkpointPages is SQLite's wal_autocheckpoint (0: its default of
+	// 1000 pages); the kill tests lower it so kills land in checkpoints.
+	checkpointPages int
 }
 
 // WithRetention sets how long resolved rows are kept (raised to MinRetention).
@@ -104,6 +107,9 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 
 // withoutPrune skips pruning on Open (benchmarks measure Open alone).
 func withoutPrune() Option { return func(o *options) { o.noPrune = true } }
+
+// withCheckpointPages sets wal_autocheckpoint (tests).
+func withCheckpointPages(n int) Option { return func(o *options) { o.checkpointPages = n } }
 
 // Store is the open database. It is safe for concurrent use.
 type Store struct {
@@ -223,6 +229,9 @@ func (s *Store) dsn(readOnly bool) string {
 	path := filepath.ToSlash(filepath.Join(s.dir, dbName))
 	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=cache_size(-8000)"
+	if s.opts.checkpointPages > 0 {
+		q += fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", s.opts.checkpointPages)
+	}
 	if readOnly {
 		q += "&_pragma=query_only(1)"
 	} else {
