@@ -143,9 +143,9 @@ func TestOrdersBetweenAndOnDate(t *testing.T) {
 	// China midnight is 16:00 UTC.
 	mid := time.Date(2026, 12, 1, 16, 0, 0, 0, time.UTC)
 	times := map[string]time.Time{
-		"late":  mid.Add(-time.Second),         // 2026-12-01 23:59:59 CST
-		"early": mid,                           // 2026-12-02 00:00:00 CST
-		"noon":  mid.Add(12 * time.Hour),       // 2026-12-02 12:00 CST
+		"late":  mid.Add(-time.Second),               // 2026-12-01 23:59:59 CST
+		"early": mid,                                 // 2026-12-02 00:00:00 CST
+		"noon":  mid.Add(12 * time.Hour),             // 2026-12-02 12:00 CST
 		"next":  mid.Add(24*time.Hour + time.Minute), // 2026-12-03
 		"old":   mid.Add(-399 * 24 * time.Hour),
 	}
