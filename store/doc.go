@@ -21,7 +21,7 @@ import (
 //	docDeflate 0x01 deflate(JSON) with docDict as the preset dictionary
 //
 // An order's JSON is ~550 bytes, mostly key names, RFC 3339 times and a
-// 64-hex-digit hash; with the dictionary it deflates to about a third, which
+// 64-hex-digit hash; with the dictionary it deflates to under a third, which
 // is what keeps 200,000 orders well under 100 MB. The dictionary is part of
 // the format: a new one needs a new tag byte, never an edit of this one.
 const docDeflate = 0x01
@@ -40,9 +40,14 @@ var docDict = []byte(`{"out_refund_no":"RF2612011234560000000000","out_trade_no"
 	`"sent_at":"2026-12-01T12:34:56.123456789+08:00","deadline":"2026-12-01T12:34:56.123456789+08:00",` +
 	`"resends":1,"err_code":"SYSTEMERROR","message":"","mch_id":"1900000109","terminal_id":"T0001","cancelled":true}`)
 
+// docLevel is the deflate level: BestSpeed (1) ignores a preset dictionary
+// in Go's compress/flate, and the dictionary is what makes small documents
+// small (an order: 540 bytes → about 160 with level 4, 340 with level 1).
+const docLevel = 4
+
 var (
 	writers = sync.Pool{New: func() any {
-		w, err := flate.NewWriterDict(io.Discard, flate.BestSpeed, docDict)
+		w, err := flate.NewWriterDict(io.Discard, docLevel, docDict)
 		if err != nil {
 			panic("store: flate writer: " + err.Error()) // only for a bad level
 		}

@@ -63,6 +63,17 @@ func putOrder(tx *sql.Tx, r orderRow, cond string) error {
 	return nil
 }
 
+// putOrderID is putOrder (unconditional) returning the row's id.
+func putOrderID(tx *sql.Tx, r orderRow) (int64, error) {
+	var id int64
+	err := tx.QueryRow(upsertOrderSQL+" RETURNING id", r.no, r.state, r.terminal, r.channel, r.amount,
+		r.createdNs, r.updatedNs, r.extra, r.doc).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("store: write order %s: %w", r.no, err)
+	}
+	return id, nil
+}
+
 // carryUnknown returns the members of the stored doc of table's row key that
 // this version does not know, so that an update keeps them.
 func carryUnknown(tx *sql.Tx, table, keyCol, key string, known map[string]bool) (map[string]json.RawMessage, error) {
@@ -95,7 +106,8 @@ func (s *Store) Append(o order.Order) error {
 	if err != nil {
 		return fmt.Errorf("%w: encode %s: %v", ErrInvalid, o.OutTradeNo, err)
 	}
-	return s.write(func(tx *sql.Tx) error {
+	var id int64
+	return s.writeThen(func(tx *sql.Tx) error {
 		extra, err := carryUnknown(tx, "orders", "out_trade_no", o.OutTradeNo, orderKeys)
 		if err != nil {
 			return err
@@ -105,8 +117,9 @@ func (s *Store) Append(o order.Order) error {
 				return err
 			}
 		}
-		return putOrder(tx, rowOf(o, js, extra != nil), "")
-	})
+		id, err = putOrderID(tx, rowOf(o, js, extra != nil))
+		return err
+	}, func() { s.win.put(id, o) })
 }
 
 // decodeOrders scans rows of a single doc column into orders. A doc this
@@ -169,6 +182,9 @@ func (s *Store) logged(what string, err error) {
 
 // Get returns the newest state of one order.
 func (s *Store) Get(outTradeNo string) (order.Order, bool) {
+	if o, found, ok := s.getWindow(outTradeNo); ok {
+		return o, found
+	}
 	list, err := s.queryOrders("SELECT doc FROM orders WHERE out_trade_no = ?", outTradeNo)
 	s.logged("get order", err)
 	if len(list) == 0 {
@@ -203,6 +219,9 @@ func (s *Store) FindUnresolvedByCodeHash(h string) (order.Order, bool) {
 
 // Recent returns up to n orders, newest first by CreatedAt (n <= 0: all kept).
 func (s *Store) Recent(n int) []order.Order {
+	if list, ok := s.recentWindow(n); ok {
+		return list
+	}
 	if n <= 0 {
 		n = -1
 	}
@@ -238,4 +257,50 @@ func bounds(since, until time.Time) (int64, int64) {
 		hi = until.UnixNano()
 	}
 	return lo, hi
+}
+
+// getWindow answers Get from the window when it can (ok).
+func (s *Store) getWindow(no string) (o order.Order, found, ok bool) {
+	db, done, err := s.reader()
+	if err != nil {
+		return order.Order{}, false, true
+	}
+	defer done()
+	if !s.win.ready(s, db) {
+		return order.Order{}, false, false
+	}
+	defer s.win.mu.RUnlock()
+	if e, in := s.win.byNo[no]; in {
+		return e.o, true, true
+	}
+	if s.win.complete {
+		return order.Order{}, false, true
+	}
+	return order.Order{}, false, false
+}
+
+// recentWindow answers Recent(n) from the window when it can (ok).
+func (s *Store) recentWindow(n int) ([]order.Order, bool) {
+	db, done, err := s.reader()
+	if err != nil {
+		return nil, true
+	}
+	defer done()
+	if !s.win.ready(s, db) {
+		return nil, false
+	}
+	defer s.win.mu.RUnlock()
+	l := s.win.list
+	switch {
+	case n > 0 && n <= len(l):
+	case s.win.complete:
+		n = len(l)
+	default:
+		return nil, false
+	}
+	out := make([]order.Order, 0, n)
+	for i := len(l) - 1; i >= len(l)-n; i-- {
+		out = append(out, l[i].o)
+	}
+	return out, true
 }

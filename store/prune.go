@@ -17,7 +17,7 @@ type PruneResult struct {
 func (s *Store) Prune() (PruneResult, error) {
 	var res PruneResult
 	cut := s.opts.now().Add(-s.opts.retention).UnixNano()
-	err := s.write(func(tx *sql.Tx) error {
+	err := s.writeThen(func(tx *sql.Tx) error {
 		n := func(r sql.Result, err error) (int64, error) {
 			if err != nil {
 				return 0, err
@@ -45,6 +45,10 @@ func (s *Store) Prune() (PruneResult, error) {
 			return fmt.Errorf("store: prune shifts: %w", err)
 		}
 		return nil
+	}, func() {
+		if res.Orders > 0 {
+			s.win.invalidate()
+		}
 	})
 	if err == nil && (res.Orders+res.Refunds+res.Shifts) > 0 {
 		s.log.Info("history past the retention horizon pruned", "orders", res.Orders, "refunds", res.Refunds,

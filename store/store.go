@@ -131,6 +131,8 @@ type Store struct {
 
 	closeMu sync.RWMutex
 	closed  bool
+
+	win window // the newest orders, decoded (window.go)
 }
 
 // Open opens (creating if needed) the store in DATA_DIR dir, takes the
@@ -272,12 +274,18 @@ func (s *Store) openDB() error {
 	return nil
 }
 
-// write runs fn in one immediate transaction on the writing connection and
+// write is writeThen without an after step.
+func (s *Store) write(fn func(tx *sql.Tx) error) error { return s.writeThen(fn, nil) }
+
+// writeThen runs fn in one immediate transaction on the writing connection and
 // commits it. Any failure of the statements or of the commit leaves the
 // store broken (sticky): after a failed write or fsync the durable content
 // is unknown, and carrying on could acknowledge an order that is not on disk.
 // Validation errors must be returned before calling write.
-func (s *Store) write(fn func(tx *sql.Tx) error) error {
+//
+// after, if not nil, runs once the commit succeeded, still under the write
+// lock, so in-memory state follows the commits in their order.
+func (s *Store) writeThen(fn func(tx *sql.Tx) error, after func()) error {
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed {
@@ -304,6 +312,9 @@ func (s *Store) write(fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		s.broken = err
 		return fmt.Errorf("store: commit: %w", err)
+	}
+	if after != nil {
+		after()
 	}
 	return nil
 }

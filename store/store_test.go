@@ -27,7 +27,11 @@ func TestMain(m *testing.M) {
 		fmt.Println("unknown helper")
 		os.Exit(2)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if fixtureDir != "" {
+		os.RemoveAll(fixtureDir)
+	}
+	os.Exit(code)
 }
 
 func testDir(t testing.TB) string { return testdir.New(t) }
@@ -181,7 +185,7 @@ func TestOrdersBetweenAndOnDate(t *testing.T) {
 
 func TestConcurrentUse(t *testing.T) {
 	s := mustOpen(t, testDir(t))
-	const writers, each = 4, 15
+	const writers, each = 3, 10
 	var wg, readers sync.WaitGroup
 	stop := make(chan struct{})
 	for range 3 {
