@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
@@ -8,13 +9,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/scanbox/scanbox/journal"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payclient"
+	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/payclient/banksim/simtest"
+	"github.com/scanbox/scanbox/payflow"
 )
 
 // The history benchmarks share one fixture, built once per run of the test
@@ -271,8 +278,88 @@ func BenchmarkRecent200(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer s.Close()
+		s.Recent(1) // the window is loaded once per Open (BenchmarkOpen200k counts it)
+		b.ResetTimer()
 		for b.Loop() {
 			s.Recent(200)
 		}
+	})
+}
+
+// timedBank measures the bank's share of a payment (sign, HTTP on
+// loopback, the simulator, verify), so the rest is the local cost.
+type timedBank struct {
+	payclient.Bank
+	ns atomic.Int64
+}
+
+func (t *timedBank) Micropay(ctx context.Context, r payclient.MicropayRequest) (*payclient.Payment, error) {
+	start := time.Now()
+	p, err := t.Bank.Micropay(ctx, r)
+	t.ns.Add(int64(time.Since(start)))
+	return p, err
+}
+
+// BenchmarkPayment is one immediately successful payment through the real
+// runner, on the old journal and on the store (empty, and holding a year of
+// history). local-ns/op is everything but the bank: the runner's reads
+// (Recent(200), FindUnresolvedByCodeHash, Get) and its two durable writes
+// (pending before the micropay, paid after).
+func BenchmarkPayment(b *testing.B) {
+	key := hexN(64)
+	_, base := simtest.NewServer(b, banksim.Options{MchID: "100000001", TerminalKeys: map[string]string{"T0001": key}})
+	client, err := payclient.New(payclient.Config{BaseURL: base, MchID: "100000001", TerminalID: "T0001",
+		Key: []byte(key), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	codes := 0
+	run := func(b *testing.B, j payflow.Journal) {
+		// Orders before this run, so Recent(200) is a full read.
+		for i := range 250 {
+			o := fixtureOrder(i)
+			o.OutTradeNo += "W"
+			if err := j.Append(o); err != nil {
+				b.Fatal(err)
+			}
+		}
+		tb := &timedBank{Bank: client}
+		r := payflow.New(j, tb, payflow.Config{MchID: "100000001", TerminalID: "T0001"}, nil)
+		ctx := context.Background()
+		j.Recent(1)
+		b.ResetTimer()
+		start := time.Now()
+		for b.Loop() {
+			codes++
+			code := fmt.Sprintf("13%015d0", codes) // WeChat shape; last digit 0: pays at once
+			o, err := r.Pay(ctx, payflow.PayRequest{Amount: 1250, Code: code})
+			if err != nil || o.State != order.StatePaid {
+				b.Fatalf("payment: %v %v", o.State, err)
+			}
+		}
+		total := time.Since(start)
+		b.StopTimer()
+		b.ReportMetric(float64(total.Nanoseconds()-tb.ns.Load())/float64(b.N), "local-ns/op")
+	}
+	b.Run("journal", func(b *testing.B) {
+		j, err := journal.Open(testDir(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer j.Close()
+		run(b, j)
+	})
+	b.Run("store", func(b *testing.B) {
+		s := mustOpen(b, testDir(b))
+		defer s.Close()
+		run(b, s)
+	})
+	b.Run("store-200k", func(b *testing.B) {
+		s, err := Open(fixture(b), WithClock(func() time.Time { return fixtureEnd }))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		run(b, s)
 	})
 }
