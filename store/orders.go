@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/scanbox/scanbox/order"
@@ -64,9 +65,9 @@ func putOrder(tx *sql.Tx, r orderRow, cond string) error {
 }
 
 // putOrderID is putOrder (unconditional) returning the row's id.
-func putOrderID(tx *sql.Tx, r orderRow) (int64, error) {
+func putOrderID(tx *sql.Tx, stUpsert *sql.Stmt, r orderRow) (int64, error) {
 	var id int64
-	err := tx.QueryRow(upsertOrderSQL+" RETURNING id", r.no, r.state, r.terminal, r.channel, r.amount,
+	err := tx.Stmt(stUpsert).QueryRow(r.no, r.state, r.terminal, r.channel, r.amount,
 		r.createdNs, r.updatedNs, r.extra, r.doc).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: write order %s: %w", r.no, err)
@@ -107,19 +108,28 @@ func (s *Store) Append(o order.Order) error {
 		return fmt.Errorf("%w: encode %s: %v", ErrInvalid, o.OutTradeNo, err)
 	}
 	var id int64
+	var extra map[string]json.RawMessage
 	return s.writeThen(func(tx *sql.Tx) error {
-		extra, err := carryUnknown(tx, "orders", "out_trade_no", o.OutTradeNo, orderKeys)
-		if err != nil {
-			return err
-		}
-		if extra != nil {
+		extra = nil
+		if s.extraOrders[o.OutTradeNo] {
+			var err error
+			if extra, err = carryUnknown(tx, "orders", "out_trade_no", o.OutTradeNo, orderKeys); err != nil {
+				return err
+			}
 			if js, err = mergeUnknown(js, extra); err != nil {
 				return err
 			}
 		}
-		id, err = putOrderID(tx, rowOf(o, js, extra != nil))
+		var err error
+		id, err = putOrderID(tx, s.stUpsertID, rowOf(o, js, extra != nil))
 		return err
-	}, func() { s.win.put(id, o) })
+	}, func() {
+		if extra == nil {
+			delete(s.extraOrders, o.OutTradeNo)
+		}
+		s.win.put(id, o)
+		s.putUnresolved(id, o)
+	})
 }
 
 // decodeOrders scans rows of a single doc column into orders. A doc this
@@ -193,11 +203,33 @@ func (s *Store) Get(outTradeNo string) (order.Order, bool) {
 	return list[0], true
 }
 
+// putUnresolved records a committed state in the unresolved set.
+func (s *Store) putUnresolved(id int64, o order.Order) {
+	s.unresMu.Lock()
+	defer s.unresMu.Unlock()
+	if o.State.Terminal() {
+		delete(s.unres, o.OutTradeNo)
+		return
+	}
+	s.unres[o.OutTradeNo] = &wEntry{id: id, created: nanos(o.CreatedAt), o: o}
+}
+
 // Unresolved returns every order whose state is not Terminal, oldest first.
+// They are few and kept in memory (the database's partial index holds the
+// same set; TestWindowMatchesSQL compares them).
 func (s *Store) Unresolved() []order.Order {
-	list, err := s.queryOrders("SELECT doc FROM orders WHERE terminal = 0 ORDER BY created_ns, id")
-	s.logged("unresolved orders", err)
-	return list
+	s.unresMu.RLock()
+	list := make([]*wEntry, 0, len(s.unres))
+	for _, e := range s.unres {
+		list = append(list, e)
+	}
+	s.unresMu.RUnlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].less(list[j]) })
+	out := make([]order.Order, len(list))
+	for i, e := range list {
+		out[i] = e.o
+	}
+	return out
 }
 
 // FindUnresolvedByCodeHash returns the oldest unresolved order that was paid
@@ -207,8 +239,8 @@ func (s *Store) FindUnresolvedByCodeHash(h string) (order.Order, bool) {
 	if h == "" {
 		return order.Order{}, false
 	}
-	// Unresolved orders are few (the partial index holds only them), so the
-	// hash is compared here rather than indexed for every order of a year.
+	// Unresolved orders are few (kept in memory), so the hash is compared
+	// here rather than indexed for every order of a year.
 	for _, o := range s.Unresolved() {
 		if o.CodeHash == h {
 			return o, true

@@ -31,6 +31,7 @@ var migrations = []string{
 	);
 	CREATE INDEX orders_created ON orders(created_ns);
 	CREATE INDEX orders_unresolved ON orders(created_ns) WHERE terminal = 0;
+	CREATE INDEX orders_extra ON orders(out_trade_no) WHERE extra = 1;
 	CREATE TABLE refunds (
 		id INTEGER PRIMARY KEY,
 		out_refund_no TEXT NOT NULL UNIQUE,

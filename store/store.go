@@ -133,6 +133,18 @@ type Store struct {
 	closed  bool
 
 	win window // the newest orders, decoded (window.go)
+
+	// unres holds every unresolved order, decoded: the runner asks for them
+	// (FindUnresolvedByCodeHash) before every payment. Updated after each
+	// commit under wmu, like win.
+	unresMu sync.RWMutex
+	unres   map[string]*wEntry
+	// extraOrders are the orders whose stored document has fields this
+	// version does not know (few or none): only their Appends read the old
+	// document to carry those fields over. Guarded by wmu.
+	extraOrders map[string]bool
+	// stUpsertID is the order upsert, prepared once on the writing connection.
+	stUpsertID *sql.Stmt
 }
 
 // Open opens (creating if needed) the store in DATA_DIR dir, takes the
@@ -183,6 +195,9 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		}
 		s.locks = append(s.locks, jl)
 	}
+	if err := s.loadMemory(); err != nil {
+		return fail(err)
+	}
 	if !o.noPrune {
 		if _, err := s.Prune(); err != nil {
 			// Pruning only saves space; history and payments are unaffected.
@@ -190,6 +205,52 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		}
 	}
 	return s, nil
+}
+
+// loadMemory prepares the hot statement and loads the in-memory sets.
+func (s *Store) loadMemory() error {
+	var err error
+	if s.stUpsertID, err = s.w.Prepare(upsertOrderSQL + " RETURNING id"); err != nil {
+		return fmt.Errorf("store: prepare: %w", err)
+	}
+	s.extraOrders = map[string]bool{}
+	rows, err := s.w.Query("SELECT out_trade_no FROM orders WHERE extra = 1")
+	if err != nil {
+		return fmt.Errorf("store: read orders: %w", err)
+	}
+	for rows.Next() {
+		var no string
+		if err := rows.Scan(&no); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: read orders: %w", err)
+		}
+		s.extraOrders[no] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: read orders: %w", err)
+	}
+	s.unres = map[string]*wEntry{}
+	rows, err = s.w.Query("SELECT id, created_ns, doc FROM orders WHERE terminal = 0")
+	if err != nil {
+		return fmt.Errorf("store: read unresolved orders: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e := &wEntry{}
+		var packed []byte
+		if err := rows.Scan(&e.id, &e.created, &packed); err != nil {
+			return fmt.Errorf("store: read unresolved orders: %w", err)
+		}
+		o, err := decodeOrder(packed)
+		if err != nil {
+			s.log.Warn("unresolved order left out: this version cannot read it", "err", err)
+			continue
+		}
+		e.o = o
+		s.unres[o.OutTradeNo] = e
+	}
+	return rows.Err()
 }
 
 // takeLock opens and locks path, writing our PID into it as a hint.

@@ -9,8 +9,8 @@ import (
 	"github.com/scanbox/scanbox/order"
 )
 
-// TestWindowMatchesSQL: Recent and Get served from the in-memory window
-// return exactly what the database holds, through more orders than the
+// TestWindowMatchesSQL: Recent and Get served from the in-memory window, and
+// Unresolved from the in-memory set, return exactly what the database holds, through more orders than the
 // window keeps, out-of-order CreatedAt, updates of old orders, and pruning.
 func TestWindowMatchesSQL(t *testing.T) {
 	defer func(n int) { windowSize = n }(windowSize)
@@ -50,6 +50,13 @@ func TestWindowMatchesSQL(t *testing.T) {
 				sameOrder(t, got, want[0])
 			}
 		}
+		want, err := s.queryOrders("SELECT doc FROM orders WHERE terminal = 0 ORDER BY created_ns, id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Unresolved(); nos(got) != nos(want) {
+			t.Fatalf("%s: Unresolved differs from the database", step)
+		}
 		if _, ok := s.Get("never"); ok {
 			t.Fatal("Get of an order never stored")
 		}
@@ -70,7 +77,7 @@ func TestWindowMatchesSQL(t *testing.T) {
 			all = append(all, no)
 			// Update a random earlier order (in or out of the window).
 			if u, ok := s.Get(all[rng.IntN(len(all))]); ok {
-				u.State = order.StatePaid
+				u.State = []order.State{order.StatePaid, order.StateUnknown, order.StateClosed}[rng.IntN(3)]
 				mustAppend(t, s, u)
 			}
 		}
