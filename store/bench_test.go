@@ -309,7 +309,7 @@ func BenchmarkPayment(b *testing.B) {
 	key := hexN(64)
 	_, base := simtest.NewServer(b, banksim.Options{MchID: "100000001", TerminalKeys: map[string]string{"T0001": key}})
 	client, err := payclient.New(payclient.Config{BaseURL: base, MchID: "100000001", TerminalID: "T0001",
-		Key: []byte(key), Logger: slog.New(slog.DiscardHandler)})
+		TerminalSN: banksim.TerminalSN("100000001", "T0001"), Key: []byte(key), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

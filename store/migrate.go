@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/scan"
 )
 
 // ErrOldJournal means an old journal file is there but is not a ScanBox
@@ -119,6 +120,18 @@ func readOldJournal(data []byte) (latest [][]byte, frames, skipped int, err erro
 func oldRow(js []byte) (orderRow, error) {
 	var o order.Order
 	if err := json.Unmarshal(js, &o); err == nil && o.State != order.StateInvalid {
+		if o.State.Terminal() && scan.IsLegacyHash(o.CodeHash) {
+			// A resolved order keeps no unkeyed code hash (see Append).
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(js, &m); err != nil {
+				return orderRow{}, err
+			}
+			delete(m, "code_hash")
+			if js, err = json.Marshal(m); err != nil {
+				return orderRow{}, err
+			}
+			o.CodeHash = ""
+		}
 		return rowOf(o, js, unknownKeys(js, orderKeys) != nil), nil
 	}
 	// A record this version cannot decode (e.g. a state a newer ScanBox
@@ -155,6 +168,8 @@ func (s *Store) importJournal() error {
 	jdir := filepath.Join(s.data, journalDir)
 	path := filepath.Join(jdir, oldLogName)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		// Also after a kill between the rename and the redaction below.
+		s.redactOldCopies(jdir)
 		return nil
 	}
 	// An old ScanBox may be running on this data directory right now: its
@@ -212,6 +227,86 @@ func (s *Store) importJournal() error {
 	if err := syncDir(jdir); err != nil {
 		return fmt.Errorf("store: sync %s: %w", jdir, err)
 	}
+	s.redactOldCopies(jdir)
 	s.log.Info("old journal imported", "orders", len(rows), "records", frames, "skipped", skipped, "kept_as", aside)
 	return nil
+}
+
+// legacyKey is how an unkeyed code hash appears in a journal record.
+var legacyKey = []byte(`"code_hash":"`)
+
+// redactLegacy overwrites every unkeyed code hash (scan.IsLegacyHash) in a
+// journal file with 'x's of the same length. The store holds what the
+// hashes were for (the unresolved orders keep theirs in the database); a
+// copy kept for support must not give codes away.
+func redactLegacy(data []byte) []byte {
+	out := data
+	copied := false
+	for i := 0; ; {
+		j := bytes.Index(out[i:], legacyKey)
+		if j < 0 {
+			return out
+		}
+		start := i + j + len(legacyKey)
+		end := start + 64
+		if end < len(out) && out[end] == '"' && scan.IsLegacyHash(string(out[start:end])) {
+			if !copied {
+				out = append([]byte(nil), out...)
+				copied = true
+			}
+			for k := start; k < end; k++ {
+				out[k] = 'x'
+			}
+		}
+		i = start
+	}
+}
+
+// redactOldCopies redacts the old journal files kept in jdir (the imported
+// log, and the journal's own .corrupt-/.torn- copies). Each is replaced
+// through a temp file and a rename, so a kill leaves it whole.
+func (s *Store) redactOldCopies(jdir string) {
+	m, _ := filepath.Glob(filepath.Join(jdir, oldLogName+".*"))
+	for _, p := range m {
+		if strings.HasSuffix(p, ".tmp") || strings.HasSuffix(p, ".redact") {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		red := redactLegacy(data)
+		if bytes.Equal(red, data) {
+			continue
+		}
+		tmp := p + ".redact"
+		err = writeFileSync(tmp, red)
+		if err == nil {
+			err = os.Rename(tmp, p)
+		}
+		if err == nil {
+			err = syncDir(jdir)
+		}
+		if err != nil {
+			os.Remove(tmp)
+			s.log.Error("could not redact a kept copy of the old journal", "file", filepath.Base(p), "err", err)
+		}
+	}
+}
+
+// writeFileSync writes a new file and fsyncs it.
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

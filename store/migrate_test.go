@@ -92,6 +92,13 @@ func writeOldJournal(t *testing.T, dir string) map[string]order.Order {
 const (
 	futureField = `{"out_trade_no":"J0001","kind":"micropay","amount_fen":101,"state":"paid","channel":"ALIPAY",` +
 		`"created_at":"2026-12-01T10:00:01+08:00","updated_at":"2026-12-01T10:00:09+08:00","loyalty_points":17,"device_sn":"X1"}`
+	// Orders journaled before issue 8, with unkeyed SHA-256 code hashes.
+	legacyPaid = `{"out_trade_no":"L0001","kind":"micropay","amount_fen":300,"code_hash":"` + legacyH1 + `","state":"paid",` +
+		`"channel":"WECHAT","created_at":"2026-12-01T12:00:00+08:00","updated_at":"2026-12-01T12:00:02+08:00"}`
+	legacyOpen = `{"out_trade_no":"L0002","kind":"micropay","amount_fen":400,"code_hash":"` + legacyH2 + `","state":"unknown",` +
+		`"guess":"WECHAT","created_at":"2026-12-01T12:01:00+08:00","updated_at":"2026-12-01T12:01:02+08:00"}`
+	legacyH1    = "1111111111111111111111111111111111111111111111111111111111111111"
+	legacyH2    = "2222222222222222222222222222222222222222222222222222222222222222"
 	futureState = `{"out_trade_no":"J9999","kind":"micropay","amount_fen":555,"state":"partially_refunded","channel":"WECHAT",` +
 		`"created_at":"2026-12-01T11:00:00+08:00","updated_at":"2026-12-01T11:00:00+08:00"}`
 )
@@ -125,11 +132,19 @@ func checkImported(t *testing.T, s *Store, want map[string]order.Order) {
 		}
 		sameOrder(t, got, w)
 	}
-	if got := len(s.Unresolved()); got != oldOrders/10 {
-		t.Fatalf("%d unresolved after import, want %d", got, oldOrders/10)
+	if got := len(s.Unresolved()); got != oldOrders/10+1 {
+		t.Fatalf("%d unresolved after import, want %d", got, oldOrders/10+1)
 	}
-	if n := countRows(t, s, "orders"); n != oldOrders+1 {
-		t.Fatalf("%d orders rows, want %d (+ the one with a future state)", n, oldOrders+1)
+	if n := countRows(t, s, "orders"); n != oldOrders+3 {
+		t.Fatalf("%d orders rows, want %d (+ the one with a future state, + 2 legacy)", n, oldOrders+3)
+	}
+	// A resolved order keeps no unkeyed code hash; an open one keeps it to
+	// guard a rescan of its code.
+	if doc := rawDoc(t, s, "L0001"); strings.Contains(doc, "code_hash") || !strings.Contains(doc, `"amount_fen":300`) {
+		t.Fatalf("resolved legacy order: %s", doc)
+	}
+	if o, ok := s.FindUnresolvedByCodeHash(legacyH2); !ok || o.OutTradeNo != "L0002" {
+		t.Fatalf("open legacy order not found by its hash: %v", ok)
 	}
 	// The future record is the newest of J0001 and keeps its unknown fields.
 	if o, ok := s.Get("J0001"); !ok || o.State != order.StatePaid || o.AmountFen != 101 {
@@ -146,8 +161,8 @@ func checkImported(t *testing.T, s *Store, want map[string]order.Order) {
 		t.Fatal("a state this version does not know was decoded")
 	}
 	sum, err := s.SummaryOn(t0)
-	if err != nil || sum.Total.Unresolved != oldOrders/10+1 {
-		t.Fatalf("summary unresolved = %d %v, want %d", sum.Total.Unresolved, err, oldOrders/10+1)
+	if err != nil || sum.Total.Unresolved != oldOrders/10+2 {
+		t.Fatalf("summary unresolved = %d %v, want %d", sum.Total.Unresolved, err, oldOrders/10+2)
 	}
 }
 
@@ -156,7 +171,11 @@ func TestMigrateOldJournal(t *testing.T) {
 	want := writeOldJournal(t, dir)
 	path := filepath.Join(dir, journalDir, oldLogName)
 	torn := frame(`{"out_trade_no":"J0002","state":"failed"}`)
-	original := appendFrames(t, path, frame(futureField), frame(futureState), torn[:len(torn)-3])
+	original := appendFrames(t, path, frame(futureField), frame(futureState), frame(legacyPaid), frame(legacyOpen),
+		torn[:len(torn)-3])
+	if !bytes.Contains(original, []byte(legacyH1)) {
+		t.Fatal("test setup: no legacy hash in the journal")
+	}
 
 	// An old ScanBox still running on the directory: refused, nothing touched.
 	lockF, err := os.OpenFile(filepath.Join(dir, journalDir, lockName), os.O_RDWR, 0)
@@ -191,8 +210,11 @@ func TestMigrateOldJournal(t *testing.T) {
 	if len(aside) != 1 {
 		t.Fatalf("renamed-aside files: %v", aside)
 	}
-	if b, _ := os.ReadFile(aside[0]); !bytes.Equal(b, original) {
-		t.Fatal("the journal kept aside is not the original file")
+	// Kept aside as it was, but for the unkeyed code hashes.
+	b, _ := os.ReadFile(aside[0])
+	if !bytes.Equal(b, redactLegacy(original)) || bytes.Contains(b, []byte(legacyH1)) || bytes.Contains(b, []byte(legacyH2)) ||
+		len(b) != len(original) {
+		t.Fatal("the journal kept aside is not the original file with its legacy hashes redacted")
 	}
 	// While the store is open, an old ScanBox is refused by its own lock.
 	if _, err := journal.Open(dir); !errors.Is(err, journal.ErrLocked) {
@@ -205,12 +227,19 @@ func TestMigrateOldJournal(t *testing.T) {
 	if doc := rawDoc(t, s, "J0001"); !strings.Contains(doc, `"loyalty_points":17`) || !strings.Contains(doc, `"state":"revoked"`) {
 		t.Fatalf("after an update: %s", doc)
 	}
+	// Resolving the open legacy order drops its hash.
+	l2, _ := s.Get("L0002")
+	l2.State, l2.Channel = order.StatePaid, order.ChannelWeChat
+	mustAppend(t, s, l2)
+	if doc := rawDoc(t, s, "L0002"); strings.Contains(doc, "code_hash") {
+		t.Fatalf("resolved legacy order kept its hash: %s", doc)
+	}
 	s.Close()
 
 	// Reopening imports nothing again.
 	s = mustOpen(t, dir)
 	defer s.Close()
-	if n := countRows(t, s, "orders"); n != oldOrders+1 {
+	if n := countRows(t, s, "orders"); n != oldOrders+3 {
 		t.Fatalf("%d orders after reopen", n)
 	}
 	if o, _ := s.Get("J0001"); o.State != order.StateRevoked {
@@ -278,5 +307,28 @@ func TestReaderAgreesWithJournal(t *testing.T) {
 				sameOrder(t, o, jo)
 			}
 		})
+	}
+}
+
+// TestKeptCopiesRedactedOnOpen: a kill between the rename and the redaction
+// (or a copy the old journal kept) leaves an unkeyed hash in a file beside
+// the journal; the next Open redacts it.
+func TestKeptCopiesRedactedOnOpen(t *testing.T) {
+	dir := testDir(t)
+	jdir := filepath.Join(dir, journalDir)
+	os.MkdirAll(jdir, 0o700)
+	data := append([]byte("SBJOURN1"), frame(legacyPaid)...)
+	for _, name := range []string{oldLogName + migratedSuffix + "20261201T000000Z", oldLogName + ".corrupt-20261201T000000Z"} {
+		if err := os.WriteFile(filepath.Join(jdir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := mustOpen(t, dir)
+	s.Close()
+	for _, name := range []string{oldLogName + migratedSuffix + "20261201T000000Z", oldLogName + ".corrupt-20261201T000000Z"} {
+		b, err := os.ReadFile(filepath.Join(jdir, name))
+		if err != nil || bytes.Contains(b, []byte(legacyH1)) || len(b) != len(data) {
+			t.Fatalf("%s not redacted: %v", name, err)
+		}
 	}
 }

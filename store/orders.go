@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/scan"
 )
 
 // The methods Append, Get, Unresolved, FindUnresolvedByCodeHash and Recent
@@ -102,6 +103,12 @@ func (s *Store) Append(o order.Order) error {
 	}
 	if o.State == order.StateInvalid {
 		return fmt.Errorf("%w: order %s has no state", ErrInvalid, o.OutTradeNo)
+	}
+	// An earlier version's unkeyed code hash (scan.IsLegacyHash) guards a
+	// rescan only while the order is open; it must not outlive that, since
+	// next to the masked code it gives the code away to a brute force.
+	if o.State.Terminal() && scan.IsLegacyHash(o.CodeHash) {
+		o.CodeHash = ""
 	}
 	js, err := json.Marshal(o)
 	if err != nil {

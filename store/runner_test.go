@@ -34,7 +34,7 @@ func newBank(t testing.TB) payclient.Bank {
 	key := hex.EncodeToString(b)
 	_, base := simtest.NewServer(t, banksim.Options{MchID: mch, TerminalKeys: map[string]string{terminal: key}})
 	c, err := payclient.New(payclient.Config{BaseURL: base, MchID: mch, TerminalID: terminal, Key: []byte(key),
-		Logger: slog.New(slog.DiscardHandler)})
+		TerminalSN: banksim.TerminalSN(mch, terminal), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -286,12 +286,13 @@ func readOwner(f *os.File) string {
 // dsn builds the connection string. Every connection gets the pragmas:
 // WAL (readers never block the writer), synchronous=FULL (the WAL is fsynced
 // at every commit: a returned Append survives a power cut, not only a
-// crash), foreign keys off (none used), and a busy timeout for the moment a
-// checkpoint and a reader meet.
+// crash), a busy timeout for the moment a checkpoint and a reader meet, and
+// secure_delete=FAST (what an update or delete frees inside a page is zeroed,
+// so e.g. a dropped legacy code hash does not linger in the page).
 func (s *Store) dsn(readOnly bool) string {
 	path := filepath.ToSlash(filepath.Join(s.dir, dbName))
 	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
-		"&_pragma=cache_size(-8000)"
+		"&_pragma=cache_size(-8000)&_pragma=secure_delete(FAST)"
 	if s.opts.checkpointPages > 0 {
 		q += fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)", s.opts.checkpointPages)
 	}
