@@ -33,6 +33,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -290,7 +291,10 @@ func readOwner(f *os.File) string {
 // secure_delete=FAST (what an update or delete frees inside a page is zeroed,
 // so e.g. a dropped legacy code hash does not linger in the page).
 func (s *Store) dsn(readOnly bool) string {
-	path := filepath.ToSlash(filepath.Join(s.dir, dbName))
+	// A URI filename: '%', '?' and '#' in a data directory's path (a
+	// Windows user name may hold them) must be escaped, or SQLite would
+	// read them as escapes, the query or the fragment.
+	path := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(filepath.ToSlash(filepath.Join(s.dir, dbName)))
 	q := "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)" +
 		"&_pragma=cache_size(-8000)&_pragma=secure_delete(FAST)"
 	if s.opts.checkpointPages > 0 {

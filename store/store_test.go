@@ -286,3 +286,23 @@ func TestPragmas(t *testing.T) {
 		t.Fatalf("reader synchronous = %d %v", syncR, err)
 	}
 }
+
+// TestOddDataDirectoryNames: the database is opened by URI, so characters
+// that mean something in a URI must not break a data directory's path.
+func TestOddDataDirectoryNames(t *testing.T) {
+	dir := filepath.Join(testDir(t), "Zhang San 100% #1?x=y", "数据")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, dir)
+	mustAppend(t, s, mk("A", order.StatePending, 1))
+	s.Close()
+	if _, err := os.Stat(filepath.Join(dir, subdir, dbName)); err != nil {
+		t.Fatalf("database not where it belongs: %v", err)
+	}
+	s = mustOpen(t, dir)
+	defer s.Close()
+	if _, ok := s.Get("A"); !ok {
+		t.Fatal("order lost")
+	}
+}
