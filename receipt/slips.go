@@ -89,12 +89,12 @@ func (s Shift) Total() ChannelTotal {
 }
 
 type labels struct {
-	payTitle, refundTitle, shiftTitle                       string
-	terminal, time, order, refundNo, wallet, amount, txn    string
-	code, paid, refund, reason, refundID, state             string
-	shiftID, cashier, opened, closed, count, refunds, net   string
-	total, unresolved, unresolvedNote, yuan, open, thankYou string
-	channels                                                map[order.Channel]string
+	payTitle, refundTitle, shiftTitle                                string
+	terminal, time, order, refundNo, wallet, amount, txn             string
+	code, paid, refund, reason, refundID, state                      string
+	shiftID, cashier, opened, closed, count, refunds, net            string
+	total, unresolved, unresolvedNote, yuan, open, thankYou, takings string
+	channels                                                         map[order.Channel]string
 }
 
 var texts = map[Lang]labels{
@@ -106,7 +106,7 @@ var texts = map[Lang]labels{
 		shiftID: "班次", cashier: "收银员", opened: "开班", closed: "交班", count: "笔",
 		refunds: "退款", net: "净收", total: "合计", unresolved: "未决",
 		unresolvedNote: "有未决交易, 以银行结果为准", yuan: "元", open: "(未交班)",
-		thankYou: "请妥善保管本凭证",
+		thankYou: "请妥善保管本凭证", takings: "收款",
 		channels: map[order.Channel]string{
 			order.ChannelWeChat: "微信支付", order.ChannelAlipay: "支付宝", order.ChannelUnionPay: "银联",
 			order.ChannelECNY: "数字人民币", order.ChannelOther: "其他", order.ChannelNone: "未知",
@@ -120,7 +120,7 @@ var texts = map[Lang]labels{
 		shiftID: "Shift", cashier: "Cashier", opened: "Opened", closed: "Closed", count: "x",
 		refunds: "Refunds", net: "Net", total: "Total", unresolved: "Unresolved",
 		unresolvedNote: "Unresolved items: the bank's result counts", yuan: "CNY", open: "(open)",
-		thankYou: "Please keep this slip",
+		thankYou: "Please keep this slip", takings: "Paid",
 		channels: map[order.Channel]string{
 			order.ChannelWeChat: "WeChat Pay", order.ChannelAlipay: "Alipay", order.ChannelUnionPay: "UnionPay",
 			order.ChannelECNY: "e-CNY", order.ChannelOther: "Other", order.ChannelNone: "Unknown",
@@ -229,7 +229,7 @@ func ShiftSlip(s Shift, o Options) Slip {
 	block := func(name string, c ChannelTotal, bold bool) []Line {
 		return []Line{
 			{Text: name, Bold: true},
-			{Text: "  " + l.amount + " " + strconv.Itoa(c.PaidCount) + l.count, Value: l.money(c.Paid), Bold: bold},
+			{Text: "  " + l.takings + " " + strconv.Itoa(c.PaidCount) + l.count, Value: l.money(c.Paid), Bold: bold},
 			{Text: "  " + l.refunds + " " + strconv.Itoa(c.RefundCount) + l.count, Value: l.money(c.Refunded), Bold: bold},
 			{Text: "  " + l.net, Value: l.money(c.Net()), Bold: true},
 		}
