@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.bug.st/serial"
@@ -233,17 +234,31 @@ func (s *SerialPrinter) Print(ctx context.Context, data []byte) error {
 	if err != nil {
 		return &Error{Printer: s.Port, Kind: ErrUnavailable, Cause: err}
 	}
-	// Closing the port is what wakes a Write stuck on a printer that stopped
-	// reading (paper out, flow control held), so the deadline closes it.
+	// On the deadline Print returns at once and the port is closed: on
+	// Windows that cancels a pending write; on Linux a write already stuck
+	// in the kernel ends when the device goes away, and closing still frees
+	// the port (TIOCEXCL) for the next slip. Writing in chunks, and never
+	// after the abort, keeps a late write off a reused descriptor.
+	var aborted atomic.Bool
 	return withContext(ctx, s.Port, func() error {
-		if _, err := port.Write(data); err != nil {
-			return &Error{Printer: s.Port, Kind: ErrFailed, Cause: err}
+		for len(data) > 0 {
+			if aborted.Load() {
+				return &Error{Printer: s.Port, Kind: ErrFailed, Cause: context.Canceled}
+			}
+			n, err := port.Write(data[:min(len(data), 1024)])
+			if err != nil {
+				return &Error{Printer: s.Port, Kind: ErrFailed, Cause: err}
+			}
+			if n == 0 {
+				return &Error{Printer: s.Port, Kind: ErrFailed, Cause: errors.New("the port took no byte")}
+			}
+			data = data[n:]
 		}
 		if err := port.Drain(); err != nil {
 			return &Error{Printer: s.Port, Kind: ErrFailed, Cause: err}
 		}
 		return nil
-	}, func() { port.Close() })
+	}, func() { aborted.Store(true); port.Close() })
 }
 
 // withContext runs work and returns its error, or an ErrFailed *Error when

@@ -18,9 +18,11 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -154,12 +156,19 @@ func gbkRune(r rune) ([]byte, bool) {
 	if r < utf8.RuneSelf {
 		return []byte{byte(r)}, true
 	}
-	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(string(r)))
+	enc := encoders.Get().(*encoding.Encoder)
+	defer encoders.Put(enc)
+	var in [utf8.UTFMax]byte
+	b, err := enc.Bytes(in[:utf8.EncodeRune(in[:], r)])
 	if err != nil || len(b) != 2 {
 		return nil, false
 	}
 	return b, true
 }
+
+// encoders keeps GBK encoders for reuse: making one per character made a
+// long slip take seconds.
+var encoders = sync.Pool{New: func() any { return simplifiedchinese.GBK.NewEncoder() }}
 
 // clean removes control characters (a store name from the bank could
 // otherwise carry printer commands), folds line breaks to spaces and turns
@@ -248,6 +257,24 @@ func (s Slip) rows() []row {
 				out = append(out, row{text: t, align: l.Align, bold: l.Bold, double: l.Double})
 			}
 		}
+	}
+	return out
+}
+
+// PreviewRow is one row of the preview with the attributes the printer
+// gives it, for a UI that draws bold and double size.
+type PreviewRow struct {
+	Text   string // as in Preview, alignment padding included
+	Bold   bool
+	Double bool
+}
+
+// PreviewRows is Preview with each row's attributes.
+func (s Slip) PreviewRows() []PreviewRow {
+	rows := s.rows()
+	out := make([]PreviewRow, len(rows))
+	for i, t := range s.Preview() {
+		out[i] = PreviewRow{Text: t, Bold: rows[i].bold, Double: rows[i].double}
 	}
 	return out
 }

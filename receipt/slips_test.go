@@ -301,3 +301,17 @@ func TestEnumRoundTrips(t *testing.T) {
 		t.Error("fr accepted")
 	}
 }
+
+func BenchmarkShiftSlipBytes80(b *testing.B) {
+	s := sampleShift()
+	for b.Loop() {
+		_ = ShiftSlip(s, Options{Paper: Paper80}).Bytes()
+	}
+}
+
+func BenchmarkPaymentSlipPreview58(b *testing.B) {
+	p := samplePayment()
+	for b.Loop() {
+		_ = PaymentSlip(p, Options{Paper: Paper58}).Preview()
+	}
+}
