@@ -131,14 +131,16 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 	var res Result
 	finish := func(err error) (Result, error) {
 		res.Elapsed = time.Since(start)
+		if err != nil {
+			res.Amount = 0
+		}
 		return res, err
 	}
+	// Seven-segment digits are read in Go, before Tesseract, which cannot.
+	seg, segLabel, segOK := readSegmentsLabel(img)
 	for i, v := range Variants {
-		if i == 2 {
-			if a, ok := agreed(res.Readings); ok {
-				res.Amount = a
-				return finish(nil)
-			}
+		if i >= 2 && (segOK || agreedOK(res.Readings)) {
+			break
 		}
 		rd := Reading{Variant: v.Name}
 		t0 := time.Now()
@@ -157,6 +159,42 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 		if i == 0 {
 			res.Text = text
 		}
+		// A label saying the amount is change, paid, a unit price, a
+		// discount or a quantity refuses the region, whatever else is read.
+		if err := checkLabel(text); err != nil {
+			return finish(err)
+		}
+	}
+	if segOK {
+		a, err := money.Parse(seg)
+		rd := Reading{Variant: "seven-segment", Text: seg, Amount: a, Err: err}
+		res.Readings = append(res.Readings, rd)
+		if err != nil {
+			return finish(fmt.Errorf("%w: %q: %v", ErrNoAmount, seg, err))
+		}
+		if segLabel != nil {
+			// The label beside LED digits, read alone with the Chinese model.
+			text, err := r.readPrepared(ctx, segLabel, Variants[1])
+			if err != nil {
+				return finish(err)
+			}
+			res.Readings = append(res.Readings, Reading{Variant: "seven-segment-label", Text: text, Err: ErrNoAmount})
+			if err := checkLabel(text); err != nil {
+				return finish(err)
+			}
+			if !isTotalLabel(text) {
+				return finish(fmt.Errorf("%w: the label beside the LED digits (%q) is not one of a total", ErrNoAmount, strings.TrimSpace(text)))
+			}
+		}
+		// The segment reading stands alone (Tesseract reads no LED digits)
+		// unless a Tesseract reading found a different amount.
+		for _, o := range res.Readings {
+			if o.Err == nil && o.Amount != a {
+				return finish(fmt.Errorf("%w: no two readings agree (%s; %s)", ErrNoAmount, a, o.Amount))
+			}
+		}
+		res.Amount = a
+		return finish(nil)
 	}
 	if a, ok := agreed(res.Readings); ok {
 		res.Amount = a
@@ -181,6 +219,11 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 	return finish(fmt.Errorf("%w: no two readings agree (%s)", ErrNoAmount, strings.Join(why, "; ")))
 }
 
+func agreedOK(rs []Reading) bool {
+	_, ok := agreed(rs)
+	return ok
+}
+
 // agreed returns the amount two readings found, if any two did.
 func agreed(rs []Reading) (money.Fen, bool) {
 	for i := range rs {
@@ -201,15 +244,24 @@ func (r *Reader) ReadText(ctx context.Context, img image.Image, v Variant) (stri
 	if err != nil {
 		return "", err
 	}
+	return r.send(ctx, g, v)
+}
+
+// readPrepared is ReadText for an image prepare already made.
+func (r *Reader) readPrepared(ctx context.Context, g *image.Gray, v Variant) (string, error) {
+	s, err := scaleLine(g, v)
+	if err != nil {
+		return "", err
+	}
+	return r.send(ctx, s, v)
+}
+
+func (r *Reader) send(ctx context.Context, g *image.Gray, v Variant) (string, error) {
 	var buf bytes.Buffer
 	if err := bmp.Encode(&buf, g); err != nil {
 		return "", fmt.Errorf("ocr: encode BMP: %w", err)
 	}
-	arg := v.PSM
-	if !v.Whitelist {
-		arg |= ocrproto.FlagNoWhitelist
-	}
-	req := ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: arg, Body: buf.Bytes()}
+	req := ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: v.arg(), Body: buf.Bytes()}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -236,6 +288,11 @@ func (r *Reader) ReadText(ctx context.Context, img image.Image, v Variant) (stri
 			r.h, r.reads = nil, 0
 		}
 		if reply.Verb == ocrproto.VerbErr {
+			if v.Chinese && strings.Contains(string(reply.Body), "Chinese data") {
+				// Without the label model no label can be checked, and an
+				// unchecked label may be the change: OCR is off, not guessing.
+				return "", fmt.Errorf("%w: %s", ErrUnavailable, oneLine(string(reply.Body)))
+			}
 			return "", fmt.Errorf("ocr: the helper refused the image: %s", reply.Body)
 		}
 		if reply.Verb != ocrproto.VerbOK {

@@ -22,12 +22,7 @@ func someText() image.Image {
 	return bar(100, 32, color.White, color.Black, image.Rect(20, 10, 80, 22))
 }
 
-func variantArg(v Variant) int {
-	if v.Whitelist {
-		return v.PSM
-	}
-	return v.PSM | ocrproto.FlagNoWhitelist
-}
+func variantArg(v Variant) int { return v.arg() }
 
 // setFakeTexts makes the "echo" fake answer reading i with texts[i].
 func setFakeTexts(t *testing.T, texts ...string) {
