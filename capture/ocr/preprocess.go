@@ -63,7 +63,7 @@ var Variants = [4]Variant{
 	{Name: "otsu-line-digits", LineHeight: 40, Binarize: true, Bicubic: false, PSM: psmSingleLine, Whitelist: true},
 	{Name: "grey-line-chinese", LineHeight: 48, Binarize: false, Bicubic: true, PSM: psmSingleLine, Chinese: true},
 	{Name: "grey-block-open", LineHeight: 64, Binarize: false, Bicubic: true, PSM: psmBlock, Whitelist: false},
-	{Name: "otsu-small-chinese", LineHeight: 36, Binarize: true, Bicubic: false, PSM: psmSingleLine, Chinese: true},
+	{Name: "otsu-block-chinese", LineHeight: 36, Binarize: true, Bicubic: false, PSM: psmBlock, Chinese: true},
 }
 
 // Preprocess turns a screen image into dark text on a light background, cut

@@ -138,20 +138,31 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 	}
 	// Seven-segment digits are read in Go, before Tesseract, which cannot.
 	seg, segLabel, segOK := readSegmentsLabel(img)
+	// The first two readings go to the helper together (its two engines
+	// read them side by side); the others only when those two disagree.
+	first, err := r.readPair(ctx, img, Variants[0], Variants[1])
+	switch {
+	case errors.Is(err, ErrBlank):
+		res.Readings = append(res.Readings, Reading{Variant: Variants[0].Name})
+		return finish(fmt.Errorf("%w: the region is empty", ErrNoAmount))
+	case err != nil:
+		return finish(err)
+	}
 	for i, v := range Variants {
 		if i >= 2 && (segOK || agreedOK(res.Readings)) {
 			break
 		}
 		rd := Reading{Variant: v.Name}
-		t0 := time.Now()
-		text, err := r.ReadText(ctx, img, v)
-		rd.Elapsed = time.Since(t0)
-		switch {
-		case errors.Is(err, ErrBlank):
-			res.Readings = append(res.Readings, rd)
-			return finish(fmt.Errorf("%w: the region is empty", ErrNoAmount))
-		case err != nil:
-			return finish(err)
+		var text string
+		if i < 2 {
+			text = first[i]
+		} else {
+			t0 := time.Now()
+			text, err = r.ReadText(ctx, img, v)
+			rd.Elapsed = time.Since(t0)
+			if err != nil {
+				return finish(err)
+			}
 		}
 		rd.Text = text
 		rd.Amount, rd.Err = PickAmount(text)
@@ -257,11 +268,43 @@ func (r *Reader) readPrepared(ctx context.Context, g *image.Gray, v Variant) (st
 }
 
 func (r *Reader) send(ctx context.Context, g *image.Gray, v Variant) (string, error) {
-	var buf bytes.Buffer
-	if err := bmp.Encode(&buf, g); err != nil {
-		return "", fmt.Errorf("ocr: encode BMP: %w", err)
+	t, err := r.sendAll(ctx, []*image.Gray{g}, []Variant{v})
+	if err != nil {
+		return "", err
 	}
-	req := ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: v.arg(), Body: buf.Bytes()}
+	return t[0], nil
+}
+
+// readPair is two ReadTexts at once: both requests go out before either
+// answer is awaited, so the helper reads them on its two engines (English
+// and Chinese) side by side.
+func (r *Reader) readPair(ctx context.Context, img image.Image, a, b Variant) ([]string, error) {
+	p, err := prepare(img)
+	if err != nil {
+		return nil, err
+	}
+	ga, err := scaleLine(p, a)
+	if err != nil {
+		return nil, err
+	}
+	gb, err := scaleLine(p, b)
+	if err != nil {
+		return nil, err
+	}
+	return r.sendAll(ctx, []*image.Gray{ga, gb}, []Variant{a, b})
+}
+
+// sendAll sends one READ per image, then collects the answers in order. A
+// helper that dies or hangs is replaced and the whole batch tried once more.
+func (r *Reader) sendAll(ctx context.Context, gs []*image.Gray, vs []Variant) ([]string, error) {
+	reqs := make([]ocrproto.Frame, len(gs))
+	for i, g := range gs {
+		var buf bytes.Buffer
+		if err := bmp.Encode(&buf, g); err != nil {
+			return nil, fmt.Errorf("ocr: encode BMP: %w", err)
+		}
+		reqs[i] = ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: vs[i].arg(), Body: buf.Bytes()}
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -269,38 +312,42 @@ func (r *Reader) send(ctx context.Context, g *image.Gray, v Variant) (string, er
 	for attempt := 0; attempt < 2; attempt++ {
 		h, err := r.ensure(ctx)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		reply, err := h.exchange(ctx, req, r.opts.Timeout)
+		replies, err := h.exchangeAll(ctx, reqs, r.opts.Timeout)
 		if err != nil {
 			// Out of step, dead or hung: this helper is finished.
 			h.stop()
 			r.h = nil
 			if ctx.Err() != nil {
-				return "", fmt.Errorf("ocr: %w", ctx.Err())
+				return nil, fmt.Errorf("ocr: %w", ctx.Err())
 			}
 			lastErr = err
 			continue
 		}
-		r.reads++
+		r.reads += len(reqs)
 		if r.reads >= recycleAfter {
 			h.stop()
 			r.h, r.reads = nil, 0
 		}
-		if reply.Verb == ocrproto.VerbErr {
-			if v.Chinese && strings.Contains(string(reply.Body), "Chinese data") {
-				// Without the label model no label can be checked, and an
-				// unchecked label may be the change: OCR is off, not guessing.
-				return "", fmt.Errorf("%w: %s", ErrUnavailable, oneLine(string(reply.Body)))
+		texts := make([]string, len(replies))
+		for i, reply := range replies {
+			if reply.Verb == ocrproto.VerbErr {
+				if vs[i].Chinese && strings.Contains(string(reply.Body), "Chinese data") {
+					// Without the label model no label can be checked, and an
+					// unchecked label may be the change: OCR is off, not guessing.
+					return nil, fmt.Errorf("%w: %s", ErrUnavailable, oneLine(string(reply.Body)))
+				}
+				return nil, fmt.Errorf("ocr: the helper refused the image: %s", reply.Body)
 			}
-			return "", fmt.Errorf("ocr: the helper refused the image: %s", reply.Body)
+			if reply.Verb != ocrproto.VerbOK {
+				return nil, fmt.Errorf("ocr: the helper answered %q", reply.Verb)
+			}
+			texts[i] = string(reply.Body)
 		}
-		if reply.Verb != ocrproto.VerbOK {
-			return "", fmt.Errorf("ocr: the helper answered %q", reply.Verb)
-		}
-		return string(reply.Body), nil
+		return texts, nil
 	}
-	return "", fmt.Errorf("%w: %v", ErrHelperFailed, lastErr)
+	return nil, fmt.Errorf("%w: %v", ErrHelperFailed, lastErr)
 }
 
 // ensure returns the running helper, starting one if needed. r.mu is held.
@@ -398,14 +445,30 @@ func startHelper(ctx context.Context, argv []string, timeout time.Duration) (*he
 
 // exchange sends one request and waits for its reply.
 func (h *helper) exchange(ctx context.Context, req ocrproto.Frame, timeout time.Duration) (ocrproto.Frame, error) {
-	if err := ocrproto.Write(h.stdin, req); err != nil {
-		return ocrproto.Frame{}, fmt.Errorf("send: %s", h.deathReason(err))
-	}
-	f, err := h.receive(ctx, timeout)
+	fs, err := h.exchangeAll(ctx, []ocrproto.Frame{req}, timeout)
 	if err != nil {
-		return f, fmt.Errorf("receive: %s", h.deathReason(err))
+		return ocrproto.Frame{}, err
 	}
-	return f, nil
+	return fs[0], nil
+}
+
+// exchangeAll sends the requests and waits for their replies, in order;
+// timeout bounds each reply.
+func (h *helper) exchangeAll(ctx context.Context, reqs []ocrproto.Frame, timeout time.Duration) ([]ocrproto.Frame, error) {
+	for _, req := range reqs {
+		if err := ocrproto.Write(h.stdin, req); err != nil {
+			return nil, fmt.Errorf("send: %s", h.deathReason(err))
+		}
+	}
+	out := make([]ocrproto.Frame, 0, len(reqs))
+	for range reqs {
+		f, err := h.receive(ctx, timeout)
+		if err != nil {
+			return nil, fmt.Errorf("receive: %s", h.deathReason(err))
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 var errTimeout = errors.New("no answer in time")

@@ -84,20 +84,50 @@ func readSegments(g *image.Gray) (string, int, bool) {
 	}
 	t := uint8((bg + lit) / 2)
 	ink := func(x, y int) bool { return x >= 0 && y >= 0 && x < w && y < h && g.Pix[y*g.Stride+x] <= t }
+	// A lit segment's darkest pixel must be near the lit level: a segment
+	// whose ink is all at a middle level is a ghost brighter than half the
+	// contrast, and reading it would turn an unlit 8 into a digit.
+	limit := lit + (int(t)-lit)/2
+	dark := func(x, y int) bool { return ink(x, y) && int(g.Pix[y*g.Stride+x]) <= limit }
+	// The same for a whole glyph (the point, the 1).
+	litEnough := func(x0, x1, ya, yb int) bool {
+		d := 255
+		for y := ya; y < yb; y++ {
+			for x := x0; x < x1; x++ {
+				d = min(d, int(g.Pix[y*g.Stride+x]))
+			}
+		}
+		return d <= limit
+	}
 
-	// The line: the tallest band of ink rows.
+	// The line: the tallest band of ink rows, bridging the one or two
+	// empty rows a face may leave between its vertical and middle segments.
 	y0, y1 := 0, 0
+	bridge := max(2, h/20)
 	for y := 0; y < h; {
 		if !rowHasInk(g, y, t) {
 			y++
 			continue
 		}
-		s := y
-		for y < h && rowHasInk(g, y, t) {
-			y++
+		s, e := y, y
+		for y < h {
+			if rowHasInk(g, y, t) {
+				e = y + 1
+				y++
+				continue
+			}
+			gap := 0
+			for y+gap < h && gap <= bridge && !rowHasInk(g, y+gap, t) {
+				gap++
+			}
+			if gap > bridge || y+gap >= h {
+				y += gap
+				break
+			}
+			y += gap
 		}
-		if y-s > y1-y0 {
-			y0, y1 = s, y
+		if e-s > y1-y0 {
+			y0, y1 = s, e
 		}
 	}
 	if y1-y0 < 10 {
@@ -170,7 +200,10 @@ func readSegments(g *image.Gray) (string, int, bool) {
 			}
 			ch = '1'
 		case gh*10 >= H*8:
-			ch = decodeSeg(ink, c.x0, c.top, gw, gh)
+			ch = decodeSeg(ink, dark, c.x0, c.top, gw, gh)
+		}
+		if ch != 0 && !litEnough(c.x0, c.x1, c.top, c.bot) {
+			return "", 0, false
 		}
 		if ch == 0 {
 			stop = i
@@ -220,12 +253,12 @@ func colHasInk(ink func(x, y int) bool, x, y0, y1 int) bool {
 // decodeSeg reads one digit box. A segment is lit when a scan line across
 // it meets a stroke no thicker than a third of the box; the two holes of
 // the 8 must be empty, which rules out letters and CJK glyphs.
-func decodeSeg(ink func(x, y int) bool, x0, y0, w, h int) byte {
+func decodeSeg(ink, dark func(x, y int) bool, x0, y0, w, h int) byte {
 	// stroke reports whether, scanning from (ax,ay) to (bx,by), there is a
 	// run of ink of plausible thickness (1 px .. max).
 	stroke := func(ax, ay, bx, by, maxRun int) (bool, bool) {
 		steps := max(abs(bx-ax), abs(by-ay))
-		run, found := 0, false
+		run, found, lit := 0, false, false
 		for i := 0; i <= steps; i++ {
 			x := ax + (bx-ax)*i/max(steps, 1)
 			y := ay + (by-ay)*i/max(steps, 1)
@@ -235,9 +268,13 @@ func decodeSeg(ink func(x, y int) bool, x0, y0, w, h int) byte {
 					return false, false // a blob, not a segment
 				}
 				found = true
+				lit = lit || dark(x, y)
 			} else {
 				run = 0
 			}
+		}
+		if found && !lit {
+			return false, false // ink at a ghost's level only
 		}
 		return found, true
 	}
