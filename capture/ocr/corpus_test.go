@@ -75,6 +75,7 @@ func loadCorpusDir(t testing.TB, dir string) []corpusCase {
 // of the readable ones must give the right amount, and no image may give a
 // wrong amount, including the ones drawn to be refused.
 func TestCorpus(t *testing.T) {
+	t.Parallel() // beside TestScreenCorpus: each has its own helper
 	runCorpus(t, corpusDir(), 99)
 }
 
@@ -85,6 +86,7 @@ func TestCorpus(t *testing.T) {
 // to be refused (change, paid, unit price, discount, quantity labels; two
 // amounts) refused.
 func TestScreenCorpus(t *testing.T) {
+	t.Parallel()
 	runCorpus(t, screensDir(), 97)
 }
 

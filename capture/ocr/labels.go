@@ -26,11 +26,13 @@ var notTotalRunes = map[rune]string{
 	'数': "quantity (数量)", '量': "quantity (数量)",
 }
 
-// notTotalWords are the Latin labels of the same meaning, matched as whole
-// words in upper case.
-var notTotalWords = map[string]string{
-	"CHANGE": "change", "CASH": "paid", "PAID": "paid", "TENDERED": "paid", "PRICE": "unit price",
-	"DISCOUNT": "discount", "QTY": "quantity", "QUANTITY": "quantity",
+// notTotalWords are the Latin labels of the same meaning, matched in upper
+// case anywhere in the text, not only as whole words: OCR glues a label to
+// its number (CHANGE780.64) or garbles its end (CHANGOE), and a false match
+// costs a refusal, never a wrong amount.
+var notTotalWords = []struct{ word, what string }{
+	{"CHANG", "change"}, {"CASH", "paid"}, {"PAID", "paid"}, {"TENDER", "paid"}, {"PRICE", "unit price"},
+	{"DISCOUNT", "discount"}, {"QTY", "quantity"}, {"QUANTITY", "quantity"},
 }
 
 // checkLabel returns an error wrapping ErrNoAmount when text (one reading)
@@ -44,10 +46,10 @@ func checkLabel(text string) error {
 	if strings.Contains(text, "收款") { // the display sniffer's end-of-sale word; 收 alone is also 应收
 		return fmt.Errorf("%w: the amount is labelled as paid (收款), not as the total", ErrNoAmount)
 	}
-	words := strings.FieldsFunc(strings.ToUpper(text), func(r rune) bool { return r < 'A' || r > 'Z' })
-	for _, w := range words {
-		if what, ok := notTotalWords[w]; ok {
-			return fmt.Errorf("%w: the amount is labelled as %s, not as the total", ErrNoAmount, what)
+	up := strings.ToUpper(text)
+	for _, w := range notTotalWords {
+		if strings.Contains(up, w.word) {
+			return fmt.Errorf("%w: the amount is labelled as %s, not as the total", ErrNoAmount, w.what)
 		}
 	}
 	return nil

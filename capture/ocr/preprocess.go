@@ -247,6 +247,25 @@ func scaleLine(g *image.Gray, v Variant) (*image.Gray, error) {
 func toGray(img image.Image) *image.Gray {
 	b := img.Bounds()
 	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	// Fast paths for what PNG decoding gives (PNG-8 screenshots are
+	// paletted): the same conversion as color.GrayModel, per palette entry
+	// or per pixel without an interface call.
+	if p, ok := img.(*image.Paletted); ok {
+		lut := make([]uint8, len(p.Palette))
+		for i, c := range p.Palette {
+			lut[i] = color.GrayModel.Convert(c).(color.Gray).Y
+		}
+		for y := 0; y < b.Dy(); y++ {
+			row := p.Pix[(y+b.Min.Y-p.Rect.Min.Y)*p.Stride+(b.Min.X-p.Rect.Min.X):]
+			out := g.Pix[y*g.Stride : y*g.Stride+b.Dx()]
+			for x := range out {
+				if int(row[x]) < len(lut) {
+					out[x] = lut[row[x]]
+				}
+			}
+		}
+		return g
+	}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			g.SetGray(x-b.Min.X, y-b.Min.Y, color.GrayModel.Convert(img.At(x, y)).(color.Gray))
@@ -417,4 +436,38 @@ func mainLine(g *image.Gray) *image.Gray {
 		}
 	}
 	return g
+}
+
+// dropLastGlyph returns a copy of the prepared g without its rightmost run
+// of inked columns (one glyph: 元 after an amount), or false when g has
+// fewer than two such runs.
+func dropLastGlyph(g *image.Gray) (*image.Gray, bool) {
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	col := func(x int) bool {
+		for y := 0; y < h; y++ {
+			if g.Pix[y*g.Stride+x] <= 127 {
+				return true
+			}
+		}
+		return false
+	}
+	runs, start := 0, -1
+	for x := 0; x < w; x++ {
+		if col(x) && (x == 0 || !col(x-1)) {
+			runs++
+			start = x
+		}
+	}
+	if runs < 2 {
+		return nil, false
+	}
+	out := image.NewGray(g.Bounds())
+	copy(out.Pix, g.Pix)
+	for y := 0; y < h; y++ {
+		row := out.Pix[y*out.Stride : y*out.Stride+w]
+		for x := start; x < w; x++ {
+			row[x] = 255
+		}
+	}
+	return out, true
 }

@@ -137,10 +137,20 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 		return res, err
 	}
 	// Seven-segment digits are read in Go, before Tesseract, which cannot.
-	seg, segLabel, segOK := readSegmentsLabel(img)
+	// Prepared once for every reading (the Go side of a read is most of
+	// its cost under the race detector).
+	p, err := prepare(img)
+	if errors.Is(err, ErrBlank) {
+		res.Readings = append(res.Readings, Reading{Variant: Variants[0].Name})
+		return finish(fmt.Errorf("%w: the region is empty", ErrNoAmount))
+	}
+	if err != nil {
+		return finish(err)
+	}
+	seg, segLabel, segOK := segmentsLabel(p)
 	// The first two readings go to the helper together (its two engines
 	// read them side by side); the others only when those two disagree.
-	first, err := r.readPair(ctx, img, Variants[0], Variants[1])
+	first, err := r.readPair(ctx, p, Variants[0], Variants[1])
 	switch {
 	case errors.Is(err, ErrBlank):
 		res.Readings = append(res.Readings, Reading{Variant: Variants[0].Name})
@@ -152,13 +162,35 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 		if i >= 2 && (segOK || agreedOK(res.Readings)) {
 			break
 		}
+		if i == 2 && strings.HasSuffix(strings.TrimSpace(first[1]), "元") {
+			// "245.00 元": the English model reads 元 as digits or %; the
+			// Chinese reading saw it, so the English one reads the line
+			// once more without its last glyph. Only that reading: two
+			// English readings of the cut line would share its misreads
+			// (765.44元 cut tight read as 165.44 by both).
+			if cut, ok := dropLastGlyph(p); ok {
+				rd := Reading{Variant: Variants[0].Name + "-without-yuan"}
+				t0 := time.Now()
+				text, err := r.readPrepared(ctx, cut, Variants[0])
+				rd.Elapsed = time.Since(t0)
+				if err != nil {
+					return finish(err)
+				}
+				rd.Text = text
+				rd.Amount, rd.Err = PickAmount(text)
+				res.Readings = append(res.Readings, rd)
+				if agreedOK(res.Readings) {
+					break
+				}
+			}
+		}
 		rd := Reading{Variant: v.Name}
 		var text string
 		if i < 2 {
 			text = first[i]
 		} else {
 			t0 := time.Now()
-			text, err = r.ReadText(ctx, img, v)
+			text, err = r.readPrepared(ctx, p, v)
 			rd.Elapsed = time.Since(t0)
 			if err != nil {
 				return finish(err)
@@ -172,7 +204,9 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 		}
 		// A label saying the amount is change, paid, a unit price, a
 		// discount or a quantity refuses the region, whatever else is read.
-		if err := checkLabel(text); err != nil {
+		// (Over LED digits Tesseract reads random characters; there the
+		// label is read alone below.)
+		if err := checkLabel(text); err != nil && !segOK {
 			return finish(err)
 		}
 	}
@@ -230,18 +264,34 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 	return finish(fmt.Errorf("%w: no two readings agree (%s)", ErrNoAmount, strings.Join(why, "; ")))
 }
 
+func chineseVariant(name string) bool {
+	for _, v := range Variants {
+		if v.Name == name {
+			return v.Chinese
+		}
+	}
+	return false
+}
+
 func agreedOK(rs []Reading) bool {
 	_, ok := agreed(rs)
 	return ok
 }
 
-// agreed returns the amount two readings found, if any two did.
+// agreed returns the amount two readings found, if any two did. The two
+// Chinese readings do not count as two: one model misreads the same small
+// decimals the same way at both scales (应收 ¥2 + .04 read as 2.64 twice).
 func agreed(rs []Reading) (money.Fen, bool) {
 	for i := range rs {
 		for j := i + 1; j < len(rs); j++ {
-			if rs[i].Err == nil && rs[j].Err == nil && rs[i].Amount == rs[j].Amount && rs[i].Amount > 0 {
-				return rs[i].Amount, true
+			ci, cj := chineseVariant(rs[i].Variant), chineseVariant(rs[j].Variant)
+			if ci && cj {
+				continue
 			}
+			if rs[i].Err != nil || rs[j].Err != nil || rs[i].Amount != rs[j].Amount || rs[i].Amount <= 0 {
+				continue
+			}
+			return rs[i].Amount, true
 		}
 	}
 	return 0, false
@@ -278,11 +328,7 @@ func (r *Reader) send(ctx context.Context, g *image.Gray, v Variant) (string, er
 // readPair is two ReadTexts at once: both requests go out before either
 // answer is awaited, so the helper reads them on its two engines (English
 // and Chinese) side by side.
-func (r *Reader) readPair(ctx context.Context, img image.Image, a, b Variant) ([]string, error) {
-	p, err := prepare(img)
-	if err != nil {
-		return nil, err
-	}
+func (r *Reader) readPair(ctx context.Context, p *image.Gray, a, b Variant) ([]string, error) {
 	ga, err := scaleLine(p, a)
 	if err != nil {
 		return nil, err

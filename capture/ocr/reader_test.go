@@ -45,7 +45,9 @@ func TestReadAgreement(t *testing.T) {
 		{"first two agree", []string{"¥12.50", "合计 ¥12.50", "¥99.99", "¥99.99"}, 1250, 2},
 		{"third settles for the second", []string{"3113.05", "SWZ 113.05", "113.05", ""}, 11305, 3},
 		{"third settles for the first", []string{"¥7.64", "¥7 64", "7.64", ""}, 764, 3},
-		{"fourth settles for the second", []string{"26.13", "6.13", "8.13", "6.13"}, 613, 4},
+		{"fourth settles for the third", []string{"26.13", "6.13", "8.13", "8.13"}, 813, 4},
+		// The two Chinese readings are one model: their agreement is not two opinions.
+		{"the Chinese pair alone does not settle", []string{"2.04", "2.64", "", "2.64"}, 0, 4},
 		{"all four differ", []string{"26.13", "6.13", "8.13", "9.13"}, 0, 4},
 		{"one amount only", []string{"12.50", "", "", ""}, 0, 4},
 		{"none", []string{"", "", "", ""}, 0, 4},
@@ -238,7 +240,11 @@ func TestRealHelperRefusesGarbage(t *testing.T) {
 		t.Fatalf("pipelined garbage: got %+v, %v", fs, err)
 	}
 	// Still serving, on both engines at once.
-	if _, err := r.readPair(context.Background(), someText(), Variants[0], Variants[1]); err != nil {
+	p, err := prepare(someText())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.readPair(context.Background(), p, Variants[0], Variants[1]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.ReadText(context.Background(), someText(), Variants[0]); err != nil {

@@ -42,6 +42,11 @@ func readSegmentsLabel(img image.Image) (string, *image.Gray, bool) {
 	if err != nil {
 		return "", nil, false
 	}
+	return segmentsLabel(g)
+}
+
+// segmentsLabel is readSegmentsLabel of an image prepare made.
+func segmentsLabel(g *image.Gray) (string, *image.Gray, bool) {
 	s, x, ok := readSegments(g)
 	if !ok {
 		return "", nil, false
