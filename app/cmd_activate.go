@@ -70,6 +70,7 @@ func activate(ctx context.Context, dir, url, mch, term, code string, timeout tim
 	}
 	cfg.BankURL, cfg.MchID, cfg.TerminalID = url, mch, term
 	cfg.MerchantName, cfg.StoreName, cfg.StaticQR = info.MerchantName, info.StoreName, info.StaticQR
+	cfg.TerminalSN, cfg.AreaCode = info.TerminalSN, info.AreaCode // bank API 1.1
 	if err := config.Save(dir, cfg); err != nil {
 		return nil, failf(exitUsage, "cannot save the configuration: %v", err)
 	}

@@ -209,7 +209,7 @@ func (c *trayController) startRunner() error {
 	cfg := c.cfg
 	c.mu.Unlock()
 	client, err := payclient.New(payclient.Config{
-		BaseURL: cfg.BankURL, MchID: cfg.MchID, TerminalID: cfg.TerminalID, Key: key,
+		BaseURL: cfg.BankURL, MchID: cfg.MchID, TerminalID: cfg.TerminalID, Key: key, TerminalSN: cfg.TerminalSN,
 		HTTPTimeout: cfg.HTTPTimeout.D(), DeviceIP: cfg.DeviceIP, Logger: c.log,
 	})
 	if err != nil {
@@ -544,6 +544,7 @@ func (c *trayController) Activate(url, mch, term, code string) (ui.Status, error
 	c.mu.Unlock()
 	cfg.BankURL, cfg.MchID, cfg.TerminalID = url, mch, term
 	cfg.MerchantName, cfg.StoreName, cfg.StaticQR = info.MerchantName, info.StoreName, info.StaticQR
+	cfg.TerminalSN, cfg.AreaCode = info.TerminalSN, info.AreaCode // bank API 1.1
 	if err := config.Save(c.dir, cfg); err != nil {
 		return ui.Status{}, err
 	}
@@ -563,9 +564,9 @@ func (c *trayController) SerialPorts() ([]string, error) {
 	return ports, err
 }
 
-func (c *trayController) SerialProfiles() []string {
-	return []string{"auto", "led8", "cd5220", "escpos", "text"}
-}
+// SerialProfiles is every customer-display profile, auto first, named by
+// display model where drivers differ (the one list is display.Profiles).
+func (c *trayController) SerialProfiles() []string { return display.ProfileNames() }
 
 func (c *trayController) OnSerialLine(fn func(string)) func() { return c.serialSubs.add(fn) }
 

@@ -149,7 +149,7 @@ func openEnv(dirFlag string, ov overrides, stderr io.Writer) (*env, error) {
 	e.journal = j
 	e.closers = append(e.closers, j)
 	e.client, err = payclient.New(payclient.Config{
-		BaseURL: e.cfg.BankURL, MchID: e.cfg.MchID, TerminalID: e.cfg.TerminalID, Key: key,
+		BaseURL: e.cfg.BankURL, MchID: e.cfg.MchID, TerminalID: e.cfg.TerminalID, Key: key, TerminalSN: e.cfg.TerminalSN,
 		HTTPTimeout: time.Duration(e.cfg.HTTPTimeout), DeviceIP: e.cfg.DeviceIP, Logger: e.log,
 	})
 	if err != nil {

@@ -101,6 +101,12 @@ type Config struct {
 	MerchantName string `json:"merchant_name"` // from /merchant/info, shown in the UI
 	StoreName    string `json:"store_name"`    // from /merchant/info; also the micropay body
 	StaticQR     string `json:"static_qr"`     // the store's static QR payload (a URL)
+	// Bank API 1.1, from activation: the terminal serial number the bank
+	// registered (sent as device_sn) and the shop's area code. Empty on a
+	// terminal activated before 1.1: it must be activated again to pay.
+	// (device_id is never stored: it is derived from the PC each start.)
+	TerminalSN string `json:"terminal_sn,omitempty"`
+	AreaCode   string `json:"area_code,omitempty"`
 	// DeviceIP is sent as micropay's device_ip; empty means "detect".
 	DeviceIP string `json:"device_ip,omitempty"`
 
@@ -183,6 +189,8 @@ type PendingActivation struct {
 // IsZero reports that no activation is pending.
 func (p PendingActivation) IsZero() bool { return p == PendingActivation{} }
 
+const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 // Default returns the configuration of a fresh install.
 func Default() Config {
 	return Config{
@@ -234,6 +242,12 @@ func (c Config) Validate() error {
 		if len(f.v) > 32 {
 			bad("%s must be at most 32 characters", f.key)
 		}
+	}
+	if c.TerminalSN != "" && (len(c.TerminalSN) < 8 || len(c.TerminalSN) > 32 || strings.Trim(c.TerminalSN, alnum) != "") {
+		bad("terminal_sn must be 8 to 32 of [0-9A-Za-z], got %q", c.TerminalSN)
+	}
+	if c.AreaCode != "" && (len(c.AreaCode) != 6 || strings.Trim(c.AreaCode, "0123456789") != "") {
+		bad("area_code must be 6 digits, got %q", c.AreaCode)
 	}
 	if c.DeviceIP != "" && net.ParseIP(c.DeviceIP) == nil {
 		bad("device_ip must be an IP address, got %q", c.DeviceIP)

@@ -39,7 +39,9 @@ func buildScanbox(t *testing.T) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "scanbox")
-		cmd := exec.Command("go", "build", "-o", builtBin, "github.com/scanbox/scanbox/app")
+		// scanbox_testhooks: the e2e harness plays "another PC" with
+		// SCANBOX_TESTHOOK_MACHINE_ID (deviceid); release builds lack it.
+		cmd := exec.Command("go", "build", "-tags", "scanbox_testhooks", "-o", builtBin, "github.com/scanbox/scanbox/app")
 		cmd.Stderr = os.Stderr
 		buildErr = cmd.Run()
 	})

@@ -100,7 +100,8 @@ func TestSoakFaultsAndBehaviours(t *testing.T) {
 	}
 	defer j.Close()
 	client, err := payclient.New(payclient.Config{BaseURL: base, MchID: soakMch, TerminalID: soakTerminal,
-		Key: []byte(key), HTTPTimeout: 150 * time.Millisecond, RecallWait: 5 * time.Millisecond,
+		TerminalSN: banksim.TerminalSN(soakMch, soakTerminal),
+		Key:        []byte(key), HTTPTimeout: 150 * time.Millisecond, RecallWait: 5 * time.Millisecond,
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

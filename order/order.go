@@ -148,7 +148,10 @@ type Order struct {
 	// CodeMasked is the payment code as shown to people (first 4 + last 4).
 	CodeMasked string `json:"code_masked,omitempty"`
 	// CodeHash identifies the scanned code without storing it, so that a
-	// rescan of the same code can be refused while its order is unresolved.
+	// rescan of the same code can be refused while its order is unresolved:
+	// scan.Fingerprint, a MAC keyed with the installation's secret ("m1:…").
+	// Orders journaled before issue 8 hold an unkeyed SHA-256 instead
+	// (scan.IsLegacyHash); the journal drops it once the order is resolved.
 	CodeHash string `json:"code_hash,omitempty"`
 	// Guess is the wallet recognised from the code's shape; Channel is the
 	// bank's answer once known.

@@ -30,6 +30,12 @@ type Config struct {
 	// of another terminal is never queried or closed under this one (the
 	// bank would not know its number and would tombstone it as closed).
 	MchID, TerminalID string
+	// CodeKey is the installation's payment-code fingerprint key
+	// (config.CodeKey): the journal keeps scan.Fingerprint(CodeKey, code),
+	// from which no code can be recovered without the key. Empty: a random
+	// key for this process only (a rescan is then recognised until the
+	// next restart only; New logs a warning).
+	CodeKey []byte
 }
 
 // Defaults of Config.
@@ -82,7 +88,7 @@ var eventNames = [...]string{"start", "resume", "answer", "tick", "cancel"}
 func (k EventKind) String() string { return eventNames[k] }
 
 // CodeComm is Event.ErrCode for a communication failure (no reliable answer).
-const CodeComm = "COMM"
+const CodeComm = payclient.CodeComm
 
 // Event is one input to Step.
 type Event struct {

@@ -12,6 +12,15 @@ scripts/deps.sh core
 
 export OMP_THREAD_LIMIT=1 # OpenMP makes each Tesseract read ~8x slower on 2 cores
 
+# The fleet server's tests run on SQLite always and on PostgreSQL when
+# SCANBOX_FLEET_PG names a database: as root, start Debian's cluster for them.
+if [[ -z ${SCANBOX_FLEET_PG:-} && $(id -u) -eq 0 ]]; then
+  eval "$(scripts/pg.sh)"
+fi
+if [[ -n ${SCANBOX_FLEET_PG:-} ]]; then
+  echo "== PostgreSQL for the fleet tests: …@${SCANBOX_FLEET_PG#*@}"
+fi
+
 echo "== go vet (linux)"
 go vet ./...
 
