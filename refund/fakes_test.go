@@ -2,6 +2,7 @@ package refund
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,26 +44,34 @@ func newMemStore() *testStore {
 	return &testStore{orders: map[string]order.Order{}, refunds: map[string]Refund{}}
 }
 
-// openFileStore replays path (a torn last line is ignored, as a crash
-// leaves it) and appends to it from then on.
+// openFileStore replays path and appends to it from then on. A torn last
+// line (a crash during a write, before its fsync returned) is cut off, so
+// that the next record starts on a line of its own.
 func openFileStore(path string) (*testStore, error) {
 	s := newMemStore()
-	if b, err := os.Open(path); err == nil {
-		sc := bufio.NewScanner(b)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			var l storeLine
-			if json.Unmarshal(sc.Bytes(), &l) != nil {
-				continue // torn tail
-			}
-			if l.Order != nil {
-				s.orders[l.Order.OutTradeNo] = *l.Order
-			}
-			if l.Refund != nil {
-				s.put(*l.Refund)
-			}
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	good := bytes.LastIndexByte(data, '\n') + 1
+	sc := bufio.NewScanner(bytes.NewReader(data[:good]))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var l storeLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return nil, fmt.Errorf("damaged line in %s: %v", path, err)
 		}
-		b.Close()
+		if l.Order != nil {
+			s.orders[l.Order.OutTradeNo] = *l.Order
+		}
+		if l.Refund != nil {
+			s.put(*l.Refund)
+		}
+	}
+	if good < len(data) {
+		if err := os.Truncate(path, int64(good)); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
