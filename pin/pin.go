@@ -94,9 +94,9 @@ type Manager struct {
 	path   string
 	params Params
 	now    func() time.Time
-	// started anchors the monotonic clock; lockMono is the monotonic time
-	// of a lock started in this process (-1: none). See locked.
-	started  time.Time
+	// mono is the process's monotonic clock; lockMono its reading when a
+	// lock started in this process (-1: none). See lockedLocked.
+	mono     func() time.Duration
 	mu       sync.Mutex
 	lockMono time.Duration
 }
@@ -107,14 +107,19 @@ type Option func(*Manager)
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(m *Manager) { m.now = now } }
 
+// WithMonotonic replaces the monotonic clock (time since the Manager was
+// opened) for tests.
+func WithMonotonic(mono func() time.Duration) Option { return func(m *Manager) { m.mono = mono } }
+
 // WithParams sets argon2id's cost for new hashes (tests use a cheap one;
 // the program keeps DefaultParams).
 func WithParams(p Params) Option { return func(m *Manager) { m.params = p } }
 
 // Open returns the Manager for dataDir (nothing is read yet).
 func Open(dataDir string, opts ...Option) *Manager {
+	started := time.Now()
 	m := &Manager{path: filepath.Join(dataDir, FileName), params: DefaultParams, now: time.Now,
-		started: time.Now(), lockMono: -1}
+		mono: func() time.Duration { return time.Since(started) }, lockMono: -1}
 	for _, o := range opts {
 		o(m)
 	}
@@ -193,14 +198,19 @@ func (m *Manager) Check(pin string) error {
 	if m.lockedLocked(f) {
 		return &LockedError{Until: m.lockEnd(f)}
 	}
-	if !f.LockedAt.IsZero() { // a lock that has run out
+	dirty := false
+	if !f.LockedAt.IsZero() { // a lock that has run out: a fresh count
 		f.LockedAt, f.Failures = time.Time{}, 0
 		m.lockMono = -1
+		dirty = true
 	}
-	ok := Valid(pin) && subtle.ConstantTimeCompare(derive(pin, f.Salt, f.Params), f.Hash) == 1
+	// Always derive, even for a malformed PIN, so that timing does not say
+	// which PINs are well-formed; compare in constant time.
+	sum := derive(pin, f.Salt, f.Params)
+	ok := subtle.ConstantTimeCompare(sum, f.Hash) == 1 && Valid(pin)
 	if ok {
-		if f.Failures != 0 || !f.LockedAt.IsZero() {
-			f.Failures, f.LockedAt = 0, time.Time{}
+		if f.Failures != 0 || dirty {
+			f.Failures = 0
 			if err := m.save(f); err != nil {
 				return err
 			}
@@ -210,7 +220,7 @@ func (m *Manager) Check(pin string) error {
 	f.Failures++
 	if f.Failures >= MaxFailures {
 		f.LockedAt = m.now().Round(0)
-		m.lockMono = time.Since(m.started)
+		m.lockMono = m.mono()
 	}
 	// The failure is durable before the answer: killing the process after
 	// a wrong PIN must not give a free try.
@@ -256,13 +266,13 @@ func (m *Manager) lockedLocked(f *file) bool {
 	if now.Sub(f.LockedAt) < LockFor {
 		return true
 	}
-	return m.lockMono >= 0 && time.Since(m.started)-m.lockMono < LockFor
+	return m.lockMono >= 0 && m.mono()-m.lockMono < LockFor
 }
 
 func (m *Manager) lockEnd(f *file) time.Time {
 	end := f.LockedAt.Add(LockFor)
 	if m.lockMono >= 0 {
-		if e := m.now().Add(LockFor - (time.Since(m.started) - m.lockMono)); e.After(end) {
+		if e := m.now().Add(LockFor - (m.mono() - m.lockMono)); e.After(end) {
 			end = e
 		}
 	}
