@@ -233,7 +233,8 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 // TestReactivationRefusedWhileUnresolved: switching the data directory to
 // another terminal while an order of the first is unresolved would let the
 // new terminal "close" a number its bank never saw, and the code could then
-// be charged twice. activate must refuse until resolve has run.
+// be charged twice; re-activating the same terminal would replace the key
+// the order is resolved with. activate must refuse until resolve has run.
 func TestReactivationRefusedWhileUnresolved(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the real binary")
@@ -275,8 +276,10 @@ func TestReactivationRefusedWhileUnresolved(t *testing.T) {
 	if _, code := act("T0002"); code != 3 {
 		t.Fatalf("activating another terminal with an unresolved order: exit %d, want 3", code)
 	}
-	if _, code := act("T0001"); code != 0 {
-		t.Fatalf("re-activating the same terminal must work: exit %d", code)
+	// Re-activation of the same terminal is refused too (issue 8): the new
+	// key would invalidate the one the open order is resolved with.
+	if _, code := act("T0001"); code != 3 {
+		t.Fatalf("re-activating the same terminal with an unresolved order: exit %d, want 3", code)
 	}
 }
 
