@@ -1,12 +1,14 @@
 package refund
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
@@ -49,6 +51,7 @@ func TestCrashChild(t *testing.T) {
 		ResolveEvery: 50 * time.Millisecond}, nil, WithNumbers(randomBehaviourNumber))
 	ctx := context.Background()
 	go r.Background(ctx)
+	fmt.Println("ready") // the parent counts its random delay from here
 	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	for {
 		errs := make(chan error, 3)
@@ -108,14 +111,25 @@ func TestRefundCrashSafety(t *testing.T) {
 		cmd.Env = append(os.Environ(), envChild+"=1", envBase+"="+base, envFile+"="+file, envOrders+"="+string(js))
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		// Kill at a random moment after the child is up (start-up takes
+		// long under -race; kills before it would prove nothing).
+		ready := bufio.NewReader(out)
+		if line, err := ready.ReadString('\n'); err != nil || line != "ready\n" {
+			t.Fatalf("run %d: child not ready (%q, %v): %s", i, line, err, stderr.String())
+		}
+		go io.Copy(io.Discard, ready)
 		time.Sleep(time.Duration(80+rng.IntN(400)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		err := cmd.Wait()
+		err = cmd.Wait()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 			t.Fatalf("run %d: child ended by itself (%v): %s", i, err, stderr.String())

@@ -1,11 +1,13 @@
 package refundstore
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
@@ -114,6 +116,7 @@ func TestSQLiteCrashChild(t *testing.T) {
 	r := refund.New(a, client(t, os.Getenv(envBase)), okPIN{}, cfg, nil, refund.WithNumbers(number))
 	ctx := context.Background()
 	go r.Background(ctx)
+	fmt.Println("ready") // the parent counts its random delay from here
 	rng := mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 2))
 	for {
 		done := make(chan struct{}, 3)
@@ -169,12 +172,23 @@ func TestCrashOnSQLite(t *testing.T) {
 		cmd.Env = append(os.Environ(), envChild+"=1", envBase+"="+base, envDir+"="+dir)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		// Kill at a random moment after the child is up (start-up takes
+		// long under -race; kills before it would prove nothing).
+		ready := bufio.NewReader(out)
+		if line, err := ready.ReadString('\n'); err != nil || line != "ready\n" {
+			t.Fatalf("run %d: child not ready (%q, %v): %s", i, line, err, stderr.String())
+		}
+		go io.Copy(io.Discard, ready)
 		time.Sleep(time.Duration(150+rng.IntN(450)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
-		err := cmd.Wait()
+		err = cmd.Wait()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 			t.Fatalf("run %d ended by itself (%v): %s", i, err, stderr.String())
