@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
@@ -58,6 +57,7 @@ func TestCrashChild(t *testing.T) {
 		for range 3 {
 			go func() {
 				_, err := r.Refund(ctx, refundAttempt(rng, r, orders))
+				fmt.Println("done")
 				errs <- err
 			}()
 		}
@@ -124,8 +124,22 @@ func TestRefundCrashSafety(t *testing.T) {
 		if line, err := ready.ReadString('\n'); err != nil || line != "ready\n" {
 			t.Fatalf("run %d: child not ready (%q, %v): %s", i, line, err, stderr.String())
 		}
-		go io.Copy(io.Discard, ready)
-		time.Sleep(time.Duration(80+rng.IntN(400)) * time.Millisecond)
+		// Then after 0–2 refunds the child finished, and a random delay:
+		// kills land anywhere in refunding, however slow the machine.
+		progress := make(chan struct{}, 1000)
+		go func() {
+			for {
+				if _, err := ready.ReadString('\n'); err != nil {
+					close(progress)
+					return
+				}
+				progress <- struct{}{}
+			}
+		}()
+		for range rng.IntN(3) {
+			<-progress
+		}
+		time.Sleep(time.Duration(rng.IntN(250)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}

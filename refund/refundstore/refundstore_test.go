@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	mrand "math/rand/v2"
 	"os"
@@ -123,6 +122,7 @@ func TestSQLiteCrashChild(t *testing.T) {
 		for range 3 {
 			go func() {
 				r.Refund(ctx, attempt(rng, r, orders))
+				fmt.Println("done")
 				done <- struct{}{}
 			}()
 		}
@@ -185,8 +185,22 @@ func TestCrashOnSQLite(t *testing.T) {
 		if line, err := ready.ReadString('\n'); err != nil || line != "ready\n" {
 			t.Fatalf("run %d: child not ready (%q, %v): %s", i, line, err, stderr.String())
 		}
-		go io.Copy(io.Discard, ready)
-		time.Sleep(time.Duration(150+rng.IntN(450)) * time.Millisecond)
+		// Then after 0–2 refunds the child finished, and a random delay:
+		// kills land anywhere in refunding, however slow the machine.
+		progress := make(chan struct{}, 1000)
+		go func() {
+			for {
+				if _, err := ready.ReadString('\n'); err != nil {
+					close(progress)
+					return
+				}
+				progress <- struct{}{}
+			}
+		}()
+		for range rng.IntN(3) {
+			<-progress
+		}
+		time.Sleep(time.Duration(rng.IntN(250)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		err = cmd.Wait()
 		var ee *exec.ExitError
