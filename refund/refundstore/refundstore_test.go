@@ -149,7 +149,6 @@ func TestCrashOnSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	amounts := map[string]money.Fen{}
-	var orders []string
 	for i := range 25 {
 		no := fmt.Sprintf("SBSQL%06d", i)
 		fen := money.Fen(200 + rng.IntN(3000))
@@ -162,7 +161,6 @@ func TestCrashOnSQLite(t *testing.T) {
 			t.Fatal(err)
 		}
 		amounts[no] = fen
-		orders = append(orders, no)
 	}
 	s.Close()
 	exe, _ := os.Executable()
