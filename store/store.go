@@ -83,7 +83,6 @@ type options struct {
 	retention time.Duration
 	logger    *slog.Logger
 	now       func() time.Time
-	noPrune   bool
 	// checkpointPages is SQLite's wal_autocheckpoint (0: its default of
 	// 1000 pages); the kill tests lower it so kills land in checkpoints.
 	checkpointPages int
@@ -105,9 +104,6 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithClock replaces time.Now for pruning and shifts (tests).
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
-
-// withoutPrune skips pruning on Open (benchmarks measure Open alone).
-func withoutPrune() Option { return func(o *options) { o.noPrune = true } }
 
 // withCheckpointPages sets wal_autocheckpoint (tests).
 func withCheckpointPages(n int) Option { return func(o *options) { o.checkpointPages = n } }
@@ -199,11 +195,10 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	if err := s.loadMemory(); err != nil {
 		return fail(err)
 	}
-	if !o.noPrune {
-		if _, err := s.Prune(); err != nil {
-			// Pruning only saves space; history and payments are unaffected.
-			s.log.Error("pruning old history failed", "err", err)
-		}
+	// A failed prune is a failed write (the store would refuse every later
+	// one, see writeThen): better to say so now than at the first payment.
+	if _, err := s.Prune(); err != nil {
+		return fail(err)
 	}
 	return s, nil
 }
