@@ -564,6 +564,7 @@ func (s *Server) handleTerminalConfig(w http.ResponseWriter, r *http.Request, se
 		return
 	}
 	js, _ := json.Marshal(st)
+	s.invalidate()
 	s.st.Audit(r.Context(), se.User.Name, "config_set", "terminal "+uid, fmt.Sprintf("version %d %s", ver, js))
 	s.backToTerminal(w, r, uid, "saved")
 }
@@ -685,6 +686,7 @@ func (s *Server) handleConfigSave(w http.ResponseWriter, r *http.Request, se *se
 		return
 	}
 	js, _ := json.Marshal(st)
+	s.invalidate()
 	s.st.Audit(r.Context(), se.User.Name, "config_set", scope+" "+key, fmt.Sprintf("version %d %s", ver, js))
 	http.Redirect(w, r, "/config?flash=saved", http.StatusSeeOther)
 }
@@ -813,6 +815,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request, se *sessi
 		s.render(w, r, http.StatusBadRequest, "error", pd)
 		return
 	}
+	s.invalidate()
 	s.st.Audit(r.Context(), se.User.Name, "release_publish", sm.Manifest.Version, fmt.Sprintf("cohort %d%%", cohort))
 	http.Redirect(w, r, "/releases?flash=published", http.StatusSeeOther)
 }
@@ -881,6 +884,7 @@ func (s *Server) handleRollout(w http.ResponseWriter, r *http.Request, se *sessi
 		s.fail(w, r, pd, err)
 		return
 	}
+	s.invalidate()
 	s.st.Audit(r.Context(), se.User.Name, "release_rollout", v, fmt.Sprintf("cohort %d%% paused %v", cohort, paused))
 	http.Redirect(w, r, "/releases?flash=saved", http.StatusSeeOther)
 }

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scanbox/scanbox/fleet/proto"
@@ -39,6 +40,9 @@ type Options struct {
 	// ReleaseKeys, when set, are the release officer's public keys: a
 	// published manifest must be signed by one (agents check regardless).
 	ReleaseKeys []ed25519.PublicKey
+	// CacheTTL is how long releases and configuration scopes are reused
+	// between heartbeats (default 2 s; negative: read them every time).
+	CacheTTL time.Duration
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -51,7 +55,30 @@ type Server struct {
 	now  func() time.Time
 	mux  *http.ServeMux
 	tmpl *templates
+
+	hbq  chan hbReq
+	stop chan struct{}
+
+	// Short-lived read caches of data every heartbeat needs. They are
+	// derived from the database (a change made through another instance is
+	// seen within CacheTTL), never a source of truth.
+	cmu      sync.Mutex
+	cacheAt  time.Time
+	releases []store.Release
+	configs  []store.ConfigEntry
+	keys     map[string]store.AgentKey // key id -> uid and public key (immutable per key id)
 }
+
+const defaultCacheTTL = 2 * time.Second
+
+// hbReq is one authenticated heartbeat waiting for the group commit.
+type hbReq struct {
+	item store.HeartbeatItem
+	done chan store.HeartbeatOutcome
+}
+
+// maxBatch bounds one group commit.
+const maxBatch = 256
 
 // New builds a server on st.
 func New(st *store.Store, opt Options) *Server {
@@ -64,8 +91,103 @@ func New(st *store.Store, opt Options) *Server {
 	}
 	s.tmpl = loadTemplates()
 	s.mux = http.NewServeMux()
+	s.hbq = make(chan hbReq, 4*maxBatch)
+	s.stop = make(chan struct{})
+	s.keys = map[string]store.AgentKey{}
 	s.routes()
+	go s.commitLoop()
 	return s
+}
+
+// Close stops the group-commit goroutine (after the HTTP server stopped).
+func (s *Server) Close() { close(s.stop) }
+
+// commitLoop writes heartbeats in batches: whatever arrived while the
+// previous batch was committing goes into the next one. A heartbeat is
+// answered only after its batch committed.
+func (s *Server) commitLoop() {
+	for {
+		var first hbReq
+		select {
+		case first = <-s.hbq:
+		case <-s.stop:
+			return
+		}
+		batch := []hbReq{first}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.hbq:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		items := make([]store.HeartbeatItem, len(batch))
+		for i, r := range batch {
+			items[i] = r.item
+		}
+		out := s.st.HeartbeatBatch(context.Background(), items)
+		for i, r := range batch {
+			r.done <- out[i]
+		}
+	}
+}
+
+// cached returns the releases and configuration scopes, at most CacheTTL old.
+func (s *Server) cached(ctx context.Context) ([]store.Release, []store.ConfigEntry, error) {
+	s.cmu.Lock()
+	defer s.cmu.Unlock()
+	ttl := s.opt.CacheTTL
+	if ttl == 0 {
+		ttl = defaultCacheTTL
+	}
+	if time.Since(s.cacheAt) < ttl && s.releases != nil {
+		return s.releases, s.configs, nil
+	}
+	rel, err := s.st.ListReleases(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := s.st.ListConfigs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rel == nil {
+		rel = []store.Release{}
+	}
+	s.releases, s.configs, s.cacheAt = rel, cfg, time.Now()
+	return rel, cfg, nil
+}
+
+// invalidate drops the caches after a change made through this instance.
+func (s *Server) invalidate() {
+	s.cmu.Lock()
+	s.cacheAt = time.Time{}
+	s.cmu.Unlock()
+}
+
+// agentKey looks a key id up, from the cache when possible. A key id names
+// one public key forever; whether it still speaks for its terminal (not
+// replaced by a re-enrollment) is checked inside the heartbeat transaction.
+func (s *Server) agentKey(ctx context.Context, keyID string) (store.AgentKey, error) {
+	s.cmu.Lock()
+	k, ok := s.keys[keyID]
+	s.cmu.Unlock()
+	if ok {
+		return k, nil
+	}
+	k, err := s.st.AgentKeyByID(ctx, keyID)
+	if err != nil {
+		return k, err
+	}
+	s.cmu.Lock()
+	if len(s.keys) > 500_000 {
+		s.keys = map[string]store.AgentKey{}
+	}
+	s.keys[keyID] = store.AgentKey{UID: k.UID, PublicKey: k.PublicKey}
+	s.cmu.Unlock()
+	return k, nil
 }
 
 // Handler is the HTTP handler of the whole server.
@@ -193,7 +315,21 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		s.agentError(w, http.StatusBadRequest, "body too large")
 		return
 	}
-	k, a, err := s.authAgent(r, body)
+	ctx := r.Context()
+	a, err := proto.ParseAuth(r.Header)
+	if err != nil {
+		s.refuseAuth(w, r, err)
+		return
+	}
+	k, err := s.agentKey(ctx, a.KeyID)
+	if errors.Is(err, store.ErrNotFound) {
+		err = proto.ErrAuthSignature
+	}
+	if err == nil {
+		// The replay check against the last timestamp is done inside the
+		// transaction (compare-and-set), so 0 here.
+		err = a.Verify(k.PublicKey, r.Method, r.URL.RequestURI(), body, s.now(), 0)
+	}
 	if err != nil {
 		s.refuseAuth(w, r, err)
 		return
@@ -203,39 +339,42 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		s.agentError(w, http.StatusBadRequest, "malformed heartbeat")
 		return
 	}
-	ctx := r.Context()
-	releases, err := s.st.ListReleases(ctx)
+	releases, configs, err := s.cached(ctx)
 	if err != nil {
 		s.refuseAuth(w, r, err)
 		return
 	}
 	now := s.now()
-	res, err := s.st.Heartbeat(ctx, k.UID, a.TsMillis, hb, now, store.NewestFull(releases))
-	if err != nil {
-		s.refuseAuth(w, r, err)
+	req := hbReq{item: store.HeartbeatItem{UID: k.UID, KeyID: a.KeyID, TsMs: a.TsMillis, HB: hb, Now: now, NewestFull: store.NewestFull(releases)},
+		done: make(chan store.HeartbeatOutcome, 1)}
+	select {
+	case s.hbq <- req:
+	case <-ctx.Done():
 		return
 	}
+	out := <-req.done
+	if errors.Is(out.Err, store.ErrNotFound) {
+		out.Err = proto.ErrAuthSignature // key replaced by a re-enrollment
+	}
+	if out.Err != nil {
+		s.refuseAuth(w, r, out.Err)
+		return
+	}
+	res := out.Res
 	resp := proto.HeartbeatResponse{ServerTime: now.UTC(), NextIntervalSec: res.IntervalSec, Disabled: res.Disabled}
 	if res.Disabled {
 		writeJSON(w, http.StatusOK, resp)
 		return
 	}
-	cfg, err := s.st.EffectiveConfig(ctx, k.UID, res.Group)
-	if err != nil {
-		s.refuseAuth(w, r, err)
-		return
-	}
+	cfg := store.MergeConfig(configs, k.UID, res.Group)
 	if cfg.Version > hb.ConfigVersion {
 		resp.Config = &cfg
 	}
 	if cfg.Settings.HeartbeatIntervalSec != nil && *cfg.Settings.HeartbeatIntervalSec >= 10 {
 		resp.NextIntervalSec = *cfg.Settings.HeartbeatIntervalSec
 	}
-	if id, err := s.st.PendingLogRequest(ctx, k.UID); err != nil {
-		s.refuseAuth(w, r, err)
-		return
-	} else if id != "" {
-		resp.LogRequest = &proto.LogRequest{ID: id}
+	if res.PendingLog != "" {
+		resp.LogRequest = &proto.LogRequest{ID: res.PendingLog}
 	}
 	if rel, ok := store.OfferFor(k.UID, res.AppVersion, res.Pin, releases); ok {
 		resp.Update = &proto.UpdateOffer{

@@ -36,9 +36,11 @@ type env struct {
 }
 
 func newEnv(t *testing.T, st *store.Store) *env {
-	s := New(st, Options{})
+	// The tests change releases and configuration in the store behind
+	// the server's back, so no read cache.
+	s := New(st, Options{CacheTTL: -1})
 	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(hs.Close)
+	t.Cleanup(func() { hs.Close(); s.Close() })
 	return &env{t: t, st: st, srv: hs}
 }
 
@@ -561,4 +563,65 @@ func TestPasswordHash(t *testing.T) {
 	if _, err := HashPassword("short"); err == nil {
 		t.Fatal("short password accepted")
 	}
+}
+
+func TestHeartbeatGroupCommit(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		e := newEnv(t, st)
+		const n, per = 20, 5
+		terms := make([]*sim.Terminal, n)
+		for i := range terms {
+			terms[i] = e.terminal("M1", "T"+string(rune('A'+i)), "pc")
+		}
+		errc := make(chan error, n*per)
+		for _, tm := range terms {
+			go func(tm *sim.Terminal) {
+				for j := 0; j < per; j++ {
+					_, err := tm.Heartbeat(bg, tm.Report([]proto.PaymentCount{{Channel: "wechat", Outcome: proto.OutcomePaid, Count: 1, SumFen: 100}}))
+					errc <- err
+				}
+			}(tm)
+		}
+		for i := 0; i < n*per; i++ {
+			if err := <-errc; err != nil {
+				t.Fatalf("concurrent heartbeat: %v", err)
+			}
+		}
+		hs, err := st.Hourly(bg, "", time.Now().Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reports, paid int64
+		for _, h := range hs {
+			reports += h.Reports
+			paid += h.PaidCount
+		}
+		if reports != n*per || paid != n*per {
+			t.Fatalf("roll-up counted %d reports, %d payments; want %d each", reports, paid, n*per)
+		}
+	})
+}
+
+func TestReenrolledKeyRefused(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		e := newEnv(t, st)
+		old := e.terminal("M1", "T1", "pc-A")
+		if _, err := old.Heartbeat(bg, old.Report(nil)); err != nil { // caches the key
+			t.Fatal(err)
+		}
+		// Reinstalled on the same PC: a new key for the same terminal.
+		fresh := sim.New(e.srv.URL, nil, old.Identity, "1.1.0")
+		if _, err := fresh.Enroll(bg, e.code()); err != nil {
+			t.Fatal(err)
+		}
+		if fresh.UID != old.UID {
+			t.Fatalf("re-enrollment got uid %s, want %s", fresh.UID, old.UID)
+		}
+		if _, err := fresh.Heartbeat(bg, fresh.Report(nil)); err != nil {
+			t.Fatalf("new key: %v", err)
+		}
+		if _, err := old.Heartbeat(bg, old.Report(nil)); status(err) != http.StatusUnauthorized {
+			t.Fatalf("replaced key still accepted: %v", err)
+		}
+	})
 }

@@ -62,7 +62,8 @@ func cmdLoadgen(args []string, stdout io.Writer) error {
 
 	var sent, acked atomic.Int64
 	hist := newHist()
-	end := time.Now().Add(*duration)
+	start := time.Now()
+	end := start.Add(*duration)
 	var wg sync.WaitGroup
 	for i, t := range terms {
 		wg.Add(1)
@@ -71,10 +72,10 @@ func cmdLoadgen(args []string, stdout io.Writer) error {
 			rng := rand.New(rand.NewPCG(uint64(i), 7))
 			next := time.Now().Add(time.Duration(int64(*interval) * int64(i) / int64(len(terms))))
 			for {
-				time.Sleep(time.Until(next))
-				if time.Now().After(end) {
+				if next.After(end) {
 					return
 				}
+				time.Sleep(time.Until(next))
 				next = next.Add(*interval)
 				pay := []proto.PaymentCount{{Channel: "wechat", Outcome: proto.OutcomePaid, Count: int64(rng.IntN(3)), SumFen: int64(rng.IntN(5000))}}
 				if rng.IntN(50) == 0 {
@@ -94,7 +95,7 @@ func cmdLoadgen(args []string, stdout io.Writer) error {
 	wg.Wait()
 	s, a := sent.Load(), acked.Load()
 	fmt.Fprintf(stdout, "sent=%d acked=%d lost=%d p50_ms=%.1f p99_ms=%.1f rate_per_s=%.0f\n",
-		s, a, s-a, hist.quantile(0.5), hist.quantile(0.99), float64(s)/duration.Seconds())
+		s, a, s-a, hist.quantile(0.5), hist.quantile(0.99), float64(s)/time.Since(start).Seconds())
 	return nil
 }
 

@@ -87,44 +87,61 @@ func (s *Store) ListConfigs(ctx context.Context) ([]ConfigEntry, error) {
 // is the highest of the merged scopes' versions (0: no configuration), so
 // any change to any applicable scope makes it newer.
 func (s *Store) EffectiveConfig(ctx context.Context, uid, group string) (proto.Config, error) {
-	rows, err := s.query(ctx, `SELECT scope, version, settings_json FROM configs WHERE (scope='all') OR (scope='group' AND scope_key=?) OR (scope='terminal' AND scope_key=?)`, group, uid)
+	entries, err := s.ListConfigs(ctx)
 	if err != nil {
-		return proto.Config{}, fmt.Errorf("store: config: %w", err)
-	}
-	defer rows.Close()
-	type layer struct {
-		rank int
-		js   string
-	}
-	var layers []layer
-	var cfg proto.Config
-	for rows.Next() {
-		var scope, js string
-		var ver int64
-		if err := rows.Scan(&scope, &ver, &js); err != nil {
-			return proto.Config{}, err
-		}
-		if scope == ScopeGroup && group == "" {
-			continue
-		}
-		rank := map[string]int{ScopeAll: 0, ScopeGroup: 1, ScopeTerminal: 2}[scope]
-		layers = append(layers, layer{rank, js})
-		if ver > cfg.Version {
-			cfg.Version = ver
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return proto.Config{}, err
 	}
-	sort.Slice(layers, func(i, j int) bool { return layers[i].rank < layers[j].rank })
-	for _, l := range layers {
-		// Unmarshalling each layer onto the same struct overrides exactly
-		// the fields that layer sets (nil pointers are omitted in JSON).
-		if err := json.Unmarshal([]byte(l.js), &cfg.Settings); err != nil {
-			return proto.Config{}, err
+	return MergeConfig(entries, uid, group), nil
+}
+
+// MergeConfig computes a terminal's effective configuration from all
+// stored scopes (the same rule as EffectiveConfig, for callers that keep
+// the short list of scopes in memory for a moment).
+func MergeConfig(entries []ConfigEntry, uid, group string) proto.Config {
+	var cfg proto.Config
+	for _, rank := range []string{ScopeAll, ScopeGroup, ScopeTerminal} {
+		for _, e := range entries {
+			if e.Scope != rank || (rank == ScopeGroup && (group == "" || e.Key != group)) || (rank == ScopeTerminal && e.Key != uid) {
+				continue
+			}
+			mergeSettings(&cfg.Settings, e.Settings)
+			if e.Version > cfg.Version {
+				cfg.Version = e.Version
+			}
 		}
 	}
-	return cfg, nil
+	return cfg
+}
+
+func mergeSettings(dst *proto.Settings, src proto.Settings) {
+	if src.PollIntervalMs != nil {
+		dst.PollIntervalMs = src.PollIntervalMs
+	}
+	if src.PollDeadlineSec != nil {
+		dst.PollDeadlineSec = src.PollDeadlineSec
+	}
+	if src.HeartbeatIntervalSec != nil {
+		dst.HeartbeatIntervalSec = src.HeartbeatIntervalSec
+	}
+	if src.VoiceEnabled != nil {
+		dst.VoiceEnabled = src.VoiceEnabled
+	}
+	if src.VoiceVolume != nil {
+		dst.VoiceVolume = src.VoiceVolume
+	}
+	if src.POSAPIEnabled != nil {
+		dst.POSAPIEnabled = src.POSAPIEnabled
+	}
+	if len(src.AmountSource) > 0 {
+		m := map[string]string{}
+		for k, v := range dst.AmountSource {
+			m[k] = v
+		}
+		for k, v := range src.AmountSource {
+			m[k] = v
+		}
+		dst.AmountSource = m
+	}
 }
 
 // LogRequest is one support-bundle request.
@@ -138,7 +155,15 @@ type LogRequest struct {
 // RequestLogs records that staff asked for a terminal's support bundle.
 func (s *Store) RequestLogs(ctx context.Context, uid, by string) (string, error) {
 	id := "lr" + randomToken(8)
-	_, err := s.exec(ctx, `INSERT INTO log_requests(id, terminal_uid, requested_by, requested_at) VALUES(?,?,?,?)`, id, uid, by, unix(time.Now()))
+	err := s.tx(ctx, func(t *txn) error {
+		if _, err := t.exec(ctx, `INSERT INTO log_requests(id, terminal_uid, requested_by, requested_at) VALUES(?,?,?,?)`, id, uid, by, unix(time.Now())); err != nil {
+			return err
+		}
+		// The terminal row names the oldest open request, so a heartbeat
+		// learns of it without another query.
+		_, err := t.exec(ctx, `UPDATE terminals SET pending_log=? WHERE uid=? AND pending_log=''`, id, uid)
+		return err
+	})
 	if err != nil {
 		return "", fmt.Errorf("store: log request: %w", err)
 	}
@@ -157,12 +182,27 @@ func (s *Store) PendingLogRequest(ctx context.Context, uid string) (string, erro
 
 // StoreLogBundle keeps an uploaded bundle for its request.
 func (s *Store) StoreLogBundle(ctx context.Context, uid, id string, data []byte) error {
-	res, err := s.exec(ctx, `UPDATE log_requests SET bundle=?, size=?, uploaded_at=? WHERE id=? AND terminal_uid=?`, data, len(data), unix(time.Now()), id, uid)
+	err := s.tx(ctx, func(t *txn) error {
+		res, err := t.exec(ctx, `UPDATE log_requests SET bundle=?, size=?, uploaded_at=? WHERE id=? AND terminal_uid=?`, data, len(data), unix(time.Now()), id, uid)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		next := ""
+		err = t.queryRow(ctx, `SELECT id FROM log_requests WHERE terminal_uid=? AND uploaded_at IS NULL ORDER BY requested_at, id LIMIT 1`, uid).Scan(&next)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		_, err = t.exec(ctx, `UPDATE terminals SET pending_log=? WHERE uid=?`, next, uid)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("store: log bundle: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
 	}
 	return nil
 }

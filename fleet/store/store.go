@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -58,17 +59,54 @@ func (d Dialect) String() string {
 // connection (SQLite has one writer; queuing in Go is cheaper than
 // busy-waiting) and reads through a pool in WAL mode.
 type Store struct {
-	d  Dialect
-	w  *sql.DB // writes (and reads inside write transactions)
-	r  *sql.DB // reads
-	ro bool
+	d Dialect
+	w *sql.DB // writes (and reads inside write transactions)
+	r *sql.DB // reads
+
+	// Prepared statements by query text, per pool: SQLite spends a third
+	// of a heartbeat parsing SQL otherwise. The set of query texts is
+	// finite (filters combine a few fixed conditions).
+	mu    sync.Mutex
+	stmts map[stmtKey]*sql.Stmt
+}
+
+type stmtKey struct {
+	read  bool
+	query string
+}
+
+// prep returns the prepared statement for query on the read or write pool.
+func (s *Store) prep(ctx context.Context, read bool, query string) (*sql.Stmt, error) {
+	k := stmtKey{read, query}
+	s.mu.Lock()
+	st, ok := s.stmts[k]
+	s.mu.Unlock()
+	if ok {
+		return st, nil
+	}
+	db := s.w
+	if read {
+		db = s.r
+	}
+	st, err := db.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.stmts[k]; ok {
+		st.Close()
+		return old, nil
+	}
+	s.stmts[k] = st
+	return st, nil
 }
 
 // Open opens dsn ("" = SQLite file fleet.db in dataDir; "postgres://..."
 // or "postgresql://..." = PostgreSQL; "sqlite:PATH" = that SQLite file) and
 // migrates the schema.
 func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
-	s := &Store{}
+	s := &Store{stmts: map[stmtKey]*sql.Stmt{}}
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		s.d = Postgres
@@ -139,6 +177,12 @@ func (s *Store) Dialect() Dialect { return s.d }
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = map[stmtKey]*sql.Stmt{}
+	s.mu.Unlock()
 	err := s.w.Close()
 	if s.r != s.w {
 		if e := s.r.Close(); err == nil {
@@ -169,15 +213,28 @@ func (s *Store) q(query string) string {
 }
 
 func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return s.w.ExecContext(ctx, s.q(query), args...)
+	st, err := s.prep(ctx, false, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
 }
 
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return s.r.QueryContext(ctx, s.q(query), args...)
+	st, err := s.prep(ctx, true, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	return s.r.QueryRowContext(ctx, s.q(query), args...)
+	st, err := s.prep(ctx, true, query)
+	if err != nil {
+		// A failed prepare surfaces at Scan, as QueryRowContext's would.
+		return s.r.QueryRowContext(ctx, s.q(query), args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // tx runs f in a write transaction.
@@ -186,30 +243,58 @@ func (s *Store) tx(ctx context.Context, f func(*txn) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	if err := f(&txn{t: t, s: s}); err != nil {
+	x := &txn{t: t, s: s}
+	err = f(x)
+	if err != nil {
 		t.Rollback()
-		return err
+	} else if err = t.Commit(); err != nil {
+		err = fmt.Errorf("store: commit: %w", err)
 	}
-	if err := t.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+	for _, q := range x.later {
+		s.prep(ctx, false, q) // best effort: the raw query still works
 	}
-	return nil
+	return err
 }
 
 type txn struct {
-	t *sql.Tx
-	s *Store
+	t     *sql.Tx
+	s     *Store
+	later []string // queries to prepare after the transaction
+}
+
+// stmt returns the cached prepared statement bound to the transaction, or
+// nil the first time a query is seen: preparing it on the pool here would
+// wait for a connection the transaction itself holds (SQLite has one), so
+// it is noted and prepared after the transaction ends.
+func (t *txn) stmt(ctx context.Context, query string) *sql.Stmt {
+	t.s.mu.Lock()
+	st, ok := t.s.stmts[stmtKey{false, query}]
+	t.s.mu.Unlock()
+	if !ok {
+		t.later = append(t.later, query)
+		return nil
+	}
+	return t.t.StmtContext(ctx, st)
 }
 
 func (t *txn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return t.t.ExecContext(ctx, t.s.q(query), args...)
 }
 
 func (t *txn) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return t.t.QueryRowContext(ctx, t.s.q(query), args...)
 }
 
 func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.stmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return t.t.QueryContext(ctx, t.s.q(query), args...)
 }
 

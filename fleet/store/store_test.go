@@ -17,7 +17,7 @@ import (
 
 var ctx = context.Background()
 
-func enrollReq(t *testing.T, code, mch, tid, dev string) proto.EnrollRequest {
+func enrollReq(t testing.TB, code, mch, tid, dev string) proto.EnrollRequest {
 	pub, _, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

@@ -302,24 +302,82 @@ type HeartbeatResult struct {
 	Group       string
 	Pin         string
 	AppVersion  string
+	PendingLog  string // id of the oldest unanswered log request, "" none
 }
 
-// Heartbeat stores one inspection report from an authenticated terminal:
-// advances the key's timestamp (refusing a replay), keeps the report as the
-// latest state if its Seq is the highest so far, adds its counts into the
-// hourly roll-up once, and records alert transitions.
+// HeartbeatItem is one authenticated report for HeartbeatBatch.
+type HeartbeatItem struct {
+	UID        string
+	KeyID      string // the key that signed it ("" skips the check)
+	TsMs       int64
+	HB         proto.Heartbeat
+	Now        time.Time
+	NewestFull string
+}
+
+// HeartbeatOutcome is the result of one item.
+type HeartbeatOutcome struct {
+	Res HeartbeatResult
+	Err error // ErrReplay, ErrNotFound, or the batch's error
+}
+
+// Heartbeat stores one inspection report from an authenticated terminal
+// (see HeartbeatBatch).
 func (s *Store) Heartbeat(ctx context.Context, uid string, tsMs int64, hb proto.Heartbeat, now time.Time, newestFull string) (HeartbeatResult, error) {
-	var res HeartbeatResult
+	out := s.HeartbeatBatch(ctx, []HeartbeatItem{{UID: uid, TsMs: tsMs, HB: hb, Now: now, NewestFull: newestFull}})
+	return out[0].Res, out[0].Err
+}
+
+// HeartbeatBatch stores reports in one transaction (group commit: one
+// commit for many terminals is what lets SQLite take hundreds a second).
+// Per report: advance the key's timestamp (refusing a replay), keep it as
+// the latest state if its Seq is the highest so far, add its counts into
+// the hourly roll-up once, record alert transitions. A refused report does
+// not write anything and does not affect the others; a database error
+// fails the whole batch (nothing was acked, agents send again). Rows are
+// locked in uid order so two instances' batches cannot deadlock.
+func (s *Store) HeartbeatBatch(ctx context.Context, items []HeartbeatItem) []HeartbeatOutcome {
+	out := make([]HeartbeatOutcome, len(items))
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return items[order[a]].UID < items[order[b]].UID })
 	err := s.tx(ctx, func(t *txn) error {
-		var dev, alerts, serial string
+		for _, i := range order {
+			it := items[i]
+			res, err := s.heartbeatIn(ctx, t, it.UID, it.KeyID, it.TsMs, it.HB, it.Now, it.NewestFull)
+			if err != nil && !errors.Is(err, ErrReplay) && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			out[i] = HeartbeatOutcome{res, err}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range out {
+			out[i] = HeartbeatOutcome{Err: fmt.Errorf("store: heartbeat: %w", err)}
+		}
+	}
+	return out
+}
+
+func (s *Store) heartbeatIn(ctx context.Context, t *txn, uid, wantKey string, tsMs int64, hb proto.Heartbeat, now time.Time, newestFull string) (res HeartbeatResult, err error) {
+	err = func() error {
+		var dev, alerts, serial, keyID string
 		var lastSeq, lastTs, disabled int64
-		err := t.queryRow(ctx, `SELECT device_id, last_seq, last_ts_ms, alerts, scanner_serial, disabled, group_name, pin_version, interval_sec, mch_id, app_version FROM terminals WHERE uid=?`+s.forUpdate(), uid).
-			Scan(&dev, &lastSeq, &lastTs, &alerts, &serial, &disabled, &res.Group, &res.Pin, &res.IntervalSec, new(string), &res.AppVersion)
+		err := t.queryRow(ctx, `SELECT device_id, last_seq, last_ts_ms, alerts, scanner_serial, disabled, group_name, pin_version, interval_sec, key_id, app_version, pending_log FROM terminals WHERE uid=?`+s.forUpdate(), uid).
+			Scan(&dev, &lastSeq, &lastTs, &alerts, &serial, &disabled, &res.Group, &res.Pin, &res.IntervalSec, &keyID, &res.AppVersion, &res.PendingLog)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
+		}
+		if wantKey != "" && keyID != wantKey {
+			// Re-enrolled since the caller looked the key up: the old key
+			// no longer speaks for this terminal.
+			return ErrNotFound
 		}
 		if tsMs <= lastTs {
 			return ErrReplay
@@ -384,14 +442,8 @@ func (s *Store) Heartbeat(ctx context.Context, uid string, tsMs int64, hb proto.
 			return t.seeDevice(ctx, uid, hb, now)
 		}
 		return nil
-	})
-	if err != nil {
-		if errors.Is(err, ErrReplay) || errors.Is(err, ErrNotFound) {
-			return res, err
-		}
-		return res, fmt.Errorf("store: heartbeat: %w", err)
-	}
-	return res, nil
+	}()
+	return res, err
 }
 
 // addHourly adds a report's counts to the roll-up of the hour it was

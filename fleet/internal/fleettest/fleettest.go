@@ -19,7 +19,7 @@ import (
 // DB is one database flavour to run a test on.
 type DB struct {
 	Name string
-	Open func(t *testing.T) (*store.Store, string) // store and its DSN
+	Open func(t testing.TB) (*store.Store, string) // store and its DSN
 }
 
 // DBs lists the flavours available here.
@@ -41,7 +41,7 @@ func Each(t *testing.T, f func(t *testing.T, st *store.Store, dsn string)) {
 	}
 }
 
-func openSQLite(t *testing.T) (*store.Store, string) {
+func openSQLite(t testing.TB) (*store.Store, string) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "fleet.db")
 	st, err := store.Open(context.Background(), dsn, "")
 	if err != nil {
@@ -52,7 +52,7 @@ func openSQLite(t *testing.T) (*store.Store, string) {
 }
 
 // PGSchemaDSN creates a fresh schema and returns a DSN that uses it.
-func PGSchemaDSN(t *testing.T) string {
+func PGSchemaDSN(t testing.TB) string {
 	base := os.Getenv("SCANBOX_FLEET_PG")
 	b := make([]byte, 6)
 	rand.Read(b)
@@ -79,7 +79,7 @@ func PGSchemaDSN(t *testing.T) string {
 	return u.String()
 }
 
-func openPG(t *testing.T) (*store.Store, string) {
+func openPG(t testing.TB) (*store.Store, string) {
 	dsn := PGSchemaDSN(t)
 	st, err := store.Open(context.Background(), dsn, "")
 	if err != nil {
