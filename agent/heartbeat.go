@@ -159,10 +159,20 @@ func (a *Agent) buildReport(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("agent: save state: %w", err)
 	}
-	dropped, err := a.queue.push(hb)
-	if dropped > 0 {
+	gone, err := a.queue.push(hb)
+	// A dropped report's own drop count is carried to the next report.
+	dropped := len(gone)
+	for _, b := range gone {
+		var old struct {
+			Errors map[string]int `json:"errors"`
+		}
+		if json.Unmarshal(b, &old) == nil {
+			dropped += old.Errors["fleet_reports_dropped"]
+		}
+	}
+	if len(gone) > 0 {
 		a.mu.Lock()
-		a.st.Dropped += dropped
+		a.st.Dropped += len(gone)
 		a.pendingDropped += dropped
 		_ = a.saveStateLocked()
 		a.mu.Unlock()

@@ -60,11 +60,11 @@ func (q *queue) len() int {
 }
 
 // push appends a report, dropping the oldest ones past the bounds; it
-// returns how many were dropped.
-func (q *queue) push(hb proto.Heartbeat) (dropped int, err error) {
+// returns the dropped reports.
+func (q *queue) push(hb proto.Heartbeat) (dropped [][]byte, err error) {
 	line, err := json.Marshal(hb)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -72,8 +72,8 @@ func (q *queue) push(hb proto.Heartbeat) (dropped int, err error) {
 	q.size += len(line) + 1
 	for len(q.items) > 1 && (len(q.items) > q.maxN || q.size > q.maxBytes) {
 		q.size -= len(q.items[0]) + 1
+		dropped = append(dropped, q.items[0])
 		q.items = q.items[1:]
-		dropped++
 	}
 	return dropped, q.saveLocked()
 }

@@ -94,8 +94,8 @@ func (a *Agent) updateStatus() proto.UpdateStatus {
 	st.Current = a.ver
 	if offer != nil {
 		st.Offered = offer.Version
-	} else if st.Offered == "" {
-		st.Verified, st.Staged = false, false
+	} else {
+		st.Offered, st.Verified, st.Staged, st.Error = "", false, false, ""
 	}
 	if b, err := os.ReadFile(a.updatesPath(lastInstallFile)); err == nil {
 		var r proto.InstallResult
@@ -106,24 +106,41 @@ func (a *Agent) updateStatus() proto.UpdateStatus {
 	return st
 }
 
+// UpdateCheck is the answer of `scanbox update --check --json`.
+type UpdateCheck struct {
+	Current  string `json:"current"`
+	Offered  string `json:"offered"`
+	Verified bool   `json:"verified"`
+	Staged   bool   `json:"staged"`
+	Error    string `json:"error"`
+}
+
 // CheckUpdate is `scanbox update --check`: it asks the fleet for its
 // offer (one heartbeat; when the fleet is unreachable, the last offer
-// known), and if there is one, downloads, verifies and stages it. The
-// answer has the JSON shape {"current","offered","verified","staged",
-// "error"}; error is one sentence.
-func (a *Agent) CheckUpdate(ctx context.Context) proto.UpdateStatus {
+// known), and if there is one, downloads, verifies and stages it. Error is
+// one sentence ("" when all is well).
+func (a *Agent) CheckUpdate(ctx context.Context) UpdateCheck {
 	if !a.Joined() {
-		return proto.UpdateStatus{Current: a.ver, Error: Sentence(ErrNotJoined)}
+		return UpdateCheck{Current: a.ver, Error: Sentence(ErrNotJoined)}
 	}
 	if err := a.Beat(ctx); err != nil {
 		a.log.Info("update check: heartbeat failed; using the last offer", "reason", Sentence(err))
 		// Beat stages a new offer itself; when it could not reach the
 		// fleet, try the offer it knew.
-		if _, serr := a.stageOffer(ctx); serr != nil && !errors.Is(serr, errNoOffer) {
-			return a.updateStatus()
+		if _, serr := a.stageOffer(ctx); serr == nil || errors.Is(serr, errNoOffer) {
+			err = nil
+		}
+		if err != nil {
+			st := a.updateStatus()
+			c := UpdateCheck{Current: st.Current, Offered: st.Offered, Verified: st.Verified, Staged: st.Staged, Error: st.Error}
+			if c.Error == "" {
+				c.Error = Sentence(err)
+			}
+			return c
 		}
 	}
-	return a.updateStatus()
+	st := a.updateStatus()
+	return UpdateCheck{Current: st.Current, Offered: st.Offered, Verified: st.Verified, Staged: st.Staged, Error: st.Error}
 }
 
 var errNoOffer = errors.New("agent: no update offered")
