@@ -20,7 +20,7 @@ import (
 )
 
 const (
-	testCode   = "134567890123456789" // a WeChat-shaped payment code
+	testCode   = "134567890123456789"  // a WeChat-shaped payment code
 	testCode2  = "2876543210987654321" // Alipay-shaped
 	testKeyHex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 )
