@@ -115,6 +115,7 @@ type Agent struct {
 	key   ed25519.PrivateKey
 	skew  time.Duration // server clock minus ours, from HeaderServerTime
 	tsMs  int64         // last request timestamp sent (strictly increasing)
+	tsOK  int64         // last timestamp the fleet accepted
 	queue *queue
 	up    proto.UpdateStatus // the updater's last result (a.mu)
 	// pendingDropped counts reports dropped since the last report (a.mu).
@@ -202,6 +203,34 @@ func (a *Agent) State() State {
 	return a.st
 }
 
+// Status is `scanbox fleet status --json`.
+type Status struct {
+	Joined        bool        `json:"joined"`
+	URL           string      `json:"url,omitempty"`
+	TerminalUID   string      `json:"terminal_uid,omitempty"`
+	Disabled      bool        `json:"disabled"`
+	LastOKAt      *time.Time  `json:"last_ok_at,omitempty"`
+	LastError     string      `json:"last_error,omitempty"`
+	Queued        int         `json:"queued"`
+	Dropped       int         `json:"dropped"`
+	IntervalSec   int         `json:"interval_sec"`
+	ConfigVersion int64       `json:"config_version"`
+	ConfigError   string      `json:"config_error,omitempty"`
+	Update        UpdateCheck `json:"update"`
+}
+
+// Status reports the agent's state without contacting the fleet.
+func (a *Agent) Status() Status {
+	st := a.State()
+	up := a.updateStatus()
+	return Status{
+		Joined: a.Joined(), URL: st.URL, TerminalUID: st.TerminalUID, Disabled: st.Disabled,
+		LastOKAt: st.LastOKAt, LastError: st.LastError, Queued: a.QueueLen(), Dropped: st.Dropped,
+		IntervalSec: int(a.interval() / time.Second), ConfigVersion: st.ConfigVersion, ConfigError: st.ConfigError,
+		Update: UpdateCheck{Current: up.Current, Offered: up.Offered, Verified: up.Verified, Staged: up.Staged, Error: up.Error},
+	}
+}
+
 // QueueLen is the number of reports waiting to be sent.
 func (a *Agent) QueueLen() int { return a.queue.len() }
 
@@ -257,6 +286,7 @@ func (a *Agent) Join(ctx context.Context, url, code string, id proto.Identity) e
 		return fmt.Errorf("agent: save state: %w", err)
 	}
 	a.log.Info("fleet joined", "fleet_url", url, "terminal_uid", resp.TerminalUID)
+	a.Kick()
 	return nil
 }
 

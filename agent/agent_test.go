@@ -488,3 +488,28 @@ func TestDisabledStopsReporting(t *testing.T) {
 }
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// A PC whose clock is hours off is not locked out: the agent learns the
+// fleet's time from the refusal and signs with it from then on.
+func TestWrongClockCorrected(t *testing.T) {
+	for _, off := range []time.Duration{2 * time.Hour, -3 * time.Hour} {
+		f := startFleet(t)
+		a := joined(t, f, Options{Now: func() time.Time { return time.Now().Add(off) }})
+		for i := 0; i < 3; i++ {
+			mustBeat(t, a)
+		}
+		if hb := f.terminal(a.State().TerminalUID).Heartbeat(); hb.Seq != 3 {
+			t.Fatalf("offset %v: seq %d", off, hb.Seq)
+		}
+		// A restarted process (no learnt offset, timestamps from zero)
+		// corrects itself again.
+		b, err := New(Options{DataDir: a.opt.DataDir, Version: "1.1.0", Now: a.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustBeat(t, b)
+		if st := b.Status(); !st.Joined || st.LastError != "" || st.Queued != 0 || st.LastOKAt == nil {
+			t.Fatalf("offset %v: status %+v", off, st)
+		}
+	}
+}

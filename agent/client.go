@@ -25,11 +25,11 @@ var (
 // maxAnswer bounds what the agent reads from the fleet for a JSON answer.
 const maxAnswer = 1 << 20
 
-// stamp returns the next request time: our clock corrected by the
+// stampMs returns the next request time (Unix ms): our clock corrected by the
 // server's, and strictly after the previous one so that a burst of queued
 // reports is not refused as a replay (proto: timestamps strictly increase
 // per key).
-func (a *Agent) stamp() time.Time {
+func (a *Agent) stampMs() int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	t := a.now().Add(a.skew).UnixMilli()
@@ -37,7 +37,26 @@ func (a *Agent) stamp() time.Time {
 		t = a.tsMs + 1
 	}
 	a.tsMs = t
-	return time.UnixMilli(t)
+	return t
+}
+
+// accepted records the timestamp of a request the fleet took: the floor
+// below which no later request may go.
+func (a *Agent) accepted(ts int64) {
+	a.mu.Lock()
+	if ts > a.tsOK {
+		a.tsOK = ts
+	}
+	a.mu.Unlock()
+}
+
+// rewind lets the next request use the corrected clock after a refusal:
+// a clock that was fast must not keep every later timestamp in the future
+// (strictly increasing only matters above what the fleet accepted).
+func (a *Agent) rewind() {
+	a.mu.Lock()
+	a.tsMs = a.tsOK
+	a.mu.Unlock()
 }
 
 func (a *Agent) learnServerTime(h http.Header) {
@@ -63,7 +82,8 @@ func (a *Agent) send(ctx context.Context, base, method, path string, body []byte
 			req.Header.Set("Content-Type", "application/json")
 		}
 		req.Header.Set("User-Agent", "scanbox-agent/"+a.ver)
-		proto.SignRequest(req, body, key, a.stamp())
+		ts := a.stampMs()
+		proto.SignRequest(req, body, key, time.UnixMilli(ts))
 		resp, err := a.hc.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
@@ -71,8 +91,12 @@ func (a *Agent) send(ctx context.Context, base, method, path string, body []byte
 		a.learnServerTime(resp.Header)
 		data, rerr := io.ReadAll(io.LimitReader(resp.Body, max+1))
 		resp.Body.Close()
+		if resp.StatusCode < 300 {
+			a.accepted(ts)
+		}
 		switch {
 		case resp.StatusCode == http.StatusUnauthorized && attempt == 0:
+			a.rewind()
 			continue
 		case resp.StatusCode == http.StatusUnauthorized:
 			return nil, ErrAuthRefused

@@ -302,13 +302,17 @@ func (a *Agent) download(ctx context.Context, base, path string, key ed25519.Pri
 	if err != nil {
 		return "", fmt.Errorf("agent: %w", err)
 	}
-	proto.SignRequest(req, nil, key, a.stamp())
+	ts := a.stampMs()
+	proto.SignRequest(req, nil, key, time.UnixMilli(ts))
 	resp, err := a.hc.Do(req)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrUnreachable, err)
 	}
 	defer resp.Body.Close()
 	a.learnServerTime(resp.Header)
+	if resp.StatusCode == http.StatusOK {
+		a.accepted(ts)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("%w: installer download: HTTP %d", ErrServer, resp.StatusCode)
 	}
