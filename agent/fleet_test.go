@@ -19,7 +19,7 @@ import (
 // SQLite) on a loopback port that survives stop/start, so an agent's
 // queued reports can be delivered to "the same server, back again".
 type testFleet struct {
-	t    *testing.T
+	t    testing.TB
 	st   *store.Store
 	addr string
 	url  string
@@ -30,7 +30,9 @@ type testFleet struct {
 	wrap func(http.Handler) http.Handler // optional: a hostile server
 }
 
-func startFleet(t *testing.T) *testFleet {
+func startFleet(t *testing.T) *testFleet { return startFleetB(t) }
+
+func startFleetB(t testing.TB) *testFleet {
 	t.Helper()
 	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "fleet.db"), "")
 	if err != nil {
