@@ -3,10 +3,25 @@ package agent
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
+
+// installRequestFile asks the SYSTEM task to install the staged release.
+const installRequestFile = "install-request.json"
+
+func writeInstallRequest(dataDir string, s Staged) error {
+	b, _ := json.Marshal(struct {
+		Version string `json:"version"`
+	}{s.Version})
+	if err := writeAtomic(filepath.Join(dataDir, updatesDir, installRequestFile), b, 0o644); err != nil {
+		return fmt.Errorf("agent: install request: %w", err)
+	}
+	return nil
+}
 
 // execRunner runs a program and returns its output in the error.
 func execRunner(ctx context.Context, name string, args ...string) error {
@@ -26,22 +41,29 @@ func execRunner(ctx context.Context, name string, args ...string) error {
 	return nil
 }
 
-// UpdateTaskName is the scheduled task the MSI registers (running as
-// SYSTEM, on demand only) to install a staged update; see docs/agent.md.
+// UpdateTaskName is the scheduled task the MSI registers, running as
+// SYSTEM every 5 minutes and at start-up, that installs a requested
+// update (`scanbox update --install-staged --if-requested`); see
+// docs/agent.md.
 const UpdateTaskName = `\ScanBox\Update`
 
 // platformInstaller is the default Installer.
-type platformInstaller struct{}
+type platformInstaller struct{ dataDir string }
 
-// Handover starts the SYSTEM task. The task itself finds the staged
-// release (DATA_DIR/updates/staged.json) and verifies it again; nothing
-// but "run now" crosses the privilege boundary.
-func (platformInstaller) Handover(ctx context.Context, s Staged) error {
+// Handover writes the install request the SYSTEM task looks for and asks
+// the task to run now (which a standard account may not be allowed to do:
+// then the task's next 5-minute run picks the request up). Only "please
+// install what is staged" crosses the privilege boundary: the task finds
+// the staged release itself and verifies it again with its own built-in
+// key, so a forged request can at most install a genuine, newer,
+// bank-signed release.
+func (p platformInstaller) Handover(ctx context.Context, s Staged) error {
 	if !isWindows {
 		return ErrInstallUnsupported
 	}
-	if err := execRunner(ctx, "schtasks", "/Run", "/TN", UpdateTaskName); err != nil {
-		return fmt.Errorf("agent: start the update task: %w", err)
+	if err := writeInstallRequest(p.dataDir, s); err != nil {
+		return err
 	}
+	_ = execRunner(ctx, "schtasks", "/Run", "/TN", UpdateTaskName)
 	return nil
 }

@@ -367,7 +367,7 @@ func (a *Agent) Install(ctx context.Context) error {
 	}
 	inst := a.opt.Installer
 	if inst == nil {
-		inst = platformInstaller{}
+		inst = platformInstaller{dataDir: a.opt.DataDir}
 	}
 	if err := inst.Handover(ctx, s); err != nil {
 		return err
@@ -419,6 +419,28 @@ func verifyStaged(dataDir string, now time.Time, current string) (Staged, proto.
 
 // Runner runs a program and waits for it (os/exec in production).
 type Runner func(ctx context.Context, name string, args ...string) error
+
+// ErrNoInstallRequest: InstallRequested found no request (nothing to do).
+var ErrNoInstallRequest = errors.New("agent: no update installation was requested")
+
+// InstallRequested is what the SYSTEM task runs every few minutes
+// (`scanbox update --install-staged --if-requested`): if the agent asked
+// for an install (Install with the default Installer), the request is
+// consumed and InstallStaged runs; otherwise ErrNoInstallRequest and
+// nothing else happens.
+func InstallRequested(ctx context.Context, dataDir string, run Runner) (proto.InstallResult, error) {
+	p := filepath.Join(dataDir, updatesDir, installRequestFile)
+	if _, err := os.Stat(p); err != nil {
+		return proto.InstallResult{}, ErrNoInstallRequest
+	}
+	// Consumed before the attempt: a release that fails to install is not
+	// retried every 5 minutes; the agent asks again (and the failure is
+	// reported meanwhile).
+	if err := os.Remove(p); err != nil {
+		return proto.InstallResult{}, fmt.Errorf("agent: install request: %w", err)
+	}
+	return InstallStaged(ctx, dataDir, run)
+}
 
 // InstallStaged is the privileged side (`scanbox update --install-staged`,
 // run by the SYSTEM task): it verifies the staged release again with the

@@ -111,17 +111,28 @@ func TestUpdateSignedNewerStagedVerifiedAndInstalled(t *testing.T) {
 		t.Fatalf("Install: %v %+v", err, inst.got)
 	}
 
-	// The SYSTEM side verifies again and runs msiexec /i FILE /qn.
+	// The SYSTEM side verifies again and runs msiexec /i FILE /qn, only
+	// when asked (the default installer's request file).
 	oldV := version.Version
 	version.Version = "1.1.0"
 	defer func() { version.Version = oldV }()
 	var ran []string
-	res, err := InstallStaged(context.Background(), dir, func(ctx context.Context, name string, args ...string) error {
+	runner := func(ctx context.Context, name string, args ...string) error {
 		ran = append([]string{name}, args...)
 		return nil
-	})
+	}
+	if _, err := InstallRequested(context.Background(), dir, runner); !errors.Is(err, ErrNoInstallRequest) || ran != nil {
+		t.Fatalf("installed without a request: %v %q", err, ran)
+	}
+	if err := writeInstallRequest(dir, inst.got[0]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := InstallRequested(context.Background(), dir, runner)
 	if err != nil || !res.OK || res.Version != "1.2.0" {
 		t.Fatalf("InstallStaged: %+v %v", res, err)
+	}
+	if _, err := InstallRequested(context.Background(), dir, runner); !errors.Is(err, ErrNoInstallRequest) {
+		t.Fatalf("request not consumed: %v", err)
 	}
 	if len(ran) < 4 || ran[0] != "msiexec" || ran[1] != "/i" || ran[2] != filepath.Join(dir, "updates", "1.2.0", "scanbox-1.2.0.msi") || ran[3] != "/qn" {
 		t.Fatalf("ran %q", ran)
