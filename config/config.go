@@ -129,9 +129,24 @@ type Config struct {
 	// rarely binds; "" disables it.
 	Hotkey string `json:"hotkey"`
 
+	// POSAPI is the optional JSON API for POS software (docs/pos-api.md);
+	// off unless enabled.
+	POSAPI POSAPIConfig `json:"pos_api,omitzero"`
+
 	// PendingActivation is what a silent install left for the first start
 	// (the activation code itself is a secret: SavePendingActivationCode).
 	PendingActivation PendingActivation `json:"pending_activation,omitzero"`
+}
+
+// POSAPIConfig is the POS integration API: JSON over HTTP on 127.0.0.1
+// only, with a bearer token kept in the data directory (posapi owns it).
+type POSAPIConfig struct {
+	Enabled bool `json:"enabled"`
+	Port    int  `json:"port,omitempty"` // on 127.0.0.1; 0 means posapi.DefaultPort
+	// AllowOrigins are the browser origins allowed to call it (CORS),
+	// separated by commas or spaces; none by default, so that no web page
+	// can drive payments. A string, so that Config stays comparable.
+	AllowOrigins string `json:"allow_origins,omitempty"`
 }
 
 // AmountConfig says where the amount to charge comes from.
@@ -260,6 +275,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPTimeout <= 0 {
 		bad("http_timeout must be positive, got %s", c.HTTPTimeout)
+	}
+	if c.POSAPI.Port < 0 || c.POSAPI.Port > 65535 {
+		bad("pos_api.port must be between 1 and 65535 (0: the default), got %d", c.POSAPI.Port)
 	}
 	if c.AutoCloseAfterSuccess < 0 {
 		bad("auto_close_after_success must not be negative, got %s", c.AutoCloseAfterSuccess)

@@ -85,6 +85,9 @@ func For(src Source, mchID, terminalID string) (string, error) {
 		src = Machine
 	}
 	m, err := src()
+	if errors.Is(err, ErrNoIdentity) {
+		return "", err // already says where it looked
+	}
 	if err != nil {
 		return "", fmt.Errorf("deviceid: %w", err)
 	}

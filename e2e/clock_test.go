@@ -42,7 +42,10 @@ func TestClockOffsetRunner(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := payflow.New(j, client, payflow.Config{PollInterval: 30 * time.Millisecond, PollTimeout: 3 * time.Second}, nil)
+			// As the program wires it: the runner keeps its times in the
+			// bank's clock, from the client's measured offset.
+			r := payflow.New(j, client, payflow.Config{PollInterval: 30 * time.Millisecond, PollTimeout: 3 * time.Second}, nil,
+				payflow.WithClockOffset(client.ClockOffset))
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			codes := []string{"134567890123456780", "134567890123456784", "280000000000000001", "6212345678901234565"}

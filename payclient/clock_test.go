@@ -2,6 +2,7 @@ package payclient_test
 
 import (
 	"fmt"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -120,5 +121,40 @@ func TestBankClockOffset(t *testing.T) {
 				t.Fatalf("bill of the bank's day: %+v %v", b, err)
 			}
 		})
+	}
+}
+
+// TestActivationWithWrongClock: bank staff activate on a PC whose clock is
+// hours off; the refusal is re-sent with the bank's time and succeeds.
+func TestActivationWithWrongClock(t *testing.T) {
+	clk := newClock()
+	sim, url := newSimURL(t, banksim.Options{Now: clk.Now, SingleUse: true})
+	skewed := func() time.Time { return clk.Now().Add(-3 * time.Hour) }
+	mi, err := payclient.Activate(ctx, payclient.ActivateRequest{BaseURL: url, MchID: banksim.DefaultMchID,
+		TerminalID: banksim.DefaultTerminalID, ActivationCode: banksim.DefaultActivationCode, DeviceID: deviceOf(t, "pc-a")},
+		payclient.ActivateWithClock(skewed), payclient.ActivateWithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil || len(mi.Key) == 0 || mi.TerminalSN == "" {
+		t.Fatalf("activation 3 h off: %+v %v", mi, err)
+	}
+	if ev := sim.Events(); len(ev) != 2 || ev[0].Answer != "FAIL:TIMESTAMP_SKEW" || ev[1].Answer != "SUCCESS" {
+		t.Errorf("events %+v", ev)
+	}
+}
+
+// TestLedgerOverHTTPWithRefunds: GET /_sim/ledger carries the refunds and
+// their executions, for tests and tools in other processes.
+func TestLedgerOverHTTPWithRefunds(t *testing.T) {
+	e := newEnv(t, banksim.Options{})
+	e.pay(t, "LH-000001", 1000)
+	e.refund(t, rreq("LH-000001", "LH-R00001", 1000, 300), "", payclient.RefundOutcomeRefunded)
+	e.refund(t, rreq("LH-000001", "LH-R00008", 1000, 100), "", payclient.RefundOutcomeProcessing)
+	rep, err := banksim.FetchLedger(ctx, e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Refunds) != 2 || rep.Refunds[0].State != payclient.RefundSuccess || rep.Refunds[1].State != payclient.RefundProcessing ||
+		rep.Refunds[1].Behaviour != banksim.RefundProcessingThenChange || rep.Refunds[0].RefundFee != 300 ||
+		rep.RefundExecutions["T0001/LH-R00001"] != 1 || len(rep.Entries) != 1 || rep.Entries[0].Refunded != 400 {
+		t.Errorf("ledger over HTTP %+v", rep)
 	}
 }

@@ -330,12 +330,11 @@ func TestSetBehaviourAndChannels(t *testing.T) {
 }
 
 func TestFaults(t *testing.T) {
-	type check func(t *testing.T, e *env, no, code string, err error)
-	applied := func(t *testing.T, e *env, no, code string, err error) {
+	applied := func(t *testing.T, e *env, no, code string) {
 		t.Helper()
 		e.wantQuery(t, no, payclient.TradeSuccess)
 		// The safe follow-up: resend the same request; never a second charge.
-		_, err = e.client.Micropay(ctx, req(no, code))
+		_, err := e.client.Micropay(ctx, req(no, code))
 		if errCode(err) != "ORDERPAID" {
 			t.Errorf("resend: %v", err)
 		}
@@ -343,7 +342,7 @@ func TestFaults(t *testing.T) {
 			t.Errorf("paid %d times", n)
 		}
 	}
-	notApplied := func(t *testing.T, e *env, no, code string, err error) {
+	notApplied := func(t *testing.T, e *env, no, code string) {
 		t.Helper()
 		e.wantNotExist(t, no)
 		if n := e.sim.PaidCountByCode()[code]; n != 0 {
@@ -390,9 +389,9 @@ func TestFaults(t *testing.T) {
 				t.Errorf("events %+v", ev)
 			}
 			if tc.applied {
-				applied(t, e, no, code, err)
+				applied(t, e, no, code)
 			} else {
-				notApplied(t, e, no, code, err)
+				notApplied(t, e, no, code)
 			}
 		})
 	}

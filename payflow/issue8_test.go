@@ -301,3 +301,40 @@ func TestRegressionLegacyHashStillGuards(t *testing.T) {
 		t.Fatalf("rescan of a code whose legacy order is open = %v, want ErrCodeUnresolved", err)
 	}
 }
+
+// Defect 8, no weaker guard: a fingerprint made under another key (the
+// runner was started without the installation's key, so each process had
+// its own; or code.key was lost) cannot be compared. A rescan of a code
+// whose order is still open must then be refused on its masked digits,
+// never charged a second time; with comparable fingerprints a code that
+// only shares the masked digits is accepted.
+func TestRegressionRescanRefusedAcrossKeys(t *testing.T) {
+	j := newMem()
+	b := &fakeBank{micropay: func(payclient.MicropayRequest) (*payclient.Payment, error) { return nil, apiErr("USERPAYING") },
+		query: userPaying, close: func(string) (*payclient.Payment, error) {
+			return &payclient.Payment{TradeState: payclient.TradeClosed}, nil
+		}}
+	cfg := fastCfg
+	cfg.PollTimeout = time.Hour
+	first := New(j, b, cfg, nil) // no CodeKey: a key of its own
+	o, err := first.Start(context.Background(), PayRequest{Amount: 100, Code: wechatCode})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Cancel(o.OutTradeNo)
+	restarted := New(j, b, cfg, nil) // another process, another key
+	if _, err := restarted.Start(context.Background(), PayRequest{Amount: 100, Code: wechatCode}); !errors.Is(err, ErrCodeUnresolved) {
+		t.Fatalf("rescan after a restart without the installation key = %v, want ErrCodeUnresolved", err)
+	}
+	// Same first 4 and last 4 digits, another code: the first runner can
+	// compare fingerprints and knows it is another code.
+	sameMask := wechatCode[:4] + "9999999999" + wechatCode[14:]
+	if scan.Mask(sameMask) != scan.Mask(wechatCode) || sameMask == wechatCode {
+		t.Fatal("bad test code")
+	}
+	o2, err := first.Start(context.Background(), PayRequest{Amount: 100, Code: sameMask})
+	if err != nil {
+		t.Fatalf("a different code with the same masked digits = %v", err)
+	}
+	first.Cancel(o2.OutTradeNo)
+}

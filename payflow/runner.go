@@ -114,21 +114,18 @@ func New(j Journal, bank payclient.Bank, cfg Config, log *slog.Logger, opts ...O
 	}
 	r := &Runner{j: j, bank: bank, cfg: cfg.withDefaults(), log: log, now: time.Now, started: time.Now(),
 		flights: map[string]*flight{}, subs: map[int]func(order.Order){}, wake: make(chan struct{}, 1)}
-	// The key stays private to the runner (Config does not return it).
+	// The key stays private to the runner, apart from cfg.
 	r.codeKey, r.cfg.CodeKey = bytes.Clone(r.cfg.CodeKey), nil
 	if len(r.codeKey) == 0 {
 		r.codeKey = make([]byte, 32)
 		rand.Read(r.codeKey)
-		log.Warn("no payment-code key configured; a rescan of an open order's code is recognised only until this process ends")
+		log.Warn("no payment-code key configured; open orders of other processes are matched on their masked code only")
 	}
 	for _, o := range opts {
 		o(r)
 	}
 	return r
 }
-
-// Config returns the pacing in force (defaults filled in).
-func (r *Runner) Config() Config { return r.cfg }
 
 // Subscribe registers fn for every persisted change of any order. fn runs on
 // the runner's goroutine: it must not block (UI code hands off via fyne.Do).
@@ -199,6 +196,19 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
 		}
 	}
+	// A fingerprint made under another key (this runner has no
+	// installation key, or code.key was lost) cannot be compared: an open
+	// order with the same masked digits is then taken to be this code.
+	// Refusing a different code costs a fresh scan; charging the same one
+	// twice would cost the customer.
+	masked := scan.Mask(code)
+	for _, prev := range r.j.Unresolved() {
+		if prev.CodeMasked == masked && !scan.Comparable(prev.CodeHash, r.codeKey) && !scan.IsLegacyHash(prev.CodeHash) {
+			r.log.Warn("an open order's code fingerprint was made under another key; refusing the rescan on its masked digits",
+				"out_trade_no", prev.OutTradeNo, "code", masked)
+			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+		}
+	}
 	for _, prev := range r.j.Recent(200) {
 		if (prev.CodeHash == fp || prev.CodeHash == legacy) && prev.State == order.StatePaid {
 			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeAlreadyPaid, prev.OutTradeNo)
@@ -210,7 +220,7 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 		Kind:       order.KindMicropay,
 		AmountFen:  req.Amount,
 		Body:       body,
-		CodeMasked: scan.Mask(code),
+		CodeMasked: masked,
 		CodeHash:   fp,
 		Guess:      guess,
 		MchID:      r.cfg.MchID,
@@ -448,10 +458,14 @@ func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *fligh
 				d = 0
 			}
 			t := time.NewTimer(d)
+			cancel := fl.cancel
+			if cancelSeen {
+				cancel = nil // Cancel is one event, not one per wait
+			}
 			select {
 			case <-t.C:
 				ev = Event{Kind: EvTick}
-			case <-fl.cancel:
+			case <-cancel:
 				t.Stop()
 				cancelSeen = true
 				ev = Event{Kind: EvCancel}

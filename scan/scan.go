@@ -63,6 +63,15 @@ func (r Reason) String() string {
 	return reasonNames[r]
 }
 
+// Reasons lists every Reason, for message catalogs that must cover them all.
+func Reasons() []Reason {
+	out := make([]Reason, 0, len(reasonNames)-1)
+	for i := 1; i < len(reasonNames); i++ {
+		out = append(out, Reason(i))
+	}
+	return out
+}
+
 // ParseReason is the one parser for Reason; it accepts exactly what String writes.
 func ParseReason(s string) (Reason, error) {
 	for i, n := range reasonNames {
@@ -192,23 +201,44 @@ func Mask(code string) string {
 
 // Fingerprint identifies a code without storing it (order.CodeHash), so
 // that a rescan of the same code can be refused while its order is open:
-// "m1:" and the lowercase hex HMAC-SHA256 of the trimmed code under key,
-// the installation's secret (config.CodeKey). An unkeyed hash would not
-// do: next to the masked code (first 4 + last 4 digits) only about 1e10
-// codes are possible, and each guess is checked with one hash. Without the
-// key a fingerprint confirms nothing.
+// "m1:", the key's KeyID, ":", and the lowercase hex HMAC-SHA256 of the
+// trimmed code under key, the installation's secret (config.CodeKey). An
+// unkeyed hash would not do: next to the masked code (first 4 + last 4
+// digits) only about 1e10 codes are possible, and each guess is checked
+// with one hash. Without the key a fingerprint confirms nothing. The key
+// id tells a reader whether it can compare a fingerprint at all.
 func Fingerprint(key []byte, code string) string {
+	return FingerprintPrefix + KeyID(key) + ":" + hex.EncodeToString(mac(key, fingerprintDomain, Clean(code)))
+}
+
+// KeyID names a fingerprint key without revealing it: 8 hex digits of a
+// MAC of a constant under the key.
+func KeyID(key []byte) string {
+	return hex.EncodeToString(mac(key, keyIDDomain, ""))[:8]
+}
+
+// Comparable reports whether fingerprint fp was made under key, so that a
+// different fingerprint means a different code. A fingerprint under
+// another key (or no fingerprint) says nothing about the code.
+func Comparable(fp string, key []byte) bool {
+	return strings.HasPrefix(fp, FingerprintPrefix+KeyID(key)+":")
+}
+
+func mac(key []byte, domain, msg string) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(fingerprintDomain))
-	m.Write([]byte(Clean(code)))
-	return FingerprintPrefix + hex.EncodeToString(m.Sum(nil))
+	m.Write([]byte(domain))
+	m.Write([]byte(msg))
+	return m.Sum(nil)
 }
 
 // FingerprintPrefix starts every Fingerprint (and no legacy hash).
 const FingerprintPrefix = "m1:"
 
-// fingerprintDomain keeps this MAC apart from any other use of the key.
-const fingerprintDomain = "ScanBox payment code\x00"
+// The domains keep the key's two uses apart.
+const (
+	fingerprintDomain = "ScanBox payment code\x00"
+	keyIDDomain       = "ScanBox key id\x00"
+)
 
 // LegacyHash is what ScanBox before issue 8 stored as order.CodeHash: the
 // unsalted SHA-256 of the trimmed code. It is computed only in memory, to

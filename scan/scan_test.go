@@ -127,7 +127,10 @@ func TestRulesTableIsConsistent(t *testing.T) {
 }
 
 func TestReasonRoundTrip(t *testing.T) {
-	for r := ReasonEmpty; r <= ReasonUnknownPrefix; r++ {
+	if all := Reasons(); len(all) != int(ReasonUnknownPrefix) || all[0] != ReasonEmpty {
+		t.Errorf("Reasons() = %v", all)
+	}
+	for _, r := range Reasons() {
 		got, err := ParseReason(r.String())
 		if err != nil || got != r {
 			t.Errorf("ParseReason(%q) = %v, %v", r.String(), got, err)
@@ -184,10 +187,12 @@ func TestFingerprint(t *testing.T) {
 	k1, k2 := []byte("installation one's key, 32 bytes"), []byte("installation two's key, 32 bytes")
 	const code = "134567890123456789"
 	f := Fingerprint(k1, code)
-	// HMAC-SHA256(k1, "ScanBox payment code\x00134567890123456789"), computed
-	// independently with: printf 'ScanBox payment code\0%s' 134567890123456789 |
+	// Key id: HMAC-SHA256(k1, "ScanBox key id\x00")[:8 hex]; MAC:
+	// HMAC-SHA256(k1, "ScanBox payment code\x00134567890123456789"); both
+	// computed independently with openssl, e.g.
+	//   printf 'ScanBox payment code\0%s' 134567890123456789 |
 	//   openssl dgst -sha256 -hmac "installation one's key, 32 bytes"
-	if f != "m1:bffb28c9e3b2c6edc92339b31f294e8ed08cfb855228b377883d0b4cae982d5e" {
+	if f != "m1:691878f8:bffb28c9e3b2c6edc92339b31f294e8ed08cfb855228b377883d0b4cae982d5e" {
 		t.Fatalf("Fingerprint = %q", f)
 	}
 	if f != Fingerprint(k1, code+"\r\n") {
@@ -198,6 +203,9 @@ func TestFingerprint(t *testing.T) {
 	}
 	if strings.Contains(f, LegacyHash(code)) {
 		t.Error("the fingerprint contains the unkeyed hash")
+	}
+	if !Comparable(f, k1) || Comparable(f, k2) || Comparable(LegacyHash(code), k1) || Comparable("", k1) {
+		t.Error("Comparable")
 	}
 }
 

@@ -30,5 +30,15 @@ echo "== go vet (windows, packages without cgo)"
 pkgs=$(GOOS=windows CGO_ENABLED=0 go list -e -f '{{if not .Error}}{{if not .CgoFiles}}{{.ImportPath}}{{end}}{{end}}' ./... | grep -v -e '/app$' -e '/cmd/scanbox-ocr$' || true)
 GOOS=windows CGO_ENABLED=0 go vet $pkgs
 
+echo "== staticcheck"
+# 2026.2.2 (v0.8.2) is the first release that knows Go 1.26; the checks it
+# runs are configured in staticcheck.conf. make lint runs it alone.
+sc_version=${STATICCHECK_VERSION:-v0.8.2}
+sc="$(go env GOPATH)/bin/staticcheck"
+if ! [[ -x "$sc" ]] || ! "$sc" -version | grep -q "(${sc_version#v})"; then
+  go install "honnef.co/go/tools/cmd/staticcheck@$sc_version"
+fi
+"$sc" ./...
+
 echo "== go test -race"
 go test -race -timeout 20m ./...
