@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/scanbox/scanbox/fleet/proto"
@@ -78,7 +79,10 @@ func (a *Agent) send(ctx context.Context, base, method, path string, body []byte
 		if err != nil {
 			return nil, fmt.Errorf("agent: %w", err)
 		}
-		if body != nil {
+		switch {
+		case strings.HasPrefix(path, proto.PathLogUpload+"/"):
+			req.Header.Set("Content-Type", "application/zip")
+		case body != nil:
 			req.Header.Set("Content-Type", "application/json")
 		}
 		req.Header.Set("User-Agent", "scanbox-agent/"+a.ver)
