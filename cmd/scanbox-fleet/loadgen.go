@@ -69,6 +69,7 @@ func cmdLoadgen(args []string, stdout io.Writer) error {
 	var maxLag atomic.Int64
 	hist := newHist()
 	start := time.Now()
+	end := start.Add(*duration)
 	slots := int64(*duration / *interval * time.Duration(len(terms)))
 	if slots < int64(len(terms)) {
 		slots = int64(float64(len(terms)) * float64(*duration) / float64(*interval))
@@ -84,6 +85,9 @@ func cmdLoadgen(args []string, stdout io.Writer) error {
 		go func() {
 			defer wg.Done()
 			for k := range jobs {
+				if time.Now().After(end) {
+					continue // due within the run but never left: counted in due, not in sent
+				}
 				due := start.Add(time.Duration(k) * step)
 				if lag := time.Since(due); lag > time.Duration(maxLag.Load()) {
 					maxLag.Store(int64(lag))
@@ -103,7 +107,6 @@ func cmdLoadgen(args []string, stdout io.Writer) error {
 			}
 		}()
 	}
-	end := start.Add(*duration)
 	for k := int64(0); k < slots; k++ {
 		time.Sleep(time.Until(start.Add(time.Duration(k) * step)))
 		if time.Now().After(end) {
