@@ -7,6 +7,10 @@
 #   make release-test-signed   release signed with a throw-away CA, every signature verified
 #   make smoke          the wine smoke test against dist/ (needs wine, xvfb; see installer/smoke)
 #   make test-installer go vet + go test of installer/
+#   make test           the whole suite, as CI runs it (scripts/test.sh)
+#   make lint           gofmt, go vet (linux + windows) and staticcheck, no tests
+#   make demo           the whole flow on the embedded bank simulator (tray app, or
+#                       in the terminal without a display: make demo DEMO_FLAGS=--headless)
 #
 # Signing: set SCANBOX_SIGN_PKCS12 (+ SCANBOX_SIGN_PASSWORD) or
 # SCANBOX_SIGN_CERT + SCANBOX_SIGN_KEY in the environment; never in a file here.
@@ -15,7 +19,10 @@ GO      ?= go
 DIST    ?= dist
 RELEASE  = $(GO) run ./installer/cmd/release -out $(DIST)
 
-.PHONY: release exe ocr msi release-test-signed smoke test-installer clean
+STATICCHECK_VERSION ?= v0.8.2
+DEMO_FLAGS ?=
+
+.PHONY: release exe ocr msi release-test-signed smoke test-installer clean test lint demo
 
 release:
 	$(RELEASE) -steps exe,ocr,msi
@@ -44,3 +51,12 @@ test-installer:
 
 clean:
 	rm -rf $(DIST)
+
+test:
+	bash scripts/test.sh
+
+lint:
+	bash scripts/lint.sh
+
+demo:
+	$(GO) run ./app demo $(DEMO_FLAGS)

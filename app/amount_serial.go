@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/scanbox/scanbox/capture/display"
@@ -28,11 +30,12 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 		parity   = fs.String("parity", "none", "parity: none, odd, even, mark or space")
 		stop     = fs.String("stop-bits", "1", "stop bits: 1, 1.5 or 2")
 		forward  = fs.String("forward", "", "port of the real display to pass every byte on to")
-		profile  = fs.String("profile", "auto", "display protocol: auto, led8, cd5220, escpos or text")
+		profile  = fs.String("profile", "auto", "display profile: "+strings.Join(display.ProfileNames(), ", "))
 		width    = fs.Int("width", 20, "characters per line of a 2-line display")
 		once     = fs.Bool("once", false, "exit after the first total")
 		record   = fs.String("record", "", "also save every byte read to this file, for replay with --file")
 		asJSON   = fs.Bool("json", false, `print {"amount_fen":…,"kind":"total"} per line`)
+		explain  = fs.Bool("explain", false, "with --file: print the frames seen, which profiles read which totals and why nothing (or what) was reported")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -70,6 +73,9 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, e.Amount.String())
 	}
 
+	if *explain && *file == "" {
+		return usage("--explain needs --file RECORDING.bin (record one with --port … --record)")
+	}
 	if *file != "" {
 		if *forward != "" || *record != "" {
 			return usage("--forward and --record need --port, not --file")
@@ -79,12 +85,34 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "scanbox amount: cannot read the capture: %v\n", err)
 			return exitUsage
 		}
+		if *explain {
+			rep, err := display.Explain(bytes.NewReader(data), prof, *width)
+			if err != nil {
+				return usage("%v", err)
+			}
+			fmt.Fprint(stdout, rep.String())
+			return exitOK
+		}
 		events, err := display.Totals(prof, *width, data)
 		if err != nil {
 			return usage("%v", err)
 		}
 		if len(events) == 0 {
-			fmt.Fprintf(stderr, "scanbox amount: no total found in %s\n", *file)
+			// One line saying why, from the explain mode, so that support
+			// knows the next step without reading the frames.
+			why := "run again with --explain to see the frames"
+			if rep, err := display.Explain(bytes.NewReader(data), prof, *width); err == nil {
+				why = strings.TrimSuffix(rep.Why, ".")
+				if len(rep.Try) > 0 {
+					names := make([]string, len(rep.Try))
+					for i, p := range rep.Try {
+						names[i] = p.String()
+					}
+					why += "; try --profile " + strings.Join(names, " or ")
+				}
+				why += "; --explain shows the frames"
+			}
+			fmt.Fprintf(stderr, "scanbox amount: no total found in %s: %s\n", *file, why)
 			return exitFailed
 		}
 		if *once {
@@ -144,6 +172,13 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 		},
 		OnProfile: func(p display.Profile) {
 			fmt.Fprintf(stderr, "scanbox amount: detected the %s display protocol\n", p)
+		},
+		OnHint: func(try []display.Profile, why string) {
+			names := make([]string, len(try))
+			for i, p := range try {
+				names[i] = p.String()
+			}
+			fmt.Fprintf(stderr, "scanbox amount: %s; choose the display's profile (--profile %s)\n", why, strings.Join(names, " or "))
 		},
 	}
 	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {

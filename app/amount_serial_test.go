@@ -32,6 +32,63 @@ func TestAmountSerialFile(t *testing.T) {
 	}
 }
 
+// TestAmountSerialFileProfiles replays every driver capture with its
+// display's profile (--profile NAME) and with auto, which reads it or, for
+// a lamp dialect it cannot tell apart, refuses in one line naming the
+// profile to try.
+func TestAmountSerialFileProfiles(t *testing.T) {
+	tests := []struct {
+		name, profile string
+		autoTry       string // non-empty: auto reports nothing and names this profile
+	}{
+		{"partner_cd7111", "partner", "partner"},
+		{"wintec_cd110", "wintec", ""},
+		{"hisense_vc110a", "hisense", ""},
+		{"citaq_pd6108", "citaq", ""},
+		{"ejeton_vfd8c", "ejeton", "ejeton"},
+		{"wincor_ba63", "wincor", ""},
+		{"ibm_surepos", "ibm", ""},
+		{"electron_gb18030", "epson", ""},
+		{"aedex", "aedex", ""},
+	}
+	for _, tt := range tests {
+		want, err := os.ReadFile(filepath.Join(displayTestdata, tt.name+".want"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := filepath.Join(displayTestdata, tt.name+".bin")
+		code, out, errs := runAmount("--file", file, "--profile", tt.profile)
+		if code != exitOK || out != string(want) {
+			t.Errorf("%s --profile %s: exit %d, stdout %q, stderr %q; want %q", tt.name, tt.profile, code, out, errs, want)
+		}
+		code, out, errs = runAmount("--file", file)
+		switch {
+		case tt.autoTry == "" && (code != exitOK || out != string(want)):
+			t.Errorf("%s under auto: exit %d, stdout %q, stderr %q; want %q", tt.name, code, out, errs, want)
+		case tt.autoTry != "" && (code != exitFailed || out != "" || !strings.Contains(errs, "--profile "+tt.autoTry) || strings.Count(errs, "\n") != 1):
+			t.Errorf("%s under auto: exit %d, stdout %q, stderr %q; want nothing and one line naming %s", tt.name, code, out, errs, tt.autoTry)
+		}
+	}
+}
+
+func TestAmountSerialExplain(t *testing.T) {
+	file := filepath.Join(displayTestdata, "partner_cd7111.bin")
+	code, out, errs := runAmount("--file", file, "--explain")
+	for _, want := range []string{"frames:", "ESC s 0x03", "partner: 7.50 11.50 11.50 1234.50", "reported with auto: nothing", "why: LED-8 pole", "try: --profile partner"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("--explain: exit %d, stderr %q, stdout lacks %q:\n%s", code, errs, want, out)
+		}
+	}
+	code, out, _ = runAmount("--file", file, "--explain", "--profile", "partner")
+	if code != exitOK || !strings.Contains(out, "reported with partner: 7.50 11.50 11.50 1234.50") {
+		t.Errorf("--explain --profile partner: exit %d:\n%s", code, out)
+	}
+	code, _, errs = runAmount("--port", "COM1", "--explain")
+	if code != exitUsage || !strings.Contains(errs, "--explain needs --file") {
+		t.Errorf("--explain with --port: exit %d, stderr %q", code, errs)
+	}
+}
+
 func TestAmountSerialFileJSONAndOnce(t *testing.T) {
 	code, out, _ := runAmount("--file", filepath.Join(displayTestdata, "cd5220.bin"), "--json", "--once", "--profile", "cd5220")
 	if code != exitOK || out != `{"amount_fen":350,"kind":"total","profile":"cd5220"}`+"\n" {

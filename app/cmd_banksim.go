@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	commands["banksim"] = command{"run the embedded bank simulator alone", cmdBanksim}
+	commands["banksim"] = command{"run the embedded bank simulator alone (bank API 1.1; --clock-offset 2h runs its clock ahead, -3h behind)", cmdBanksim}
 }
 
 func cmdBanksim(args []string, stdout, stderr io.Writer) int {
@@ -31,6 +31,13 @@ func cmdBanksim(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "listening on %s://%s\n", u.Scheme, u.Host)
 		}
 		fmt.Fprintf(stdout, "base URL %s\n", base)
+		// --clock-offset: support staff reproduce a shop PC whose clock is off.
+		switch off := opts.ClockOffset; {
+		case off > 0:
+			fmt.Fprintf(stdout, "bank clock runs %s ahead of this PC\n", off)
+		case off < 0:
+			fmt.Fprintf(stdout, "bank clock runs %s behind this PC\n", -off)
+		}
 		if f, ok := stdout.(interface{ Sync() error }); ok {
 			f.Sync()
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payclient/banksim"
 )
@@ -66,7 +67,12 @@ func demoBank(opts banksim.Options, stdout, stderr io.Writer) (dir string, info 
 		return "", nil, nil, exitUsage
 	}
 	fmt.Fprintf(stdout, "Bank simulator listening at %s\nData directory (thrown away afterwards): %s\n", base, dir)
-	info, err = activate(ctx, dir, base, banksim.DefaultMchID, banksim.DefaultTerminalID, banksim.DefaultActivationCode, 0, stderr)
+	c, err := core.Open(dir, core.Options{Kind: core.KindCLI, Stderr: stderr})
+	if err == nil {
+		info, err = activate(ctx, c, core.ActivateRequest{URL: base, MchID: banksim.DefaultMchID,
+			TerminalID: banksim.DefaultTerminalID, Code: banksim.DefaultActivationCode})
+		c.Close()
+	}
 	if err != nil {
 		cleanup()
 		return "", nil, nil, report(stderr, "demo", err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/scanbox/scanbox/config"
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/payclient"
 )
 
@@ -55,7 +56,12 @@ func cmdFirstrun(args []string, stdout, stderr io.Writer) int {
 	}
 	d := dataDir(*dir)
 	if *activateNow {
-		info, err := activatePending(context.Background(), d, stderr)
+		c, release, err := localHost{stderr: stderr}.open(d, core.Pacing{})
+		if err != nil {
+			return report(stderr, "firstrun", err)
+		}
+		defer release()
+		info, err := activatePending(context.Background(), c)
 		if err != nil {
 			return report(stderr, "firstrun", err)
 		}
@@ -121,7 +127,8 @@ func importProvisioning(dir string, p provisioning) error {
 // returns nil, nil when nothing is pending. The code is taken (read and
 // deleted) first, as config wants for single-use codes, and stored again
 // only if activation fails, so an offline first start retries later.
-func activatePending(ctx context.Context, dir string, stderr io.Writer) (*payclient.MerchantInfo, error) {
+func activatePending(ctx context.Context, c *core.Core) (*payclient.MerchantInfo, error) {
+	dir := c.Dir()
 	cfg, err := config.Load(dir)
 	if err != nil {
 		return nil, failf(exitUsage, "%v", err)
@@ -137,7 +144,7 @@ func activatePending(ctx context.Context, dir string, stderr io.Writer) (*paycli
 	if err != nil {
 		return nil, failf(exitUsage, "cannot read the pending activation code: %v", err)
 	}
-	info, aerr := activate(ctx, dir, p.URL, p.MchID, p.TerminalID, code, 0, stderr)
+	info, aerr := activate(ctx, c, core.ActivateRequest{URL: p.URL, MchID: p.MchID, TerminalID: p.TerminalID, Code: code})
 	if aerr != nil {
 		if err := config.SavePendingActivationCode(dir, code); err != nil {
 			return nil, failf(exitUsage, "%v; and the activation code could not be kept for a retry: %v", aerr, err)
@@ -145,11 +152,9 @@ func activatePending(ctx context.Context, dir string, stderr io.Writer) (*paycli
 		return nil, aerr
 	}
 	// activate saved the bank connection; now the provisioning is done.
-	cfg, err = config.Load(dir)
-	if err == nil {
-		cfg.PendingActivation = config.PendingActivation{}
-		err = config.Save(dir, cfg)
-	}
+	cfg = c.Config()
+	cfg.PendingActivation = config.PendingActivation{}
+	err = c.SetConfig(cfg)
 	if err != nil {
 		return info, failf(exitUsage, "activated, but the finished provisioning could not be cleared: %v", err)
 	}

@@ -5,17 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"text/tabwriter"
 	"time"
 
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/order"
 )
 
 func init() {
-	commands["orders"] = command{"list the most recent orders from the journal", cmdOrders}
-	commands["resolve"] = command{"bring every unresolved order to a definite state", cmdResolve}
+	onDir("orders", "list the most recent orders from the journal", cmdOrders)
+	onDir("resolve", "bring every unresolved order to a definite state", cmdResolve)
 }
 
 // orderJSON is one element of `orders --json` and `resolve --json`.
@@ -64,7 +63,7 @@ func printOrders(w io.Writer, os []order.Order, asJSON bool) {
 	tw.Flush()
 }
 
-func cmdOrders(args []string, stdout, stderr io.Writer) int {
+func cmdOrders(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	fs, dir := newFlags("orders", stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	limit := fs.Int("limit", 100, "how many orders, newest first")
@@ -75,34 +74,45 @@ func cmdOrders(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "scanbox orders: --limit must be at least 1")
 		return exitUsage
 	}
-	e, err := openEnv(*dir, overrides{}, stderr)
+	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {
 		return report(stderr, "orders", err)
 	}
-	defer e.Close()
-	printOrders(stdout, e.journal.Recent(*limit), *asJSON)
+	defer release()
+	if err := runnerOf(c); err != nil {
+		return report(stderr, "orders", err)
+	}
+	printOrders(stdout, c.Journal().Recent(*limit), *asJSON)
 	return exitOK
 }
 
-func cmdResolve(args []string, stdout, stderr io.Writer) int {
+func cmdResolve(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	fs, dir := newFlags("resolve", stderr)
 	asJSON := fs.Bool("json", false, "print the orders touched as a JSON array")
 	if !parseFlags(fs, args, stderr) {
 		return exitUsage
 	}
-	e, err := openEnv(*dir, overrides{}, stderr)
+	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {
 		return report(stderr, "resolve", err)
 	}
-	defer e.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	touched, err := e.runner.ResolveAll(ctx)
+	defer release()
+	if err := runnerOf(c); err != nil {
+		return report(stderr, "resolve", err)
+	}
+	r, _ := c.Runner()
+	touched, err := r.ResolveAll(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "scanbox resolve: stopped early: %v\n", err)
 	}
+	// In a running instance an order may be driven by a payment or the
+	// background resolver right now (ResolveAll leaves it to them): wait
+	// for those too, so the exit code says what is really left.
+	for _, o := range c.Journal().Unresolved() {
+		r.Wait(ctx, o.OutTradeNo)
+	}
 	printOrders(stdout, touched, *asJSON)
-	if n := len(e.journal.Unresolved()); n > 0 {
+	if n := len(c.Journal().Unresolved()); n > 0 {
 		fmt.Fprintf(stderr, "scanbox resolve: %d order(s) are still unresolved; the bank could not be reached, try again later\n", n)
 		return exitUnknown
 	}

@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"sync"
 	"time"
 
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payflow"
@@ -18,7 +17,7 @@ import (
 )
 
 func init() {
-	commands["pay"] = command{"charge a payment code: journal, micropay, poll, close", cmdPay}
+	onDir("pay", "charge a payment code: journal, micropay, poll, close", cmdPay)
 }
 
 // payResult is the --json object of `scanbox pay` (cli-contract.md).
@@ -40,15 +39,15 @@ func contractState(s order.State) string {
 	return "unknown"
 }
 
-func cmdPay(args []string, stdout, stderr io.Writer) int {
+func cmdPay(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	fs, dir := newFlags("pay", stderr)
 	amount := fs.String("amount", "", "amount in yuan, e.g. 12.50")
 	code := fs.String("code", "", "the customer's payment code as scanned")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	var ov overrides
-	fs.DurationVar(&ov.pollInterval, "poll-interval", 0, "time between queries while the payer confirms (default from config, 3s)")
-	fs.DurationVar(&ov.pollTimeout, "poll-timeout", 0, "how long to wait for the payer before closing (default from config, 45s)")
-	fs.DurationVar(&ov.httpTimeout, "http-timeout", 0, "timeout of each bank request (default from config, 10s)")
+	var p core.Pacing
+	fs.DurationVar(&p.PollInterval, "poll-interval", 0, "time between queries while the payer confirms (default from config, 3s; a running instance uses its own)")
+	fs.DurationVar(&p.PollTimeout, "poll-timeout", 0, "how long to wait for the payer before closing (default from config, 45s; a running instance uses its own)")
+	fs.DurationVar(&p.HTTPTimeout, "http-timeout", 0, "timeout of each bank request (default from config, 10s; a running instance uses its own)")
 	if !parseFlags(fs, args, stderr) {
 		return exitUsage
 	}
@@ -66,33 +65,41 @@ func cmdPay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scanbox pay: %v\n", err)
 		return exitFailed
 	}
-	e, err := openEnv(*dir, ov, stderr)
+	c, release, err := h.open(*dir, p)
 	if err != nil {
 		return report(stderr, "pay", err)
 	}
-	defer e.Close()
+	defer release()
+	if err := runnerOf(c); err != nil {
+		return report(stderr, "pay", err)
+	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-
+	// Progress lines of this order only: a running instance drives other
+	// payments at the same time. Changes that arrive before Start has said
+	// the number are held back until it has.
 	var mu sync.Mutex
 	var no string
+	var early []order.Order
 	if !*asJSON {
-		e.runner.Subscribe(func(o order.Order) {
+		unsub := c.Subscribe(func(o order.Order) {
 			mu.Lock()
 			defer mu.Unlock()
-			if o.OutTradeNo == no || no == "" {
+			switch {
+			case no == "":
+				early = append(early, o)
+			case o.OutTradeNo == no:
 				printStep(stdout, o)
 			}
 		})
+		defer unsub()
 	}
-	o, err := e.runner.Start(ctx, payflow.PayRequest{Amount: fen, Code: *code})
+	o, err := c.Pay(fen, *code)
 	if err != nil {
 		switch {
 		case errors.Is(err, payflow.ErrCodeUnresolved):
 			fmt.Fprintf(stderr, "scanbox pay: %v; run scanbox resolve\n", err)
 			return exitUnknown
-		case errors.Is(err, payflow.ErrJournal), errors.Is(err, payflow.ErrBadAmount):
+		case errors.Is(err, payflow.ErrJournal), errors.Is(err, payflow.ErrBadAmount), errors.Is(err, core.ErrActivating):
 			fmt.Fprintf(stderr, "scanbox pay: %v\n", err)
 			return exitUsage
 		}
@@ -101,10 +108,16 @@ func cmdPay(args []string, stdout, stderr io.Writer) int {
 	}
 	mu.Lock()
 	no = o.OutTradeNo
+	for _, e := range early {
+		if e.OutTradeNo == no {
+			printStep(stdout, e)
+		}
+	}
+	early = nil
 	mu.Unlock()
-	final, werr := e.runner.Wait(ctx, o.OutTradeNo)
+	final, werr := c.Wait(ctx, o.OutTradeNo)
 	if werr != nil {
-		final, _ = e.journal.Get(o.OutTradeNo)
+		final, _ = c.Journal().Get(o.OutTradeNo)
 	}
 	res := payResult{OutTradeNo: final.OutTradeNo, State: contractState(final.State), AmountFen: int64(final.AmountFen),
 		Channel: final.Channel.String(), TransactionID: final.TransactionID}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient/banksim"
@@ -43,12 +44,13 @@ func runHeadlessDemo(stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "Activated terminal %s of merchant %s (%s, %s); signing key stored protected.\n\n",
 		banksim.DefaultTerminalID, banksim.DefaultMchID, info.MerchantName, info.StoreName)
 
-	e, err := openEnv(dir, overrides{pollInterval: time.Second, pollTimeout: 8 * time.Second}, stderr)
+	c, err := core.Open(dir, core.Options{Kind: core.KindCLI, Stderr: stderr,
+		Pacing: core.Pacing{PollInterval: time.Second, PollTimeout: 8 * time.Second}})
 	if err != nil {
 		return report(stderr, "demo", err)
 	}
-	defer e.Close()
-	e.runner.Subscribe(func(o order.Order) { printStep(stdout, o) })
+	defer c.Close()
+	c.Subscribe(func(o order.Order) { printStep(stdout, o) })
 
 	for i, s := range demoSales {
 		fmt.Fprintf(stdout, "[%d/%d] %s: ¥%s, code %s\n", i+1, len(demoSales), s.what, s.amount, s.code)
@@ -57,7 +59,10 @@ func runHeadlessDemo(stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "scanbox demo: %v\n", err)
 			return exitUsage
 		}
-		o, err := e.runner.Pay(ctx, payflow.PayRequest{Amount: fen, Code: s.code})
+		o, err := c.Pay(fen, s.code)
+		if err == nil {
+			o, _ = c.Wait(ctx, o.OutTradeNo)
+		}
 		switch {
 		case err != nil && errors.Is(err, payflow.ErrJournal):
 			fmt.Fprintf(stderr, "scanbox demo: %v\n", err)
@@ -69,6 +74,6 @@ func runHeadlessDemo(stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "          result: %s\n\n", o.State)
 	}
 	fmt.Fprintln(stdout, "Recent orders (scanbox orders):")
-	printOrders(stdout, e.journal.Recent(20), false)
+	printOrders(stdout, c.Journal().Recent(20), false)
 	return exitOK
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -56,17 +57,22 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 	// First start after a silent install: activate with what the installer
 	// left (cmd_firstrun.go). A failure keeps the code for the next start;
 	// the tray then opens Settings, because nothing works unactivated.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	if _, err := activatePending(ctx, dir, stderr); err != nil {
-		fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(err.Error()))
-	}
-	cancel()
 	ctrl, err := newTrayController(dir, stderr)
 	if err != nil {
-		fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(err.Error()))
+		var ce *cliError
+		if errors.As(err, &ce) {
+			fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(ce.msg))
+		} else {
+			fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(err.Error()))
+		}
 		return exitUsage
 	}
 	defer ctrl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	if _, err := activatePending(ctx, ctrl.core); err != nil {
+		fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(err.Error()))
+	}
+	cancel()
 	ui.SetLanguage(ui.ParseLanguage(ctrl.Settings().Language))
 
 	a := fyneapp.NewWithID("cn.scanbox.tray")
@@ -107,7 +113,7 @@ func (t *tray) addDemoPanel() {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5CA4B0))
 	t.pay.SetExtra(ui.NewDemoPanel(r, func(code string) {
 		// As the scan box does: from another goroutine, through OnScan.
-		go t.ctrl.scanSubs.emit(code)
+		go t.ctrl.core.InjectScan(code)
 	}))
 }
 

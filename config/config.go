@@ -101,6 +101,12 @@ type Config struct {
 	MerchantName string `json:"merchant_name"` // from /merchant/info, shown in the UI
 	StoreName    string `json:"store_name"`    // from /merchant/info; also the micropay body
 	StaticQR     string `json:"static_qr"`     // the store's static QR payload (a URL)
+	// Bank API 1.1, from activation: the terminal serial number the bank
+	// registered (sent as device_sn) and the shop's area code. Empty on a
+	// terminal activated before 1.1: it must be activated again to pay.
+	// (device_id is never stored: it is derived from the PC each start.)
+	TerminalSN string `json:"terminal_sn,omitempty"`
+	AreaCode   string `json:"area_code,omitempty"`
 	// DeviceIP is sent as micropay's device_ip; empty means "detect".
 	DeviceIP string `json:"device_ip,omitempty"`
 
@@ -123,9 +129,24 @@ type Config struct {
 	// rarely binds; "" disables it.
 	Hotkey string `json:"hotkey"`
 
+	// POSAPI is the optional JSON API for POS software (docs/pos-api.md);
+	// off unless enabled.
+	POSAPI POSAPIConfig `json:"pos_api,omitzero"`
+
 	// PendingActivation is what a silent install left for the first start
 	// (the activation code itself is a secret: SavePendingActivationCode).
 	PendingActivation PendingActivation `json:"pending_activation,omitzero"`
+}
+
+// POSAPIConfig is the POS integration API: JSON over HTTP on 127.0.0.1
+// only, with a bearer token kept in the data directory (posapi owns it).
+type POSAPIConfig struct {
+	Enabled bool `json:"enabled"`
+	Port    int  `json:"port,omitempty"` // on 127.0.0.1; 0 means posapi.DefaultPort
+	// AllowOrigins are the browser origins allowed to call it (CORS),
+	// separated by commas or spaces; none by default, so that no web page
+	// can drive payments. A string, so that Config stays comparable.
+	AllowOrigins string `json:"allow_origins,omitempty"`
 }
 
 // AmountConfig says where the amount to charge comes from.
@@ -183,6 +204,8 @@ type PendingActivation struct {
 // IsZero reports that no activation is pending.
 func (p PendingActivation) IsZero() bool { return p == PendingActivation{} }
 
+const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 // Default returns the configuration of a fresh install.
 func Default() Config {
 	return Config{
@@ -235,6 +258,12 @@ func (c Config) Validate() error {
 			bad("%s must be at most 32 characters", f.key)
 		}
 	}
+	if c.TerminalSN != "" && (len(c.TerminalSN) < 8 || len(c.TerminalSN) > 32 || strings.Trim(c.TerminalSN, alnum) != "") {
+		bad("terminal_sn must be 8 to 32 of [0-9A-Za-z], got %q", c.TerminalSN)
+	}
+	if c.AreaCode != "" && (len(c.AreaCode) != 6 || strings.Trim(c.AreaCode, "0123456789") != "") {
+		bad("area_code must be 6 digits, got %q", c.AreaCode)
+	}
 	if c.DeviceIP != "" && net.ParseIP(c.DeviceIP) == nil {
 		bad("device_ip must be an IP address, got %q", c.DeviceIP)
 	}
@@ -246,6 +275,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPTimeout <= 0 {
 		bad("http_timeout must be positive, got %s", c.HTTPTimeout)
+	}
+	if c.POSAPI.Port < 0 || c.POSAPI.Port > 65535 {
+		bad("pos_api.port must be between 1 and 65535 (0: the default), got %d", c.POSAPI.Port)
 	}
 	if c.AutoCloseAfterSuccess < 0 {
 		bad("auto_close_after_success must not be negative, got %s", c.AutoCloseAfterSuccess)

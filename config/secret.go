@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 const (
 	keyFile     = "signing.key"
 	pendingFile = "activation.pending"
+	codeKeyFile = "code.key"
 )
 
 var (
@@ -26,7 +28,44 @@ var (
 const (
 	purposeKey     = "ScanBox signing key v1"
 	purposePending = "ScanBox pending activation code v1"
+	purposeCodeKey = "ScanBox payment-code fingerprint key v1"
 )
+
+// CodeKeyLen is the size of the payment-code fingerprint key.
+const CodeKeyLen = 32
+
+// CodeKey returns this installation's payment-code fingerprint key,
+// creating it on first use. The journal keeps a keyed MAC of each scanned
+// code (scan.Fingerprint) to refuse a rescan while its order is open; the
+// key is what makes that MAC useless for recovering a code from the masked
+// digits (about 1e10 candidates), so it is protected like the signing key
+// and never leaves the PC (the support bundle does not include it). It is
+// independent of activation: re-activating keeps it. Call it while holding
+// the data directory (after the journal is open), so that two processes
+// never create two keys.
+func CodeKey(dir string) ([]byte, error) {
+	k, err := loadSecret(dir, codeKeyFile, purposeCodeKey, errNoCodeKey)
+	if err == nil && len(k) == CodeKeyLen {
+		return k, nil
+	}
+	if err != nil && !errors.Is(err, errNoCodeKey) {
+		return nil, err
+	}
+	k = make([]byte, CodeKeyLen)
+	if _, err := rand.Read(k); err != nil {
+		return nil, fmt.Errorf("config: payment-code key: %w", err)
+	}
+	blob, err := protect(k, purposeCodeKey)
+	if err != nil {
+		return nil, fmt.Errorf("config: protect payment-code key: %w", err)
+	}
+	if err := writeFileAtomic(dir, codeKeyFile, blob, 0o600); err != nil {
+		return nil, fmt.Errorf("config: save payment-code key: %w", err)
+	}
+	return k, nil
+}
+
+var errNoCodeKey = errors.New("config: no payment-code key")
 
 // SaveKey stores the terminal's signing key, protected at rest.
 func SaveKey(dir string, key []byte) error {

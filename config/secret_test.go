@@ -96,3 +96,25 @@ func TestPendingActivationCode(t *testing.T) {
 		t.Error("empty activation code saved")
 	}
 }
+
+func TestCodeKeyCreatedOnceProtected(t *testing.T) {
+	dir := testDir(t)
+	k1, err := CodeKey(dir)
+	if err != nil || len(k1) != CodeKeyLen {
+		t.Fatalf("CodeKey = %x, %v", k1, err)
+	}
+	k2, err := CodeKey(dir)
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Fatalf("second CodeKey = %x, %v; want the same key", k2, err)
+	}
+	st, err := os.Stat(filepath.Join(dir, codeKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 {
+		t.Fatalf("code key file mode %v, want 0600", st.Mode().Perm())
+	}
+	if k3, _ := CodeKey(testDir(t)); bytes.Equal(k1, k3) {
+		t.Fatal("two installations share a code key")
+	}
+}

@@ -56,7 +56,8 @@ func BenchmarkPayEndToEnd(b *testing.B) {
 	}
 	defer j.Close()
 	client, err := payclient.New(payclient.Config{BaseURL: base, MchID: soakMch, TerminalID: soakTerminal,
-		Key: []byte(key), Logger: slog.New(slog.DiscardHandler)})
+		TerminalSN: banksim.TerminalSN(soakMch, soakTerminal),
+		Key:        []byte(key), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}

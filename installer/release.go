@@ -61,6 +61,15 @@ func (r *Release) ExeBuild(ctx context.Context) *exec.Cmd {
 	return cmd
 }
 
+// program is the resource description of one of the release's programs.
+func (r *Release) program(filename, description string) Program {
+	p := Program{Version: r.Version, Description: description, Filename: filename}
+	if png := filepath.Join(r.Root, "assets", "icons", "app.png"); fileExists(png) {
+		p.IconPNG = png
+	}
+	return p
+}
+
 func (r *Release) absOut() string {
 	if filepath.IsAbs(r.Out) {
 		return r.Out
@@ -83,10 +92,18 @@ func (r *Release) BuildExe(ctx context.Context) error {
 	if err := os.Remove(r.Path(ExeName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	remove, err := r.program(ExeName, "ScanBox cashier plug-in").WriteSyso(filepath.Join(r.Root, "app"))
+	if err != nil {
+		return err
+	}
+	defer remove()
 	cmd := r.ExeBuild(ctx)
 	cmd.Stdout, cmd.Stderr = r.Log, r.Log
 	if err := r.step("go build "+ExeName+" (windows/amd64, cgo)", cmd.Run); err != nil {
 		return fmt.Errorf("installer: build %s: %w", ExeName, err)
+	}
+	if err := CheckExe(r.Path(ExeName), r.Version, true); err != nil {
+		return err
 	}
 	return r.sign(ctx, r.Path(ExeName), "ScanBox")
 }
@@ -104,6 +121,11 @@ func (r *Release) BuildOCR(ctx context.Context) error {
 	if err := os.Remove(r.Path(OCRName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	remove, err := r.program(OCRName, "ScanBox OCR helper").WriteSyso(filepath.Join(r.Root, "cmd", "scanbox-ocr"))
+	if err != nil {
+		return err
+	}
+	defer remove()
 	cmd := exec.CommandContext(ctx, "bash", script, r.Path(OCRName))
 	cmd.Dir = r.Root
 	cmd.Env = append(os.Environ(), "SCANBOX_VERSION="+r.Version)
@@ -113,6 +135,9 @@ func (r *Release) BuildOCR(ctx context.Context) error {
 	}
 	if _, err := os.Stat(r.Path(OCRName)); err != nil {
 		return fmt.Errorf("installer: %s finished but left no %s: %w", OCRScript, r.Path(OCRName), err)
+	}
+	if err := CheckExe(r.Path(OCRName), r.Version, true); err != nil {
+		return err
 	}
 	return r.sign(ctx, r.Path(OCRName), "ScanBox OCR helper")
 }

@@ -9,11 +9,21 @@
 // ScanBox on the same data directory gets ErrLocked instead of interleaving
 // writes).
 //
-// Repair policy on Open:
+// Repair policy on Open. "Intact" is the checksum's verdict: a record whose
+// checksum holds is never dropped, whatever its JSON says.
 //   - Damage at the end of the file (a record torn by a crash or power cut, or
 //     one whose checksum fails and that no intact record follows) is cut away:
-//     the file is truncated to the end of the last intact record and fsynced.
-//     The torn record's Append never returned, so nobody relied on it.
+//     the file is first copied to orders.log.torn-<time> (the newest 5 such
+//     copies are kept), then truncated to the end of the last intact record
+//     and fsynced. The torn record's Append never returned, so nobody relied
+//     on it.
+//   - An intact record holding values this version does not know (a newer
+//     version's pay channel or state, new fields: after a downgrade) is
+//     read as far as it can be (an unknown channel shows as OTHER, an
+//     unknown state counts as not definite, so the resolver asks the bank
+//     first) and the unknown values are written back on every later record
+//     of that order and on compaction. An intact record that is not an
+//     order at all is kept verbatim.
 //   - Damage in the middle (intact records follow it) is skipped: reading
 //     resyncs at the next intact record, so later good records are never
 //     dropped. The damaged file is first copied to orders.log.corrupt-<time>
@@ -31,6 +41,7 @@
 package journal
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -43,6 +54,7 @@ import (
 	"time"
 
 	"github.com/scanbox/scanbox/order"
+	codescan "github.com/scanbox/scanbox/scan"
 )
 
 var (
@@ -99,7 +111,8 @@ func withCompactAt(n int) Option { return func(o *options) { o.compactAt = n } }
 // entry is one order in the in-memory index.
 type entry struct {
 	o   order.Order
-	seq uint64 // order of first appearance: a stable tie-break for equal CreatedAt
+	x   *extras // what this version could not read of its record; written back
+	seq uint64  // order of first appearance: a stable tie-break for equal CreatedAt
 }
 
 // Journal is the open order log. It is safe for concurrent use.
@@ -125,6 +138,9 @@ type Journal struct {
 	mu        sync.RWMutex
 	byNo      map[string]*entry
 	byCreated []*entry // sorted by (CreatedAt, seq), oldest first
+	// opaque holds intact records that are not orders this version can
+	// read at all (wmu guards it); they are kept verbatim, never dropped.
+	opaque [][]byte
 }
 
 // Open opens (creating if needed) the journal in DATA_DIR dir, takes the
@@ -200,19 +216,37 @@ func (j *Journal) load() error {
 		return fmt.Errorf("journal: read %s: %w", j.path, err)
 	}
 	res := scan(data)
-	if res.badHeader && len(res.orders) == 0 {
+	if res.badHeader && len(res.records) == 0 {
 		return fmt.Errorf("%w: %s (%d bytes) left untouched; move it away to start a new journal", ErrCorrupt, j.path, len(data))
 	}
-	for _, o := range res.orders {
-		j.apply(o)
+	unreadable, legacy := 0, 0
+	j.redactCopies()
+	for _, r := range res.records {
+		if r.opaque != nil {
+			j.opaque = append(j.opaque, r.opaque)
+			continue
+		}
+		if r.x != nil {
+			unreadable++
+		}
+		if codescan.IsLegacyHash(r.o.CodeHash) {
+			legacy++
+		}
+		j.applyRecord(r.o, r.x, true)
 	}
-	j.records = len(res.orders)
+	j.records = len(res.records)
+	if len(j.opaque) > 0 || unreadable > 0 {
+		// A newer version wrote these (or an older one); they are kept
+		// as they are and written back on every compaction.
+		j.log.Warn("journal holds records this version cannot fully read; kept as they are",
+			"records_not_orders", len(j.opaque), "records_with_unknown_values", unreadable)
+	}
 
 	rewrite := res.badHeader || len(res.skipped) > 0
 	if rewrite {
 		// Keep the damaged original for support before rewriting it.
 		copyName := logName + ".corrupt-" + j.nowFn().UTC().Format("20060102T150405.000000000Z")
-		if err := writeFileSync(filepath.Join(j.dir, copyName), data); err != nil {
+		if err := writeFileSync(filepath.Join(j.dir, copyName), redactLegacy(data)); err != nil {
 			return fmt.Errorf("journal: save damaged log: %w", err)
 		}
 		for _, s := range res.skipped {
@@ -220,10 +254,21 @@ func (j *Journal) load() error {
 				"from_offset", s[0], "to_offset", s[1], "copy", copyName)
 		}
 		if res.badHeader {
-			j.log.Error("journal header damaged; records recovered", "records", len(res.orders), "copy", copyName)
+			j.log.Error("journal header damaged; records recovered", "records", len(res.records), "copy", copyName)
 		}
 	}
-	if res.tornTail {
+	if res.tornTail && !rewrite && len(data) > len(fileMagic) {
+		// Keep the file as it was before cutting anything (support may
+		// want to see what was cut; only the newest few copies are kept,
+		// as every power cut during an append leaves one).
+		copyName := logName + ".torn-" + j.nowFn().UTC().Format("20060102T150405.000000000Z")
+		if err := writeFileSync(filepath.Join(j.dir, copyName), redactLegacy(data)); err != nil {
+			return fmt.Errorf("journal: save log before cutting its torn tail: %w", err)
+		}
+		pruneCopies(j.dir, logName+".torn-*", keepTornCopies)
+		j.log.Warn("journal tail torn or damaged; cut away",
+			"offset", res.validEnd, "bytes_dropped", len(data)-res.validEnd, "copy", copyName)
+	} else if res.tornTail {
 		j.log.Warn("journal tail torn or damaged; cut away",
 			"offset", res.validEnd, "bytes_dropped", len(data)-res.validEnd)
 	}
@@ -248,7 +293,14 @@ func (j *Journal) load() error {
 	}
 	j.f = f
 	j.size = int64(res.validEnd)
-	if j.records >= j.compactAt() {
+	if legacy > j.legacyNeeded() {
+		// Records of an earlier version hold the unkeyed hash of a code
+		// whose order is resolved (or superseded): rewrite them away now.
+		j.log.Info("dropping unkeyed payment-code hashes of resolved orders", "records", legacy)
+		if err := j.compactLocked(); err != nil {
+			j.log.Error("compaction failed; the log stays as it is", "err", err)
+		}
+	} else if j.records >= j.compactAt() {
 		if err := j.compactLocked(); err != nil {
 			j.log.Error("compaction failed; the log stays as it is", "err", err)
 		}
@@ -266,12 +318,27 @@ func (j *Journal) Append(o order.Order) error {
 	if o.State == order.StateInvalid {
 		return fmt.Errorf("%w: %s has no state", ErrInvalid, o.OutTradeNo)
 	}
-	rec, err := encodeRecord(o)
-	if err != nil {
-		return err
+	// An earlier version's unkeyed code hash guards a rescan only while
+	// the order is open; once it is resolved the hash goes (and so do the
+	// older records that hold it: see dropLegacy below).
+	dropLegacy := o.State.Terminal() && codescan.IsLegacyHash(o.CodeHash)
+	if dropLegacy {
+		o.CodeHash = ""
 	}
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
+	// What an earlier record held that this version cannot read is
+	// written back on this one too (see extras).
+	j.mu.RLock()
+	var x *extras
+	if e, ok := j.byNo[o.OutTradeNo]; ok {
+		x = e.x
+	}
+	j.mu.RUnlock()
+	rec, err := encodeWith(o, x)
+	if err != nil {
+		return err
+	}
 	if j.closed {
 		return ErrClosed
 	}
@@ -297,7 +364,7 @@ func (j *Journal) Append(o order.Order) error {
 	j.mu.Lock()
 	j.apply(o)
 	j.mu.Unlock()
-	if j.records >= j.compactAt() {
+	if dropLegacy || j.records >= j.compactAt() {
 		// The append above is already durable; a failed compaction only
 		// means the file stays longer.
 		if err := j.compactLocked(); err != nil {
@@ -307,21 +374,30 @@ func (j *Journal) Append(o order.Order) error {
 	return nil
 }
 
-// apply puts o into the index. Called with mu held (or before j is shared).
-func (j *Journal) apply(o order.Order) {
+// apply puts an appended o into the index; the entry keeps what its
+// records held that this version cannot read. Called with mu held (or
+// before j is shared).
+func (j *Journal) apply(o order.Order) { j.applyRecord(o, nil, false) }
+
+// applyRecord puts a loaded record into the index: with setX, x replaces
+// what the entry kept unread (the newest record says what is left).
+func (j *Journal) applyRecord(o order.Order, x *extras, setX bool) {
 	if e, ok := j.byNo[o.OutTradeNo]; ok {
 		moved := !e.o.CreatedAt.Equal(o.CreatedAt)
 		if moved {
 			j.removeCreated(e)
 		}
 		e.o = o
+		if setX {
+			e.x = x
+		}
 		if moved {
 			j.insertCreated(e)
 		}
 		return
 	}
 	j.nextSq++
-	e := &entry{o: o, seq: j.nextSq}
+	e := &entry{o: o, x: x, seq: j.nextSq}
 	j.byNo[o.OutTradeNo] = e
 	j.insertCreated(e)
 }
@@ -410,8 +486,8 @@ func (j *Journal) FindUnresolvedByCodeHash(h string) (order.Order, bool) {
 }
 
 // Compact rewrites the log now, keeping what the retention rule keeps.
-// Append runs it by itself when the file has grown; it is exported for
-// tests and for a "tidy up" on shutdown.
+// Append runs it by itself when the file has grown (and Open when it finds
+// a file that has); nothing else needs to call it.
 func (j *Journal) Compact() error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
@@ -469,8 +545,23 @@ func (j *Journal) keepAll() []*entry {
 	return append([]*entry(nil), j.byCreated...)
 }
 
+// legacyNeeded counts the orders whose unkeyed code hash must stay: the
+// unresolved ones (it refuses a rescan of their code).
+func (j *Journal) legacyNeeded() int {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	n := 0
+	for _, e := range j.byCreated {
+		if !e.o.State.Terminal() && codescan.IsLegacyHash(e.o.CodeHash) {
+			n++
+		}
+	}
+	return n
+}
+
 // compactLocked rewrites the log with what keep selects and drops the rest
-// from the index. Called with wmu held.
+// from the index. A resolved order's unkeyed code hash (an earlier
+// version's) is not written again. Called with wmu held.
 func (j *Journal) compactLocked() error {
 	kept := j.keep()
 	before := j.records
@@ -501,6 +592,13 @@ func (j *Journal) compactLocked() error {
 // file. The old file is closed before the rename because Windows cannot
 // rename over a file that is open.
 func (j *Journal) rewrite(entries []*entry) error {
+	j.mu.Lock()
+	for _, e := range entries {
+		if e.o.State.Terminal() && codescan.IsLegacyHash(e.o.CodeHash) {
+			e.o.CodeHash = ""
+		}
+	}
+	j.mu.Unlock()
 	tmp := filepath.Join(j.dir, tmpName)
 	size, err := func() (int64, error) {
 		f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -509,8 +607,11 @@ func (j *Journal) rewrite(entries []*entry) error {
 		}
 		defer f.Close()
 		buf := append([]byte(nil), fileMagic...)
+		for _, rec := range j.opaque {
+			buf = append(buf, rec...)
+		}
 		for _, e := range entries {
-			rec, err := encodeRecord(e.o)
+			rec, err := encodeWith(e.o, e.x)
 			if err != nil {
 				return 0, err
 			}
@@ -556,8 +657,73 @@ func (j *Journal) rewrite(entries []*entry) error {
 		return fmt.Errorf("journal: replace log: %w", renameErr)
 	}
 	j.size = size
-	j.records = len(entries)
+	j.records = len(entries) + len(j.opaque)
 	return nil
+}
+
+// legacyHashKey precedes a code hash in a record's JSON.
+var legacyHashKey = []byte(`"code_hash":"`)
+
+// redactLegacy returns data with every unkeyed code hash (an earlier
+// version's, see scan.LegacyHash) overwritten by 'x's of the same length:
+// a copy kept for support must not hold what confirms a code guessed from
+// its masked digits. The checksums of those records then fail; the copy is
+// for people to read, not for the journal to load.
+func redactLegacy(data []byte) []byte {
+	out := data
+	copied := false
+	for i := 0; ; {
+		k := bytes.Index(out[i:], legacyHashKey)
+		if k < 0 {
+			return out
+		}
+		start := i + k + len(legacyHashKey)
+		end := start + 64
+		if end < len(out) && out[end] == '"' && codescan.IsLegacyHash(string(out[start:end])) {
+			if !copied {
+				out, copied = bytes.Clone(out), true
+			}
+			for p := start; p < end; p++ {
+				out[p] = 'x'
+			}
+		}
+		i = start
+	}
+}
+
+// redactCopies applies redactLegacy to the copies kept beside the log (an
+// earlier version kept them unredacted).
+func (j *Journal) redactCopies() {
+	for _, pat := range []string{logName + ".corrupt-*", logName + ".torn-*"} {
+		m, _ := filepath.Glob(filepath.Join(j.dir, pat))
+		for _, p := range m {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			if red := redactLegacy(data); !bytes.Equal(red, data) {
+				if err := writeFileSync(p, red); err != nil {
+					j.log.Error("could not redact a kept copy of the journal", "file", filepath.Base(p), "err", err)
+				}
+			}
+		}
+	}
+}
+
+// keepTornCopies is how many copies of logs with a torn tail are kept.
+const keepTornCopies = 5
+
+// pruneCopies deletes all but the newest keep files matching pattern (their
+// names end in a sortable UTC time).
+func pruneCopies(dir, pattern string, keep int) {
+	m, err := filepath.Glob(filepath.Join(dir, pattern))
+	if err != nil || len(m) <= keep {
+		return
+	}
+	sort.Strings(m)
+	for _, p := range m[:len(m)-keep] {
+		os.Remove(p)
+	}
 }
 
 // Close releases the file and the lock. Further Appends return ErrClosed.

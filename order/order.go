@@ -41,6 +41,16 @@ func (s State) String() string {
 	return stateNames[s]
 }
 
+// States lists every valid State, in order (not StateInvalid): for views
+// and message catalogs that must cover them all.
+func States() []State {
+	out := make([]State, 0, len(stateNames)-1)
+	for i := 1; i < len(stateNames); i++ {
+		out = append(out, State(i))
+	}
+	return out
+}
+
 // ParseState is the one parser for State; it accepts exactly what String writes.
 func ParseState(s string) (State, error) {
 	for i, n := range stateNames {
@@ -53,9 +63,6 @@ func ParseState(s string) (State, error) {
 
 // Terminal reports whether the bank has given a definite answer.
 func (s State) Terminal() bool { return s >= StatePaid }
-
-// Resolved is Terminal; named for readers of the journal.
-func (s State) Resolved() bool { return s.Terminal() }
 
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 func (s *State) UnmarshalText(b []byte) error {
@@ -84,6 +91,15 @@ func (c Channel) String() string {
 		return fmt.Sprintf("channel(%d)", int(c))
 	}
 	return channelNames[c]
+}
+
+// Channels lists every wallet a payment can come from (not ChannelNone).
+func Channels() []Channel {
+	out := make([]Channel, 0, len(channelNames)-1)
+	for i := 1; i < len(channelNames); i++ {
+		out = append(out, Channel(i))
+	}
+	return out
 }
 
 // ParseChannel accepts the bank's pay_channel names, case-insensitively
@@ -122,6 +138,16 @@ func (k Kind) String() string {
 	return kindNames[k]
 }
 
+// Kinds lists every Kind.
+func Kinds() []Kind {
+	out := make([]Kind, len(kindNames))
+	for i := range kindNames {
+		out[i] = Kind(i)
+	}
+	return out
+}
+
+// ParseKind is the one parser for Kind; it accepts exactly what String writes.
 func ParseKind(s string) (Kind, error) {
 	for i, n := range kindNames {
 		if n == s {
@@ -148,7 +174,10 @@ type Order struct {
 	// CodeMasked is the payment code as shown to people (first 4 + last 4).
 	CodeMasked string `json:"code_masked,omitempty"`
 	// CodeHash identifies the scanned code without storing it, so that a
-	// rescan of the same code can be refused while its order is unresolved.
+	// rescan of the same code can be refused while its order is unresolved:
+	// scan.Fingerprint, a MAC keyed with the installation's secret ("m1:…").
+	// Orders journaled before issue 8 hold an unkeyed SHA-256 instead
+	// (scan.IsLegacyHash); the journal drops it once the order is resolved.
 	CodeHash string `json:"code_hash,omitempty"`
 	// Guess is the wallet recognised from the code's shape; Channel is the
 	// bank's answer once known.

@@ -7,7 +7,10 @@ import (
 )
 
 func TestStateRoundTrip(t *testing.T) {
-	for s := StatePending; s <= StateRevoked; s++ {
+	if all := States(); len(all) != int(StateRevoked) || all[0] != StatePending || all[len(all)-1] != StateRevoked {
+		t.Errorf("States() = %v", all)
+	}
+	for _, s := range States() {
 		got, err := ParseState(s.String())
 		if err != nil || got != s {
 			t.Errorf("ParseState(%q) = %v, %v", s.String(), got, err)
@@ -24,7 +27,10 @@ func TestStateRoundTrip(t *testing.T) {
 }
 
 func TestChannelRoundTrip(t *testing.T) {
-	for c := ChannelNone; c <= ChannelOther; c++ {
+	if all := Channels(); len(all) != int(ChannelOther) || all[0] != ChannelWeChat {
+		t.Errorf("Channels() = %v", all)
+	}
+	for _, c := range append(Channels(), ChannelNone) {
 		got, err := ParseChannel(c.String())
 		if err != nil || got != c {
 			t.Errorf("ParseChannel(%q) = %v, %v", c.String(), got, err)
@@ -36,7 +42,10 @@ func TestChannelRoundTrip(t *testing.T) {
 	if _, err := ParseChannel("PAYPAL"); err == nil {
 		t.Error("PAYPAL accepted")
 	}
-	for k := KindMicropay; k <= KindPrecreate; k++ {
+	if all := Kinds(); len(all) != 2 {
+		t.Errorf("Kinds() = %v", all)
+	}
+	for _, k := range Kinds() {
 		if got, err := ParseKind(k.String()); err != nil || got != k {
 			t.Errorf("ParseKind(%q) = %v, %v", k, got, err)
 		}

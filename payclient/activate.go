@@ -18,8 +18,11 @@ type ActivateRequest struct {
 	MchID          string
 	TerminalID     string
 	ActivationCode string // signs the request; never logged
-	HTTPTimeout    time.Duration
-	HTTPClient     *http.Client
+	// DeviceID overrides the device_id derived from this PC (tests only:
+	// "another PC"); the bank binds the terminal to it.
+	DeviceID    string
+	HTTPTimeout time.Duration
+	HTTPClient  *http.Client
 }
 
 // ActivateOption adjusts Activate for tests and logging.
@@ -41,8 +44,11 @@ func ActivateWithClock(now func() time.Time) ActivateOption {
 }
 
 // Activate calls /merchant/info with the activation code and returns the
-// merchant data and the decrypted signing key. A wrong or used-up code is an
-// *APIError with ReturnMsg "ACTIVATION_INVALID".
+// merchant data, the terminal_sn and area_code, and the decrypted signing
+// key. It sends this PC's device_id: the bank binds the terminal to it (and
+// re-activation with a new code moves the terminal here, 换机; the old key
+// stops working). A wrong or used-up code is an *APIError with ReturnMsg
+// "ACTIVATION_INVALID"; a disabled terminal matches ErrTerminalDisabled.
 func Activate(ctx context.Context, req ActivateRequest, opts ...ActivateOption) (*MerchantInfo, error) {
 	var o activateOptions
 	for _, f := range opts {
@@ -69,6 +75,10 @@ func activate(ctx context.Context, req ActivateRequest, o activateOptions) (mi *
 	if req.ActivationCode == "" {
 		return nil, fmt.Errorf("%w: empty activation code", ErrInvalidRequest)
 	}
+	devID, err := resolveDeviceID(req.DeviceID, req.MchID, req.TerminalID)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	defer func() { t.logCall(ctx, EndpointActivate, "", start, err, slog.String("terminal_id", req.TerminalID)) }()
 	code := []byte(req.ActivationCode)
@@ -76,6 +86,7 @@ func activate(ctx context.Context, req ActivateRequest, o activateOptions) (mi *
 		"mch_id":          req.MchID,
 		"terminal_id":     req.TerminalID,
 		"activation_code": req.ActivationCode,
+		"device_id":       devID,
 	}, code)
 	if err != nil {
 		return nil, err
@@ -90,6 +101,14 @@ func activate(ctx context.Context, req ActivateRequest, o activateOptions) (mi *
 			return nil, garbled("%s missing", f.name)
 		}
 		*f.dst = s
+	}
+	mi.TerminalSN, _ = obj.Str("terminal_sn")
+	if !validTerminalSN(mi.TerminalSN) {
+		return nil, garbled("terminal_sn %q is not 8–32 of [0-9A-Za-z]", mi.TerminalSN)
+	}
+	mi.AreaCode, _ = obj.Str("area_code")
+	if !validAreaCode(mi.AreaCode) {
+		return nil, garbled("area_code %q is not 6 digits", mi.AreaCode)
 	}
 	kc, _ := obj.Str("key_cipher")
 	kn, _ := obj.Str("key_nonce")

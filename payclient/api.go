@@ -1,6 +1,9 @@
-// Package payclient speaks the Bank Device API v1 (shared/bank-api.md): it
-// signs requests, verifies every response signature, and turns answers into
-// typed results and errors. It also hosts the embedded bank simulator
+// Package payclient speaks the Bank Device API, version 1.1 (docs/bank-api.md):
+// it signs requests, verifies every response signature, follows the bank's
+// clock (the offset measured from every answer's Date header, re-sending a
+// TIMESTAMP_SKEW refusal with a corrected timestamp), sends the terminal
+// information and device binding, and turns answers into typed results and
+// errors: payments, refunds and the daily bill. It also hosts the embedded bank simulator
 // (payclient/banksim). It must never know about the journal, the payment
 // flow's states or the UI, and it must never log keys or signatures.
 package payclient
@@ -118,7 +121,12 @@ type MerchantInfo struct {
 	MerchantName string
 	StoreName    string
 	StaticQR     string
-	Key          []byte `json:"-"`
+	// Version 1.1: the terminal serial number the bank registered (sent
+	// as device_sn on every payment and refund) and the shop's 6-digit
+	// administrative area.
+	TerminalSN string
+	AreaCode   string
+	Key        []byte `json:"-"`
 }
 
 // Outcome is the one classification of a bank answer (or error) that the
@@ -160,10 +168,17 @@ const (
 	CallQuery
 	CallClose
 	CallPrecreate
+	// CallRefund and CallRefundQuery are classified by ClassifyRefund.
+	CallRefund
+	CallRefundQuery
 )
 
 func (c Call) String() string {
-	return [...]string{"micropay", "query", "close", "precreate"}[c]
+	names := [...]string{"micropay", "query", "close", "precreate", "refund", "refundquery"}
+	if c < 0 || int(c) >= len(names) {
+		return fmt.Sprintf("Call(%d)", int(c))
+	}
+	return names[c]
 }
 
 // Classify is the one place that maps a bank answer to what the flow does.
@@ -223,7 +238,8 @@ func classifyErrCode(call Call, code string) Outcome {
 			return OutcomePaid
 		case "AUTHCODEEXPIRE", "AUTH_CODE_INVALID", "NOTENOUGH", "NOTSUPORTCARD",
 			"PAYER_ACCOUNT_ABNORMAL", "BUYER_MISMATCH", "ORDERCLOSED", "ORDERREVERSED",
-			"OUT_TRADE_NO_USED", "PARAM_ERROR", "AMOUNT_LIMIT":
+			"OUT_TRADE_NO_USED", "PARAM_ERROR", "AMOUNT_LIMIT",
+			"DEVICE_MISMATCH", "TERMINAL_DISABLED": // refused before anything was charged
 			return OutcomeFailed
 		}
 	case CallQuery:
@@ -238,7 +254,7 @@ func classifyErrCode(call Call, code string) Outcome {
 		}
 	case CallPrecreate:
 		switch code {
-		case "PARAM_ERROR", "AMOUNT_LIMIT", "OUT_TRADE_NO_USED":
+		case "PARAM_ERROR", "AMOUNT_LIMIT", "OUT_TRADE_NO_USED", "DEVICE_MISMATCH", "TERMINAL_DISABLED":
 			return OutcomeFailed
 		}
 	}
@@ -254,6 +270,21 @@ type Bank interface {
 	// second apart); the returned Payment has Recall set if it never finished.
 	Close(ctx Context, outTradeNo string) (*Payment, error)
 	Precreate(ctx Context, r PrecreateRequest) (*Precreated, error)
+}
+
+// RefundBank is what the refund flow needs from the bank; *Client
+// implements it, tests may fake it. Every SUCCESS answer Refund returns
+// has been checked against the request (out_refund_no, order, amount);
+// a RefundQuery answer is checked against the journal with
+// RefundRequest.Matches.
+type RefundBank interface {
+	Refund(ctx Context, r RefundRequest) (*Refund, error)
+	RefundQuery(ctx Context, outRefundNo string) (*Refund, error)
+}
+
+// BillBank is what reconciliation needs from the bank.
+type BillBank interface {
+	DownloadBill(ctx Context, day Day) (*Bill, error)
 }
 
 // Timeouts and pacing; the zero value of Config uses these.

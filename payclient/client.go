@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -25,6 +26,10 @@ const (
 	EndpointQuery     = "/pay/query"
 	EndpointClose     = "/pay/close"
 	EndpointPrecreate = "/pay/precreate"
+	// Version 1.1.
+	EndpointRefund      = "/pay/refund"
+	EndpointRefundQuery = "/pay/refundquery"
+	EndpointBill        = "/bill/download"
 )
 
 // ErrInvalidRequest is a request this client refuses to send because it
@@ -37,6 +42,18 @@ type Config struct {
 	MchID      string
 	TerminalID string
 	Key        []byte // the signing key from activation; never logged
+	// TerminalSN is the terminal_sn activation handed out, sent as
+	// device_sn. Without it (a terminal activated before bank API 1.1)
+	// micropay, precreate and refund are refused locally with
+	// ErrNoTerminalSN; query and close still work for old orders.
+	TerminalSN string
+	// DeviceID overrides the device_id derived from this PC's identity
+	// (deviceid.For). Only tests set it, to play "another PC"; the
+	// program leaves it empty.
+	DeviceID string
+	// AppVersion is sent as app_version (default version.Version, cut to
+	// the API's 8 characters).
+	AppVersion string
 	// HTTPTimeout bounds each request (default DefaultHTTPTimeout).
 	HTTPTimeout time.Duration
 	// DeviceIP is sent as device_ip (default "127.0.0.1").
@@ -61,6 +78,9 @@ type Client struct {
 	terminalID   string
 	key          []byte
 	deviceIP     string
+	deviceSN     string
+	deviceID     string
+	appVersion   string
 	recallWait   time.Duration
 	closeRecalls int
 }
@@ -75,6 +95,9 @@ type transport struct {
 	timeout time.Duration
 	now     func() time.Time
 	log     *slog.Logger
+	// offset is the bank's clock minus ours, in nanoseconds, from the
+	// last answer (bank-api.md's clock rule). Timestamps are ours plus it.
+	offset atomic.Int64
 }
 
 // New checks cfg and returns a Client.
@@ -99,12 +122,29 @@ func New(cfg Config) (*Client, error) {
 	if net.ParseIP(ip) == nil {
 		return nil, fmt.Errorf("payclient: device IP %q is not an IP address", ip)
 	}
+	devID, err := resolveDeviceID(cfg.DeviceID, cfg.MchID, cfg.TerminalID)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TerminalSN != "" && !validTerminalSN(cfg.TerminalSN) {
+		return nil, fmt.Errorf("payclient: terminal_sn %q must be 8–32 of [0-9A-Za-z]", cfg.TerminalSN)
+	}
+	appVer := cfg.AppVersion
+	if appVer == "" {
+		appVer = defaultAppVersion()
+	}
+	if len(appVer) < 1 || len(appVer) > 8 || !utf8.ValidString(appVer) {
+		return nil, fmt.Errorf("payclient: app_version %q must be 1–8 characters", appVer)
+	}
 	c := &Client{
 		t:            t,
 		mchID:        cfg.MchID,
 		terminalID:   cfg.TerminalID,
 		key:          bytes.Clone(cfg.Key),
 		deviceIP:     ip,
+		deviceSN:     cfg.TerminalSN,
+		deviceID:     devID,
+		appVersion:   appVer,
 		recallWait:   cfg.RecallWait,
 		closeRecalls: cfg.CloseRecalls,
 	}
@@ -223,9 +263,38 @@ func MaskCode(code string) string {
 // call sends one signed request and applies the response rules of
 // bank-api.md. On success it returns the verified response object. Errors:
 // ErrCommunication (ErrBadSignature) or *APIError.
+//
+// Clock rule: the timestamp is our clock corrected by the offset measured
+// from the bank's answers; a TIMESTAMP_SKEW refusal (not processed at all)
+// is re-sent with the same business fields, a fresh nonce, sign and a
+// timestamp corrected from its server_time, at most maxSkewResends times.
 func (t *transport) call(ctx context.Context, endpoint string, req Object, key []byte) (Object, error) {
+	return t.callLimit(ctx, endpoint, req, key, maxBody)
+}
+
+// maxSkewResends bounds the re-sends after TIMESTAMP_SKEW: one is enough
+// once the offset is known; the second covers a clock changed meanwhile.
+const maxSkewResends = 2
+
+func (t *transport) callLimit(ctx context.Context, endpoint string, req Object, key []byte, limit int) (Object, error) {
+	for attempt := 0; ; attempt++ {
+		obj, err := t.roundTrip(ctx, endpoint, req, key, limit)
+		if err == nil || attempt >= maxSkewResends || !isSkew(err) || ctx.Err() != nil {
+			return obj, err
+		}
+		t.log.LogAttrs(ctx, slog.LevelWarn, "bank refused the timestamp; re-sending with the bank's clock",
+			slog.String("endpoint", endpoint), slog.Int64("clock_offset_s", int64(t.clockOffset()/time.Second)))
+	}
+}
+
+func isSkew(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.ReturnCode == "FAIL" && ae.ReturnMsg == "TIMESTAMP_SKEW"
+}
+
+func (t *transport) roundTrip(ctx context.Context, endpoint string, req Object, key []byte, limit int) (Object, error) {
 	req["nonce_str"] = NewNonce()
-	req["timestamp"] = t.now().Unix()
+	req["timestamp"] = t.now().Add(t.clockOffset()).Unix()
 	req["sign_type"] = SignHMACSHA256.String()
 	delete(req, "sign")
 	sign, err := Sign(req, key, SignHMACSHA256)
@@ -246,27 +315,73 @@ func (t *transport) call(ctx context.Context, endpoint string, req Object, key [
 	}
 	hreq.Header.Set("Content-Type", "application/json; charset=utf-8")
 	hreq.Header.Set("Accept", "application/json")
+	sent := t.now()
 	resp, err := t.hc.Do(hreq)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCommunication, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	mid := sent.Add(t.now().Sub(sent) / 2)
+	if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+		// Date has whole seconds: the bank's clock read anywhere in that
+		// second, so its middle is the best estimate.
+		t.measure(ctx, d.Add(500*time.Millisecond), mid)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading the answer: %w", ErrCommunication, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("%w: HTTP status %d", ErrCommunication, resp.StatusCode)
 	}
-	if len(data) > maxBody {
-		return nil, fmt.Errorf("%w: answer larger than %d bytes", ErrCommunication, maxBody)
+	if len(data) > limit {
+		return nil, fmt.Errorf("%w: answer larger than %d bytes", ErrCommunication, limit)
 	}
 	obj, err := DecodeObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCommunication, err)
 	}
-	return obj, checkAnswer(endpoint, obj, key)
+	err = checkAnswer(endpoint, obj, key)
+	if isSkew(err) {
+		// server_time is exact to the second, and tied to this refusal.
+		if st, ok := obj.Int("server_time"); ok && st > 0 {
+			t.measure(ctx, time.Unix(st, 0).Add(500*time.Millisecond), mid)
+		}
+	}
+	return obj, err
 }
+
+// offsetDeadband: the bank's clock is only known to about a second (Date
+// and server_time are whole seconds, plus half the round trip); a smaller
+// estimate is reported as 0 so that status does not show noise.
+const offsetDeadband = 2 * time.Second
+
+// measure records bank − local from one reading of the bank's clock taken
+// at local time at. Every answer overwrites the last: a PC whose clock is
+// corrected meanwhile is followed at once.
+func (t *transport) measure(ctx context.Context, bank, at time.Time) {
+	raw := bank.Sub(at)
+	off := raw.Round(time.Second)
+	if raw > -offsetDeadband && raw < offsetDeadband {
+		off = 0
+	}
+	prev := time.Duration(t.offset.Swap(int64(off)))
+	if d := off - prev; d > 5*time.Second || d < -5*time.Second {
+		t.log.LogAttrs(ctx, slog.LevelWarn, "this PC's clock differs from the bank's",
+			slog.Int64("clock_offset_s", int64(off/time.Second)), slog.Int64("previous_offset_s", int64(prev/time.Second)))
+	}
+}
+
+func (t *transport) clockOffset() time.Duration { return time.Duration(t.offset.Load()) }
+
+// ClockOffset is the bank's clock minus this PC's, as measured from the
+// last answer (0 before any answer, and for differences under about 2 s).
+// Requests are stamped with the bank's time, so payments go on with a
+// wrong PC clock; status and the tray show it so that someone fixes it.
+func (c *Client) ClockOffset() time.Duration { return c.t.clockOffset() }
+
+// BankNow is this PC's clock corrected by ClockOffset: the bank's time.
+func (c *Client) BankNow() time.Time { return c.t.now().Add(c.t.clockOffset()) }
 
 // checkAnswer applies the return_code / result_code / sign rules.
 func checkAnswer(endpoint string, obj Object, key []byte) error {
@@ -358,6 +473,29 @@ func (c *Client) base() Object {
 	return Object{"mch_id": c.mchID, "terminal_id": c.terminalID}
 }
 
+// withDevice is base plus device_id: query, close and refundquery carry it
+// so that the bank checks the binding.
+func (c *Client) withDevice() Object {
+	return Object{"mch_id": c.mchID, "terminal_id": c.terminalID, "device_id": c.deviceID}
+}
+
+// withTerminalInfo is base plus bank-api 1.1's terminal information, which
+// micropay, precreate and refund must carry.
+func (c *Client) withTerminalInfo() (Object, error) {
+	if c.deviceSN == "" {
+		return nil, ErrNoTerminalSN
+	}
+	return Object{
+		"mch_id":      c.mchID,
+		"terminal_id": c.terminalID,
+		"device_type": DeviceType,
+		"device_sn":   c.deviceSN,
+		"device_id":   c.deviceID,
+		"app_version": c.appVersion,
+		"device_ip":   c.deviceIP,
+	}, nil
+}
+
 // Micropay charges a scanned payment code. On success the Payment has
 // TradeState TradeSuccess. Business refusals are *APIError (USERPAYING
 // included); use Classify.
@@ -384,12 +522,14 @@ func (c *Client) micropay(ctx context.Context, r MicropayRequest) (p *Payment, e
 	if r.AuthCode == "" || strings.Trim(r.AuthCode, "0123456789") != "" {
 		return nil, fmt.Errorf("%w: auth_code must be digits", ErrInvalidRequest)
 	}
-	req := c.base()
+	req, err := c.withTerminalInfo()
+	if err != nil {
+		return nil, err
+	}
 	req["out_trade_no"] = r.OutTradeNo
 	req["auth_code"] = r.AuthCode
 	req["total_fee"] = int64(r.TotalFee)
 	req["body"] = r.Body
-	req["device_ip"] = c.deviceIP
 	obj, err := c.t.call(ctx, EndpointMicropay, req, c.key)
 	if err != nil {
 		return nil, err
@@ -487,7 +627,7 @@ func (c *Client) query(ctx context.Context, no string) (p *Payment, err error) {
 	if err := checkOutTradeNo(no); err != nil {
 		return nil, err
 	}
-	req := c.base()
+	req := c.withDevice()
 	req["out_trade_no"] = no
 	obj, err := c.t.call(ctx, EndpointQuery, req, c.key)
 	if err != nil {
@@ -546,7 +686,7 @@ func (c *Client) close(ctx context.Context, no string) (p *Payment, err error) {
 	if err := checkOutTradeNo(no); err != nil {
 		return nil, err
 	}
-	req := c.base()
+	req := c.withDevice()
 	req["out_trade_no"] = no
 	obj, err := c.t.call(ctx, EndpointClose, req, c.key)
 	if err != nil {
@@ -592,7 +732,10 @@ func (c *Client) precreate(ctx context.Context, r PrecreateRequest) (p *Precreat
 	if err := checkFeeBody(r.TotalFee, r.Body); err != nil {
 		return nil, err
 	}
-	req := c.base()
+	req, err := c.withTerminalInfo()
+	if err != nil {
+		return nil, err
+	}
 	req["out_trade_no"] = r.OutTradeNo
 	req["total_fee"] = int64(r.TotalFee)
 	req["body"] = r.Body

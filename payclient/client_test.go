@@ -71,6 +71,13 @@ func handJSON(fields map[string]any) []byte {
 
 const testKey = "hand-written-server-key-0123456"
 
+// The hand server's terminal information: a serial as activation would hand
+// it out, and a device_id of "another PC" (the override tests may set).
+const (
+	handSN     = "SNHAND00000001"
+	handDevice = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+)
+
 // handServer is a tiny bank: it checks the request's form and signature and
 // answers what the test's function returns, signed (unless "sign" is set).
 type handServer struct {
@@ -123,6 +130,7 @@ func newHandClient(t *testing.T, respond func(path string, req map[string]any) (
 	var logs bytes.Buffer
 	c, err := New(Config{
 		BaseURL: srv.URL + "/device/v1", MchID: "100000001", TerminalID: "T0001", Key: []byte(testKey),
+		TerminalSN: handSN, DeviceID: handDevice, AppVersion: "1.1.0",
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), RecallWait: time.Millisecond,
 	})
 	if err != nil {
@@ -173,6 +181,8 @@ func TestHandServerMicropay(t *testing.T) {
 	wantStr := map[string]string{
 		"mch_id": "100000001", "terminal_id": "T0001", "sign_type": "HMAC-SHA256",
 		"out_trade_no": "T0001-000001", "auth_code": "280000000000000001", "body": "收银 <&>", "device_ip": "127.0.0.1",
+		// bank-api 1.1 terminal information.
+		"device_type": "11", "device_sn": handSN, "device_id": handDevice, "app_version": "1.1.0",
 	}
 	for k, v := range wantStr {
 		if req[k] != v {

@@ -7,6 +7,7 @@
 package payflow
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/scanbox/scanbox/order"
@@ -30,6 +31,14 @@ type Config struct {
 	// of another terminal is never queried or closed under this one (the
 	// bank would not know its number and would tombstone it as closed).
 	MchID, TerminalID string
+	// CodeKey is the installation's payment-code fingerprint key
+	// (config.CodeKey): the journal keeps scan.Fingerprint(CodeKey, code),
+	// from which no code can be recovered without the key. Empty: a random
+	// key for this process only; an open order journaled by another
+	// process is then matched on its masked code (first 4 + last 4), which
+	// may refuse a different code with the same digits there (New logs a
+	// warning). Give it config.CodeKey.
+	CodeKey []byte
 }
 
 // Defaults of Config.
@@ -79,10 +88,15 @@ const (
 
 var eventNames = [...]string{"start", "resume", "answer", "tick", "cancel"}
 
-func (k EventKind) String() string { return eventNames[k] }
+func (k EventKind) String() string {
+	if k < 0 || int(k) >= len(eventNames) {
+		return fmt.Sprintf("event(%d)", int(k))
+	}
+	return eventNames[k]
+}
 
 // CodeComm is Event.ErrCode for a communication failure (no reliable answer).
-const CodeComm = "COMM"
+const CodeComm = payclient.CodeComm
 
 // Event is one input to Step.
 type Event struct {
@@ -113,7 +127,12 @@ const (
 
 var effectNames = [...]string{"none", "micropay", "precreate", "query", "close", "wait"}
 
-func (k EffectKind) String() string { return effectNames[k] }
+func (k EffectKind) String() string {
+	if k < 0 || int(k) >= len(effectNames) {
+		return fmt.Sprintf("effect(%d)", int(k))
+	}
+	return effectNames[k]
+}
 
 // Effect is the one next action. The runner persists the order returned by
 // Step BEFORE it performs the effect whenever the order changed: that is how
@@ -136,7 +155,9 @@ func Step(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 				return record(o, ev.Payment), Effect{}
 			case ev.Kind == EvTick:
 				return o, Effect{Kind: EffQuery}
-			case ev.Kind == EvAnswer && ev.Now.Before(o.UpdatedAt.Add(cfg.PollTimeout)):
+			case (ev.Kind == EvAnswer || ev.Kind == EvCancel) && ev.Now.Before(o.UpdatedAt.Add(cfg.PollTimeout)):
+				// Cancel changes nothing here: the order is paid, and
+				// without its details it disagrees with the bank's bill.
 				return o, Effect{Kind: EffWait, Until: ev.Now.Add(cfg.PollInterval)}
 			}
 		}

@@ -40,6 +40,7 @@ var codeMessages = map[string]string{
 	"SIGNERROR":              "The bank did not accept ScanBox's signature; ask the bank to activate this terminal again.",
 	"TERMINAL_NOT_ACTIVATED": "The bank does not know this terminal; ask the bank to activate it.",
 	"TERMINAL_DISABLED":      "The bank has disabled this terminal; call the bank.",
+	"DEVICE_MISMATCH":        "This terminal is bound to another PC; the bank must move it to this one. Nothing was charged.",
 	"COMM":                   "The bank could not be reached to finish this order; it stays open until ScanBox checks it again (the tray app does so by itself, or run scanbox resolve).",
 	"PAYERROR":               "The customer's payment failed; ask for another payment code.",
 }

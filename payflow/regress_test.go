@@ -197,3 +197,33 @@ func TestRegressionResolveAllStaleSnapshotReversesPaid(t *testing.T) {
 		t.Errorf("a paid order was re-driven from a stale copy and ended %s", final.State)
 	}
 }
+
+// The cashier's Cancel while the details of an ORDERPAID answer are being
+// fetched must not stop the fetching: the order is paid either way, and a
+// paid order without its transaction id disagrees with the bank's bill
+// (found by e2e TestSoakFaultsAndBehaviours).
+func TestRegressionCancelDuringOrderPaidDetails(t *testing.T) {
+	j := newMem()
+	var r *Runner
+	var queries atomic.Int32
+	b := &fakeBank{
+		micropay: func(payclient.MicropayRequest) (*payclient.Payment, error) { return nil, apiErr("ORDERPAID") },
+		query: func(no string) (*payclient.Payment, error) {
+			if queries.Add(1) == 1 {
+				r.Cancel(no) // pressed while the first follow-up is under way
+				return nil, commErr()
+			}
+			return &payclient.Payment{OutTradeNo: no, TradeState: payclient.TradeSuccess, TransactionID: "TDETAIL",
+				Channel: order.ChannelWeChat, TotalFee: 100}, nil
+		},
+	}
+	r = New(j, b, fastCfg, nil)
+	o, err := r.Pay(context.Background(), PayRequest{Amount: 100, Code: wechatCode})
+	if err != nil || o.State != order.StatePaid || o.TransactionID != "TDETAIL" {
+		t.Fatalf("Pay = %v %q, %v after %d queries: Cancel stopped fetching the details of a paid order",
+			o.State, o.TransactionID, err, queries.Load())
+	}
+	if c := b.Calls(); countOf(c, "close") != 0 {
+		t.Fatalf("a paid order was closed: %v", c)
+	}
+}

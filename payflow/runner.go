@@ -1,6 +1,7 @@
 package payflow
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
@@ -35,6 +37,11 @@ var (
 	ErrNotFound        = errors.New("no such order")
 	ErrFinal           = errors.New("the order already has a final state")
 	ErrBusy            = errors.New("the order is being worked on")
+	// ErrOtherIdentity refuses to touch an order taken under another
+	// merchant or terminal: only the bank account that saw an order can say
+	// whether it was paid (closing its number here would tombstone an
+	// unknown number and report "no money was taken").
+	ErrOtherIdentity = errors.New("this order was taken under another merchant or terminal; only that terminal can finish it")
 )
 
 // PayRequest is one charge of a scanned payment code.
@@ -51,8 +58,18 @@ type Runner struct {
 	j    Journal
 	bank payclient.Bank
 	cfg  Config
-	log  *slog.Logger
-	now  func() time.Time
+	// codeKey keys the payment-code fingerprints (Config.CodeKey).
+	codeKey []byte
+	log     *slog.Logger
+	// Time (see "Clocks" in docs/payment-core.md): now is this PC's wall
+	// clock and offset the bank's clock minus it; their sum, bankNow, is
+	// what the journal's times are written in. Everything measured within
+	// one process (waits, deadlines of orders in flight) runs on the
+	// monotonic clock from started, so that neither a clock correction nor
+	// a newly measured offset can stretch or cut a payer's time.
+	now     func() time.Time
+	offset  func() time.Duration
+	started time.Time
 
 	mu      sync.Mutex
 	flights map[string]*flight // by out_trade_no: orders being driven here
@@ -62,6 +79,10 @@ type Runner struct {
 }
 
 type flight struct {
+	// base is the flight's time (bank time) at baseMono on the runner's
+	// monotonic clock; the flight's clock runs on from there.
+	base      time.Time
+	baseMono  time.Duration
 	requery   bool   // a one-off Requery, not a drive: Cancel does not apply
 	code      string // the payment code, in memory only, for (re)sending micropay
 	cancel    chan struct{}
@@ -73,24 +94,38 @@ type flight struct {
 // Option adjusts a Runner (tests use them to control time).
 type Option func(*Runner)
 
-// WithClock replaces time.Now.
+// WithClock replaces time.Now as this PC's wall clock.
 func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = now } }
+
+// WithClockOffset gives the runner the bank's clock: offset returns the
+// bank's clock minus this PC's as last measured (payclient's
+// Client.ClockOffset, from the answers' Date header; 0 until measured).
+// Times the runner writes to the journal are then the bank's, so that a
+// deadline written before a restart still means the same instant after the
+// PC's clock was corrected.
+func WithClockOffset(offset func() time.Duration) Option {
+	return func(r *Runner) { r.offset = offset }
+}
 
 // New returns a Runner. log may be nil.
 func New(j Journal, bank payclient.Bank, cfg Config, log *slog.Logger, opts ...Option) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{j: j, bank: bank, cfg: cfg.withDefaults(), log: log, now: time.Now,
+	r := &Runner{j: j, bank: bank, cfg: cfg.withDefaults(), log: log, now: time.Now, started: time.Now(),
 		flights: map[string]*flight{}, subs: map[int]func(order.Order){}, wake: make(chan struct{}, 1)}
+	// The key stays private to the runner, apart from cfg.
+	r.codeKey, r.cfg.CodeKey = bytes.Clone(r.cfg.CodeKey), nil
+	if len(r.codeKey) == 0 {
+		r.codeKey = make([]byte, 32)
+		rand.Read(r.codeKey)
+		log.Warn("no payment-code key configured; open orders of other processes are matched on their masked code only")
+	}
 	for _, o := range opts {
 		o(r)
 	}
 	return r
 }
-
-// Config returns the pacing in force (defaults filled in).
-func (r *Runner) Config() Config { return r.cfg }
 
 // Subscribe registers fn for every persisted change of any order. fn runs on
 // the runner's goroutine: it must not block (UI code hands off via fyne.Do).
@@ -141,33 +176,52 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	if req.Amount <= 0 || req.Amount > money.Max {
 		return order.Order{}, ErrBadAmount
 	}
-	code := strings.TrimSpace(req.Code)
-	hash := scan.Hash(code)
+	code := scan.Clean(req.Code)
+	fp := scan.Fingerprint(r.codeKey, code)
+	// Orders journaled by an earlier version carry the unkeyed hash; it is
+	// compared here, in memory, and never stored again.
+	legacy := scan.LegacyHash(code)
 	body := req.Body
 	if body == "" {
 		body = r.cfg.Body
 	}
+	body = CutBody(body)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	// Never charge one scan under a second number while the first is open
 	// (bank-api.md step 5): check both the journal and flights in memory.
-	if prev, ok := r.j.FindUnresolvedByCodeHash(hash); ok {
-		return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+	for _, h := range []string{fp, legacy} {
+		if prev, ok := r.j.FindUnresolvedByCodeHash(h); ok {
+			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+		}
+	}
+	// A fingerprint made under another key (this runner has no
+	// installation key, or code.key was lost) cannot be compared: an open
+	// order with the same masked digits is then taken to be this code.
+	// Refusing a different code costs a fresh scan; charging the same one
+	// twice would cost the customer.
+	masked := scan.Mask(code)
+	for _, prev := range r.j.Unresolved() {
+		if prev.CodeMasked == masked && !scan.Comparable(prev.CodeHash, r.codeKey) && !scan.IsLegacyHash(prev.CodeHash) {
+			r.log.Warn("an open order's code fingerprint was made under another key; refusing the rescan on its masked digits",
+				"out_trade_no", prev.OutTradeNo, "code", masked)
+			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+		}
 	}
 	for _, prev := range r.j.Recent(200) {
-		if prev.CodeHash == hash && prev.State == order.StatePaid {
+		if (prev.CodeHash == fp || prev.CodeHash == legacy) && prev.State == order.StatePaid {
 			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeAlreadyPaid, prev.OutTradeNo)
 		}
 	}
-	now := r.now()
+	now := r.bankNow()
 	o := order.Order{
 		OutTradeNo: NewOutTradeNo(now),
 		Kind:       order.KindMicropay,
 		AmountFen:  req.Amount,
 		Body:       body,
-		CodeMasked: scan.Mask(code),
-		CodeHash:   hash,
+		CodeMasked: masked,
+		CodeHash:   fp,
 		Guess:      guess,
 		MchID:      r.cfg.MchID,
 		TerminalID: r.cfg.TerminalID,
@@ -183,7 +237,7 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	}
 	r.log.Info("order created", "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen),
 		"code", o.CodeMasked, "guess", o.Guess.String())
-	fl := r.addFlightLocked(o.OutTradeNo, code)
+	fl := r.addFlightLocked(o.OutTradeNo, code, now)
 	go r.drive(ctx, o, eff, fl)
 	go r.notify(o)
 	return o, nil
@@ -199,7 +253,8 @@ func (r *Runner) Precreate(ctx context.Context, amount money.Fen, body string) (
 	if body == "" {
 		body = r.cfg.Body
 	}
-	now := r.now()
+	body = CutBody(body)
+	now := r.bankNow()
 	o := order.Order{OutTradeNo: NewOutTradeNo(now), Kind: order.KindPrecreate, AmountFen: amount,
 		Body: body, State: order.StatePending, CreatedAt: now, UpdatedAt: now,
 		MchID: r.cfg.MchID, TerminalID: r.cfg.TerminalID}
@@ -211,7 +266,7 @@ func (r *Runner) Precreate(ctx context.Context, amount money.Fen, body string) (
 		r.mu.Unlock()
 		return order.Order{}, fmt.Errorf("%w: %v", ErrJournal, err)
 	}
-	fl := r.addFlightLocked(o.OutTradeNo, "")
+	fl := r.addFlightLocked(o.OutTradeNo, "", now)
 	r.mu.Unlock()
 	first := make(chan order.Order, 1)
 	unsub := r.Subscribe(func(c order.Order) {
@@ -248,17 +303,58 @@ func orMessage(o order.Order) string {
 	return "the bank gave no QR code"
 }
 
-func (r *Runner) addFlightLocked(no, code string) *flight {
-	fl := &flight{code: code, cancel: make(chan struct{}), done: make(chan struct{})}
+func (r *Runner) addFlightLocked(no, code string, at time.Time) *flight {
+	fl := &flight{code: code, cancel: make(chan struct{}), done: make(chan struct{}),
+		base: at, baseMono: r.elapsed()}
 	r.flights[no] = fl
 	return fl
+}
+
+// bankNow is the best estimate of the bank's clock: this PC's clock
+// corrected by the measured offset. It is read when an order starts or is
+// taken up again, never while one is in flight (see clock).
+func (r *Runner) bankNow() time.Time {
+	t := r.now().Round(0) // wall time only: the monotonic part is r.elapsed's job
+	if r.offset != nil {
+		t = t.Add(r.offset())
+	}
+	return t
+}
+
+func (r *Runner) elapsed() time.Duration { return time.Since(r.started) }
+
+// clock is the flight's time: its start in bank time plus the monotonic
+// time elapsed since. Step's deadlines and waits use only this, so a wall
+// clock set back an hour does not keep an order polled for an hour, and
+// one set forward (or a first offset measurement) does not close it while
+// the payer is confirming.
+func (r *Runner) clock(fl *flight) time.Time {
+	return fl.base.Add(r.elapsed() - fl.baseMono)
+}
+
+// resumeAt is where the clock of a journal order taken up again starts:
+// bank time now, but never before the order's own last update. A clock
+// that went back since (the journal was written by a PC whose clock was
+// fast and is now right) would otherwise leave the order polled until a
+// deadline hours away; like this, what is left is at most the order's own
+// timeout.
+func (r *Runner) resumeAt(o order.Order) time.Time {
+	now := r.bankNow()
+	if now.Before(o.UpdatedAt) {
+		r.log.Warn("this order was written at a later time than the clock shows now; its deadline counts from its last update",
+			"out_trade_no", o.OutTradeNo, "updated_at", o.UpdatedAt.Format(time.RFC3339), "now", now.Format(time.RFC3339))
+		return o.UpdatedAt.Round(0)
+	}
+	return now
 }
 
 // claim takes an existing journal order for this runner to work on. Under
 // the lock it re-reads the order (a caller's copy may be stale: driving a
 // stale copy could close an order that was just paid) and registers a
 // flight, so nobody else drives it meanwhile. It fails with ErrNotFound,
-// ErrFinal (returning the order) or ErrBusy (returning the order).
+// ErrOtherIdentity, ErrFinal or ErrBusy (the last three return the order).
+// Every operation on a journal order (ResolveAll, Requery, CloseOrder) goes
+// through claim, so the identity check cannot be forgotten by one of them.
 func (r *Runner) claim(no string) (order.Order, *flight, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -266,13 +362,26 @@ func (r *Runner) claim(no string) (order.Order, *flight, error) {
 	switch {
 	case !ok:
 		return o, nil, ErrNotFound
+	case !r.ours(o):
+		r.log.Error("order belongs to another merchant or terminal; not touching it",
+			"out_trade_no", o.OutTradeNo, "mch_id", o.MchID, "terminal_id", o.TerminalID,
+			"active_mch_id", r.cfg.MchID, "active_terminal_id", r.cfg.TerminalID)
+		return o, nil, ErrOtherIdentity
 	case o.State.Terminal():
 		return o, nil, ErrFinal
 	}
 	if _, busy := r.flights[no]; busy {
 		return o, nil, ErrBusy
 	}
-	return o, r.addFlightLocked(no, ""), nil
+	return o, r.addFlightLocked(no, "", r.resumeAt(o)), nil
+}
+
+// ours reports whether o was taken under this runner's merchant and
+// terminal. An empty field on either side (orders journaled before the
+// identity was recorded; a runner built without one, as in tests) matches.
+func (r *Runner) ours(o order.Order) bool {
+	same := func(a, b string) bool { return a == "" || b == "" || a == b }
+	return same(o.MchID, r.cfg.MchID) && same(o.TerminalID, r.cfg.TerminalID)
 }
 
 // release ends a flight with its final order and wakes its waiters.
@@ -344,15 +453,19 @@ func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *fligh
 		var ev Event
 		switch eff.Kind {
 		case EffWait:
-			d := eff.Until.Sub(r.now())
+			d := eff.Until.Sub(r.clock(fl))
 			if d < 0 {
 				d = 0
 			}
 			t := time.NewTimer(d)
+			cancel := fl.cancel
+			if cancelSeen {
+				cancel = nil // Cancel is one event, not one per wait
+			}
 			select {
 			case <-t.C:
 				ev = Event{Kind: EvTick}
-			case <-fl.cancel:
+			case <-cancel:
 				t.Stop()
 				cancelSeen = true
 				ev = Event{Kind: EvCancel}
@@ -373,7 +486,7 @@ func (r *Runner) drive(ctx context.Context, o order.Order, eff Effect, fl *fligh
 				return
 			}
 		}
-		ev.Now = r.now()
+		ev.Now = r.clock(fl)
 		prev := o
 		o, eff = Step(o, ev, r.cfg)
 		if !cancelSeen && eff.Kind != EffClose && !o.State.Terminal() && isClosed(fl.cancel) {
@@ -439,68 +552,78 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 		call = payclient.CallClose
 		p, err = r.bank.Close(ctx, o.OutTradeNo)
 	}
-	ev := Event{Kind: EvAnswer, Call: call, Outcome: payclient.Classify(call, p, err), CodeURL: url}
-	if err != nil {
-		ev.Err = err.Error()
-		var ae *payclient.APIError
-		switch {
-		case errors.Is(err, payclient.ErrInvalidRequest):
-			ev.ErrCode = "INVALID_REQUEST"
-		case errors.As(err, &ae) && ae.ReturnCode == "FAIL":
-			ev.ErrCode = ae.ReturnMsg
-		case errors.As(err, &ae):
-			ev.ErrCode = ae.ErrCode
-		default:
-			ev.ErrCode = CodeComm
-		}
-		// payclient already logged the call and its error (WARN for a
-		// communication failure); only the classification is new here.
-		r.log.Debug("bank answer", "call", call.String(), "out_trade_no", o.OutTradeNo,
-			"outcome", ev.Outcome.String(), "err_code", ev.ErrCode)
-	} else {
-		ev.Payment = p
-		if p != nil && p.TradeState != payclient.TradeStateNone && ev.Outcome == payclient.OutcomeFailed {
-			ev.ErrCode = p.TradeState.String()
-		}
-		if call == payclient.CallClose && p != nil && p.Recall {
-			ev.ErrCode = "RECALL"
-		}
-		r.log.Debug("bank call", "call", call.String(), "out_trade_no", o.OutTradeNo, "outcome", ev.Outcome.String())
+	// payclient decodes the answer (and checks that a SUCCESS is about this
+	// order at this amount); the runner only logs and steps.
+	a := payclient.Decode(call, payclient.Expect{OutTradeNo: o.OutTradeNo, TotalFee: o.AmountFen}, p, err)
+	ev := Event{Kind: EvAnswer, Call: call, Outcome: a.Outcome, Payment: a.Payment, ErrCode: a.Code, CodeURL: url}
+	if a.Err != nil {
+		ev.Err = a.Err.Error()
 	}
+	if a.Mismatch != "" {
+		// A verified answer that contradicts the journal: a bank bug, a
+		// proxy mixing answers, or a stolen key. Never a result.
+		r.log.Error("bank answer does not match the order; treated as a communication failure",
+			"call", call.String(), "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen), "why", a.Mismatch)
+		ev.CodeURL = ""
+		return ev
+	}
+	// payclient already logged the call and its error (WARN for a
+	// communication failure); only the classification is new here.
+	r.log.Debug("bank answer", "call", call.String(), "out_trade_no", o.OutTradeNo,
+		"outcome", ev.Outcome.String(), "err_code", ev.ErrCode)
 	return ev
 }
 
+// ResolveConcurrency bounds how many orders ResolveAll drives at once: a
+// shop that was offline for a day may have hundreds of unresolved orders,
+// and the bank must not get hundreds of requests from one terminal at once.
+const ResolveConcurrency = 4
+
 // ResolveAll drives every unresolved journal order that is not already in
 // flight here to a definite state (or leaves it unknown when the bank cannot
-// be reached) and returns the orders it touched, in journal order.
+// be reached) and returns the orders it touched, in journal order. At most
+// ResolveConcurrency orders are driven at once.
 func (r *Runner) ResolveAll(ctx context.Context) ([]order.Order, error) {
-	var fls []*flight
-	for _, snap := range r.j.Unresolved() {
-		if snap.TerminalID != "" && r.cfg.TerminalID != "" && snap.TerminalID != r.cfg.TerminalID {
-			r.log.Error("unresolved order belongs to another terminal; not touching it",
-				"out_trade_no", snap.OutTradeNo, "terminal_id", snap.TerminalID)
-			continue
-		}
-		// The list is a snapshot: claim re-reads the order and skips it if
-		// it finished or is being driven since.
-		o, fl, err := r.claim(snap.OutTradeNo)
-		if err != nil {
-			continue
-		}
-		o2, eff := Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
-		go r.drive(ctx, o2, eff, fl)
-		fls = append(fls, fl)
+	snaps := r.j.Unresolved()
+	results := make([]*order.Order, len(snaps))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(ResolveConcurrency, len(snaps)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				// The list is a snapshot: claim re-reads the order and skips
+				// it if it finished, is being driven since, or is another
+				// terminal's.
+				o, fl, err := r.claim(snaps[i].OutTradeNo)
+				if err != nil {
+					continue
+				}
+				o2, eff := Step(o, Event{Kind: EvResume, Now: r.clock(fl)}, r.cfg)
+				r.drive(ctx, o2, eff, fl)
+				final := fl.final
+				results[i] = &final
+			}
+		}()
 	}
-	out := make([]order.Order, 0, len(fls))
-	for _, fl := range fls {
+feed:
+	for i := range snaps {
 		select {
-		case <-fl.done:
-			out = append(out, fl.final)
+		case next <- i:
 		case <-ctx.Done():
-			return out, ctx.Err()
+			break feed
 		}
 	}
-	return out, nil
+	close(next)
+	wg.Wait()
+	out := make([]order.Order, 0, len(snaps))
+	for _, o := range results {
+		if o != nil {
+			out = append(out, *o)
+		}
+	}
+	return out, ctx.Err()
 }
 
 // Wake asks the background resolver to run a round now.
@@ -544,7 +667,7 @@ func (r *Runner) Background(ctx context.Context) {
 func (r *Runner) Requery(ctx context.Context, outTradeNo string) (order.Order, error) {
 	o, fl, err := r.claim(outTradeNo)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrOtherIdentity):
 		return o, err
 	case err != nil: // final, or in flight: its latest state is the answer
 		return o, nil
@@ -553,7 +676,7 @@ func (r *Runner) Requery(ctx context.Context, outTradeNo string) (order.Order, e
 	final := o
 	defer func() { r.release(outTradeNo, fl, final) }()
 	ev := r.call(ctx, o, EffQuery, fl)
-	ev.Now = r.now()
+	ev.Now = r.clock(fl)
 	if ev.Outcome == payclient.OutcomePending || ev.Outcome == payclient.OutcomeUnknown {
 		return o, nil // nothing definite: leave the order to its procedure
 	}
@@ -578,9 +701,9 @@ func (r *Runner) CloseOrder(ctx context.Context, outTradeNo string) (order.Order
 	if err != nil {
 		return o, err
 	}
-	o2, eff := Step(o, Event{Kind: EvCancel, Now: r.now()}, r.cfg)
+	o2, eff := Step(o, Event{Kind: EvCancel, Now: r.clock(fl)}, r.cfg)
 	if eff.Kind == EffNone { // closing or unknown already: close again
-		o2, eff = Step(o, Event{Kind: EvResume, Now: r.now()}, r.cfg)
+		o2, eff = Step(o, Event{Kind: EvResume, Now: r.clock(fl)}, r.cfg)
 	}
 	if o2 != o {
 		if err := r.j.Append(o2); err != nil {
@@ -591,6 +714,25 @@ func (r *Runner) CloseOrder(ctx context.Context, outTradeNo string) (order.Order
 	}
 	go r.drive(ctx, o2, eff, fl)
 	return r.Wait(ctx, outTradeNo)
+}
+
+// MaxBodyBytes is bank-api.md's limit on micropay's and precreate's body.
+const MaxBodyBytes = 128
+
+// CutBody makes a description fit body: valid UTF-8 (invalid bytes become
+// U+FFFD, as JSON would send them) cut at a character boundary to at most
+// MaxBodyBytes. The body is the store name by default, and a store name is
+// the bank's, of any length; it must never make a payment fail.
+func CutBody(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= MaxBodyBytes {
+		return s
+	}
+	cut := MaxBodyBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 const noAlphabet = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"

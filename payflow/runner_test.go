@@ -183,7 +183,7 @@ func TestPasswordThenPaid(t *testing.T) {
 		if polls < 3 {
 			return &payclient.Payment{TradeState: payclient.TradeUserPaying}, nil
 		}
-		return &payclient.Payment{TradeState: payclient.TradeSuccess, TransactionID: "T2", Channel: order.ChannelAlipay}, nil
+		return &payclient.Payment{TradeState: payclient.TradeSuccess, TransactionID: "T2", Channel: order.ChannelAlipay, TotalFee: 300}, nil
 	}
 	r := New(j, b, fastCfg, nil)
 	var states []order.State
@@ -287,7 +287,7 @@ func TestLostAnswerResendsSameNumber(t *testing.T) {
 		if len(nos) == 1 {
 			return nil, commErr()
 		}
-		return &payclient.Payment{TradeState: payclient.TradeSuccess, TransactionID: "T3"}, nil
+		return &payclient.Payment{TradeState: payclient.TradeSuccess, TransactionID: "T3", TotalFee: r.TotalFee}, nil
 	}
 	r := New(j, b, fastCfg, nil)
 	o, err := r.Pay(context.Background(), PayRequest{Amount: 300, Code: wechatCode})
@@ -376,7 +376,7 @@ func TestShutdownMidFlightThenResolve(t *testing.T) {
 	}
 	// A new process (new runner) resolves it: the payer paid meanwhile.
 	b2 := &fakeBank{query: func(string) (*payclient.Payment, error) {
-		return &payclient.Payment{TradeState: payclient.TradeSuccess, TransactionID: "T9"}, nil
+		return &payclient.Payment{TradeState: payclient.TradeSuccess, TransactionID: "T9", TotalFee: 300}, nil
 	}}
 	r2 := New(j, b2, cfg, nil)
 	out, err := r2.ResolveAll(context.Background())
@@ -403,7 +403,7 @@ func TestPrecreateFollowed(t *testing.T) {
 		if polls < 2 {
 			return &payclient.Payment{TradeState: payclient.TradeNotPay}, nil
 		}
-		return &payclient.Payment{TradeState: payclient.TradeSuccess, TransactionID: "T5"}, nil
+		return &payclient.Payment{TradeState: payclient.TradeSuccess, TransactionID: "T5", TotalFee: 500}, nil
 	}
 	r := New(j, b, fastCfg, nil)
 	o, err := r.Precreate(context.Background(), 500, "")

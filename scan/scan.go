@@ -1,11 +1,12 @@
 // Package scan owns the shape check of a scanned payment code: it tells which
 // wallet a code belongs to (by bank-api.md's "Payment-code shapes" table),
 // refuses anything else with one clear sentence, and provides the only ways a
-// payment code may appear outside the bank request: masked for people, hashed
-// for the journal. It must never send a code anywhere, log it, or store it.
+// payment code may appear outside the bank request: masked for people (Mask,
+// the one masking rule), and as a keyed fingerprint for the journal. It must never send a code anywhere, log it, or store it.
 package scan
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -60,6 +61,15 @@ func (r Reason) String() string {
 		return fmt.Sprintf("reason(%d)", int(r))
 	}
 	return reasonNames[r]
+}
+
+// Reasons lists every Reason, for message catalogs that must cover them all.
+func Reasons() []Reason {
+	out := make([]Reason, 0, len(reasonNames)-1)
+	for i := 1; i < len(reasonNames); i++ {
+		out = append(out, Reason(i))
+	}
+	return out
 }
 
 // ParseReason is the one parser for Reason; it accepts exactly what String writes.
@@ -189,9 +199,67 @@ func Mask(code string) string {
 	return string(r[:4]) + strings.Repeat("*", len(r)-8) + string(r[len(r)-4:])
 }
 
-// Hash identifies a code without storing it (order.CodeHash): lowercase hex
-// SHA-256 of the trimmed code, so a rescan with a trailing CR hashes the same.
-func Hash(code string) string {
+// Fingerprint identifies a code without storing it (order.CodeHash), so
+// that a rescan of the same code can be refused while its order is open:
+// "m1:", the key's KeyID, ":", and the lowercase hex HMAC-SHA256 of the
+// trimmed code under key, the installation's secret (config.CodeKey). An
+// unkeyed hash would not do: next to the masked code (first 4 + last 4
+// digits) only about 1e10 codes are possible, and each guess is checked
+// with one hash. Without the key a fingerprint confirms nothing. The key
+// id tells a reader whether it can compare a fingerprint at all.
+func Fingerprint(key []byte, code string) string {
+	return FingerprintPrefix + KeyID(key) + ":" + hex.EncodeToString(mac(key, fingerprintDomain, Clean(code)))
+}
+
+// KeyID names a fingerprint key without revealing it: 8 hex digits of a
+// MAC of a constant under the key.
+func KeyID(key []byte) string {
+	return hex.EncodeToString(mac(key, keyIDDomain, ""))[:8]
+}
+
+// Comparable reports whether fingerprint fp was made under key, so that a
+// different fingerprint means a different code. A fingerprint under
+// another key (or no fingerprint) says nothing about the code.
+func Comparable(fp string, key []byte) bool {
+	return strings.HasPrefix(fp, FingerprintPrefix+KeyID(key)+":")
+}
+
+func mac(key []byte, domain, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(domain))
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
+
+// FingerprintPrefix starts every Fingerprint (and no legacy hash).
+const FingerprintPrefix = "m1:"
+
+// The domains keep the key's two uses apart.
+const (
+	fingerprintDomain = "ScanBox payment code\x00"
+	keyIDDomain       = "ScanBox key id\x00"
+)
+
+// LegacyHash is what ScanBox before issue 8 stored as order.CodeHash: the
+// unsalted SHA-256 of the trimmed code. It is computed only in memory, to
+// recognise a rescan of a code whose order an earlier version journaled and
+// that is still unresolved; it must never be stored again.
+func LegacyHash(code string) string {
 	h := sha256.Sum256([]byte(Clean(code)))
 	return hex.EncodeToString(h[:])
+}
+
+// IsLegacyHash reports whether a stored order.CodeHash is a LegacyHash
+// (64 lowercase hex digits), which the journal drops as soon as the order
+// is resolved.
+func IsLegacyHash(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		if !(h[i] >= '0' && h[i] <= '9' || h[i] >= 'a' && h[i] <= 'f') {
+			return false
+		}
+	}
+	return true
 }

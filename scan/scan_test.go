@@ -127,7 +127,10 @@ func TestRulesTableIsConsistent(t *testing.T) {
 }
 
 func TestReasonRoundTrip(t *testing.T) {
-	for r := ReasonEmpty; r <= ReasonUnknownPrefix; r++ {
+	if all := Reasons(); len(all) != int(ReasonUnknownPrefix) || all[0] != ReasonEmpty {
+		t.Errorf("Reasons() = %v", all)
+	}
+	for _, r := range Reasons() {
 		got, err := ParseReason(r.String())
 		if err != nil || got != r {
 			t.Errorf("ParseReason(%q) = %v, %v", r.String(), got, err)
@@ -163,16 +166,46 @@ func TestMask(t *testing.T) {
 	}
 }
 
-func TestHash(t *testing.T) {
+func TestLegacyHash(t *testing.T) {
 	// SHA-256("abc"), the FIPS 180-2 test vector.
-	if got := Hash("abc"); got != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
-		t.Fatalf("Hash(abc) = %s", got)
+	if got := LegacyHash("abc"); got != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" {
+		t.Fatalf("LegacyHash(abc) = %s", got)
 	}
-	if Hash("134567890123456789") != Hash("134567890123456789\r\n") {
+	if LegacyHash("134567890123456789") != LegacyHash("134567890123456789\r\n") {
 		t.Error("trailing CRLF changes the hash")
 	}
-	if Hash("134567890123456789") == Hash("134567890123456788") {
+	if LegacyHash("134567890123456789") == LegacyHash("134567890123456788") {
 		t.Error("different codes hash the same")
+	}
+	if !IsLegacyHash(LegacyHash("134567890123456789")) || IsLegacyHash(Fingerprint([]byte("k"), "134567890123456789")) ||
+		IsLegacyHash("hash-A0001") || IsLegacyHash(strings.ToUpper(LegacyHash("1"))) {
+		t.Error("IsLegacyHash")
+	}
+}
+
+func TestFingerprint(t *testing.T) {
+	k1, k2 := []byte("installation one's key, 32 bytes"), []byte("installation two's key, 32 bytes")
+	const code = "134567890123456789"
+	f := Fingerprint(k1, code)
+	// Key id: HMAC-SHA256(k1, "ScanBox key id\x00")[:8 hex]; MAC:
+	// HMAC-SHA256(k1, "ScanBox payment code\x00134567890123456789"); both
+	// computed independently with openssl, e.g.
+	//   printf 'ScanBox payment code\0%s' 134567890123456789 |
+	//   openssl dgst -sha256 -hmac "installation one's key, 32 bytes"
+	if f != "m1:691878f8:bffb28c9e3b2c6edc92339b31f294e8ed08cfb855228b377883d0b4cae982d5e" {
+		t.Fatalf("Fingerprint = %q", f)
+	}
+	if f != Fingerprint(k1, code+"\r\n") {
+		t.Error("trailing CRLF changes the fingerprint")
+	}
+	if f == Fingerprint(k2, code) || f == Fingerprint(k1, "134567890123456788") {
+		t.Error("fingerprint ignores the key or the code")
+	}
+	if strings.Contains(f, LegacyHash(code)) {
+		t.Error("the fingerprint contains the unkeyed hash")
+	}
+	if !Comparable(f, k1) || Comparable(f, k2) || Comparable(LegacyHash(code), k1) || Comparable("", k1) {
+		t.Error("Comparable")
 	}
 }
 
@@ -226,8 +259,8 @@ func FuzzRecognize(f *testing.F) {
 		if shown > 8 || (len(cr) < 16 && shown > 0) {
 			t.Fatalf("Mask(%q) = %q shows %d characters", s, m, shown)
 		}
-		if len(Hash(s)) != 64 {
-			t.Fatalf("Hash length")
+		if len(LegacyHash(s)) != 64 || !strings.HasPrefix(Fingerprint([]byte("k"), s), FingerprintPrefix) {
+			t.Fatalf("hash length")
 		}
 	})
 }

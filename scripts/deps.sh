@@ -18,6 +18,12 @@ core=(
   espeak-ng sox fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core fonts-liberation
   # MSI tables test, zip export
   wixl msitools zip unzip
+  # the POS API e2e test drives the API from a Python-stdlib client
+  python3
+  # OCR corpus: LED-style 7-segment digits
+  fonts-dseg
+  # the fleet server's PostgreSQL tests and its console's browser tests
+  postgresql chromium
 )
 windows=(
   gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 cmake dpkg-dev wine wine64 osslsigncode openssl jq curl

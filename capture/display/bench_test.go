@@ -14,7 +14,7 @@ import (
 //
 //	go test ./capture/display -run '^$' -bench Parse
 func BenchmarkParse(b *testing.B) {
-	for _, sc := range scenarios {
+	for _, sc := range allScenarios() {
 		data, err := os.ReadFile(filepath.Join("testdata", sc.name+".bin"))
 		if err != nil {
 			b.Fatal(err)

@@ -17,7 +17,7 @@ var fixedTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 //
 //	go test ./capture/display -run '^$' -fuzz FuzzParsers -fuzztime 60s
 func FuzzParsers(f *testing.F) {
-	for _, sc := range scenarios {
+	for _, sc := range allScenarios() {
 		if data, err := os.ReadFile(filepath.Join("testdata", sc.name+".bin")); err == nil {
 			f.Add(data, uint8(3))
 		}
@@ -25,7 +25,7 @@ func FuzzParsers(f *testing.F) {
 	f.Add([]byte("\x1bQA\x1bs\x02\x1bQA1.00\r"), uint8(1))
 	f.Add([]byte("\x1b&\x04\x20\x7e\xff"), uint8(2))
 	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
-		for _, prof := range []Profile{ProfileAuto, ProfileLED8, ProfileCD5220, ProfileESCPOS, ProfileText} {
+		for prof := range numProfiles {
 			whole, _ := NewParser(prof, 20)
 			cut, _ := NewParser(prof, 20)
 			a := feedEvents(whole, data, 0)

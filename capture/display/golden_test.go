@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -23,10 +24,11 @@ var update = flag.Bool("update", false, "rewrite testdata/*.bin and *.want from 
 
 // capture builds one byte stream and the totals it should yield.
 type captureBuilder struct {
-	buf   bytes.Buffer
-	want  []string
-	rng   *rand.Rand
-	noise []byte // the bytes line noise is drawn from
+	buf    bytes.Buffer
+	want   []string
+	others []string // amounts shown that are not totals (unit price, paid, change)
+	rng    *rand.Rand
+	noise  []byte // the bytes line noise is drawn from
 }
 
 func newCapture(seed uint64, noise []byte) *captureBuilder {
@@ -56,6 +58,12 @@ func (c *captureBuilder) raw(parts ...any) *captureBuilder {
 // total records that the bytes written so far end with a total to report.
 func (c *captureBuilder) total(s string) *captureBuilder {
 	c.want = append(c.want, s)
+	return c
+}
+
+// other records that the bytes written so far showed a non-total amount.
+func (c *captureBuilder) other(s ...string) *captureBuilder {
+	c.others = append(c.others, s...)
 	return c
 }
 
@@ -103,6 +111,17 @@ type scenario struct {
 	name    string
 	profile Profile
 	build   func() *captureBuilder
+	// family is what auto detection must decide (0: profile itself).
+	family Profile
+	// autoTry, if set, says auto must report nothing for this capture and
+	// name these profiles to try: its dialect cannot be told apart.
+	autoTry []Profile
+}
+
+// all is every golden scenario: the original families and the drivers'
+// framings (driver_golden_test.go).
+func allScenarios() []scenario {
+	return append(append([]scenario(nil), scenarios...), driverScenarios...)
 }
 
 func ledLamp(n any) []byte   { return []byte{esc, 's', toByte(n)} }
@@ -153,7 +172,7 @@ var scenarios = []scenario{
 		c.raw(ledLamp('0'), ledNum("99.00"))
 		c.raw(ledLamp('2'), ledNum("8.00"))
 		return c
-	}},
+	}, 0, nil},
 	{"led8_binary", ProfileLED8, func() *captureBuilder {
 		c := newCapture(2, led8Noise)
 		c.raw("\x1b@", ff)
@@ -172,7 +191,7 @@ var scenarios = []scenario{
 		c.raw("\x1b\x1b", ledLamp(2), ledNum("1000000.00")).total("1000000.00")
 		c.raw(ledLamp(9), ledNum("42.00")) // an unknown lamp
 		return c
-	}},
+	}, 0, nil},
 	{"cd5220", ProfileCD5220, func() *captureBuilder {
 		c := newCapture(3, cd5220Noise)
 		c.raw("\x1b@", ff)
@@ -199,7 +218,7 @@ var scenarios = []scenario{
 		c.raw(qb("TOTAL          25.50")).total("25.50")
 		c.raw("\x1b[H", "TOTAL          30.00", "\r").total("30.00")
 		return c
-	}},
+	}, 0, nil},
 	{"escpos", ProfileESCPOS, func() *captureBuilder {
 		c := newCapture(4, escposNoise)
 		c.raw("\x1b@", "\x1b=\x02", us, 0x01, us, 'C', 0, "\x1bR\x0f", ff)
@@ -224,7 +243,7 @@ var scenarios = []scenario{
 		c.raw(us, 0x02, ff, "TOTAL", cr, lf, "7.25", cr, lf).total("7.25")
 		c.raw(us, '#', 1, 1, us, 'T', 12, 30, us, 'U')
 		return c
-	}},
+	}, 0, nil},
 	{"text", ProfileText, func() *captureBuilder {
 		c := newCapture(5, textNoise)
 		c.raw("Welcome\r\n", "Cola x1      3.50\r\n", "TOTAL        3.50\r\n").total("3.50")
@@ -239,11 +258,11 @@ var scenarios = []scenario{
 		c.raw(gbk("合计") + ": 6.60") // no line end: read when the line goes quiet
 		c.total("6.60")
 		return c
-	}},
+	}, 0, nil},
 }
 
 func TestGoldenFiles(t *testing.T) {
-	for _, sc := range scenarios {
+	for _, sc := range allScenarios() {
 		c := sc.build()
 		want := strings.Join(c.want, "\n") + "\n"
 		bin := filepath.Join("testdata", sc.name+".bin")
@@ -292,7 +311,7 @@ func feedChunks(p Parser, data []byte, n int) []string {
 }
 
 func TestGoldenCaptures(t *testing.T) {
-	for _, sc := range scenarios {
+	for _, sc := range allScenarios() {
 		data, err := os.ReadFile(filepath.Join("testdata", sc.name+".bin"))
 		if err != nil {
 			t.Fatal(err)
@@ -302,18 +321,39 @@ func TestGoldenCaptures(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := strings.Fields(string(wantRaw))
+		if len(want) == 0 {
+			t.Fatalf("%s: a golden capture without totals proves nothing", sc.name)
+		}
 		for _, prof := range []Profile{sc.profile, ProfileAuto} {
+			wantHere, wantProf := want, sc.profile
+			if prof == ProfileAuto {
+				if sc.family != 0 {
+					wantProf = sc.family
+				}
+				if sc.autoTry != nil {
+					wantHere = nil
+				}
+			}
 			for _, n := range []int{1, 2, 3, 7, 0} {
 				p, err := NewParser(prof, 20)
 				if err != nil {
 					t.Fatal(err)
 				}
 				got := feedChunks(p, data, n)
-				if strings.Join(got, " ") != strings.Join(want, " ") {
-					t.Errorf("%s as %v, chunks of %d:\n got  %v\n want %v", sc.name, prof, n, got, want)
+				if strings.Join(got, " ") != strings.Join(wantHere, " ") {
+					t.Errorf("%s as %v, chunks of %d:\n got  %v\n want %v", sc.name, prof, n, got, wantHere)
 				}
-				if p.Profile() != sc.profile {
-					t.Errorf("%s as %v: profile %v, want %v", sc.name, prof, p.Profile(), sc.profile)
+				if p.Profile() != wantProf {
+					t.Errorf("%s as %v: profile %v, want %v", sc.name, prof, p.Profile(), wantProf)
+				}
+				if a, ok := p.(*auto); ok {
+					try, why := a.Hint()
+					if sc.autoTry != nil && (!slices.Equal(try, sc.autoTry) || why == "") {
+						t.Errorf("%s under auto: hint %v %q, want profiles %v", sc.name, try, why, sc.autoTry)
+					}
+					if sc.autoTry == nil && len(try) > 0 {
+						t.Errorf("%s under auto: hint %v %q for a capture it can read", sc.name, try, why)
+					}
 				}
 			}
 		}

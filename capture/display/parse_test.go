@@ -10,7 +10,7 @@ import (
 )
 
 func TestProfileAndKindRoundTrip(t *testing.T) {
-	for p := ProfileAuto; p <= ProfileText; p++ {
+	for p := range numProfiles {
 		got, err := ParseProfile(p.String())
 		if err != nil || got != p {
 			t.Errorf("ParseProfile(%q) = %v, %v", p.String(), got, err)
@@ -165,7 +165,7 @@ func TestESCPOSSkipsParameters(t *testing.T) {
 	if err != nil || len(ev) != 1 || ev[0].Amount != 500 {
 		t.Fatalf("events %+v, %v", ev, err)
 	}
-	p := newScreen(dialectESCPOS, 20)
+	p := newScreen(dialectESCPOS, 20, ProfileESCPOS)
 	p.Feed([]byte(data), func(Event) {})
 	if string(p.lines[0]) != "TOTAL  5.00" {
 		t.Errorf("line 0 = %q: a parameter was taken for a control", p.lines[0])
@@ -173,7 +173,7 @@ func TestESCPOSSkipsParameters(t *testing.T) {
 }
 
 func TestLineCapBoundsMemory(t *testing.T) {
-	for _, prof := range []Profile{ProfileLED8, ProfileCD5220, ProfileESCPOS, ProfileText, ProfileAuto} {
+	for prof := range numProfiles {
 		p, _ := NewParser(prof, 20)
 		huge := bytes.Repeat([]byte("TOTAL 5.00 "), 100_000)
 		var got []Event
@@ -195,6 +195,8 @@ func buffered(p Parser) int {
 		return cap(v.text) + cap(v.lines[0]) + cap(v.lines[1])
 	case *text:
 		return cap(v.line) + len(v.prev)
+	case *aedex:
+		return cap(v.text) + cap(v.lines[0]) + cap(v.lines[1])
 	case *auto:
 		n := 0
 		for i, q := range v.parsers {

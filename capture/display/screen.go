@@ -12,6 +12,8 @@ type dialect int
 const (
 	dialectCD5220 dialect = iota
 	dialectESCPOS
+	dialectANSI // Wincor BA63/I8: ESC [ params final (ECMA-48 subset)
+	dialectIBM  // IBM SurePOS-style / Logic Controls: DLE n cursor, NUL SOH mode
 )
 
 type scrState int
@@ -29,6 +31,8 @@ const (
 	scrAmpData // ESC/POS ESC & glyph data
 	scrBracket // CD5220 ESC [ x
 	scrWindow  // ESC/POS ESC W n m [x1 y1 x2 y2]
+	scrCSI     // ANSI ESC [ parameters up to the final byte
+	scrDLE     // IBM DLE n: cursor to cell n
 )
 
 type screen struct {
@@ -53,12 +57,17 @@ type screen struct {
 	ampData   int // data bytes still to skip in the current glyph
 	ampHeader bool
 
+	csi  [8]byte // ANSI parameter bytes
+	ncsi int
+	mb   int // bytes still to come of a multi-byte character being put
+	cell int // the cursor's cell on its line (col is its byte offset); mb -1: a lead byte was put
+
 	tr  tracker
 	rs  []reading
 	gbk gbkDecoder
 }
 
-func newScreen(d dialect, width int) *screen {
+func newScreen(d dialect, width int, p Profile) *screen {
 	if width <= 0 {
 		width = 20
 	}
@@ -68,13 +77,10 @@ func newScreen(d dialect, width int) *screen {
 	s := &screen{d: d, width: width, enabled: true, text: make([]byte, 0, maxText)}
 	s.lines[0] = make([]byte, 0, maxWidth)
 	s.lines[1] = make([]byte, 0, maxWidth)
-	s.tr.profile = ProfileCD5220
+	s.tr.profile = p
 	// CD5220 poles are usually driven line by line and scroll; Epson
 	// displays power up in overwrite mode (US MD1).
 	s.scroll = d == dialectCD5220
-	if d == dialectESCPOS {
-		s.tr.profile = ProfileESCPOS
-	}
 	return s
 }
 
@@ -93,16 +99,40 @@ func (s *screen) evaluate(emit func(Event)) {
 
 func (s *screen) clear() {
 	s.lines[0], s.lines[1] = s.lines[0][:0], s.lines[1][:0]
-	s.row, s.col = 0, 0
+	s.row, s.col, s.cell, s.mb = 0, 0, 0, 0
 	s.dirty = true
 }
 
 // put writes one byte at the cursor, overwriting, and moves right,
-// wrapping to the next line before a byte that would not fit.
+// wrapping to the next line before a character that would not fit. Widths
+// are counted in characters as the POS counts them: a GBK character is two
+// bytes and two cells, but a GB18030 four-byte character (¥ is one) takes
+// one cell, so a POS padding "¥25.00" to 20 characters does not wrap the
+// amount off its line. A character is never split by a wrap.
 func (s *screen) put(c byte) {
-	if s.col >= s.width {
-		s.col = 0
-		s.lineFeed()
+	switch {
+	case s.mb == 0: // a new character
+		if s.cell >= s.width {
+			s.col, s.cell = 0, 0
+			s.lineFeed()
+		}
+		if c >= 0x81 && c <= 0xFE {
+			s.mb = -1 // a lead byte: its second byte says how long it is
+		} else {
+			s.cell++
+		}
+	case s.mb < 0: // the second byte: a digit makes it a four-byte character
+		if c >= '0' && c <= '9' {
+			s.mb = 2
+		} else {
+			s.mb = 0
+			s.cell += 2
+		}
+	default:
+		s.mb--
+		if s.mb == 0 {
+			s.cell++
+		}
 	}
 	l := s.lines[s.row]
 	for len(l) < s.col {
@@ -116,6 +146,39 @@ func (s *screen) put(c byte) {
 	s.lines[s.row] = l
 	s.col++
 	s.dirty = true
+}
+
+// charLen is the length of the GB18030 character at the start of b (1 for
+// ASCII and for a byte that starts no valid sequence).
+func charLen(b []byte) int {
+	if len(b) >= 2 && b[0] >= 0x81 && b[0] <= 0xFE {
+		if len(b) >= 4 && b[1] >= '0' && b[1] <= '9' && b[2] >= 0x81 && b[2] <= 0xFE && b[3] >= '0' && b[3] <= '9' {
+			return 4
+		}
+		if b[1] >= 0x40 && b[1] != 0x7F && b[1] <= 0xFE {
+			return 2
+		}
+	}
+	return 1
+}
+
+// cellPos is the cursor's cell on its line.
+func (s *screen) cellPos() int { return s.cell }
+
+// cellToByte is the byte offset of cell x on line row.
+func (s *screen) cellToByte(row, x int) int {
+	l := s.lines[row]
+	i, n := 0, 0
+	for i < len(l) && n < x {
+		k := charLen(l[i:])
+		if k == 4 {
+			n++
+		} else {
+			n += k
+		}
+		i += k
+	}
+	return i + (x - n)
 }
 
 func (s *screen) lineFeed() {
@@ -141,9 +204,12 @@ func (s *screen) setLine(row int, text []byte) {
 	s.dirty = true
 }
 
+// moveTo puts the cursor on cell col of row (both 0-based, clamped).
 func (s *screen) moveTo(col, row int) {
-	s.col = min(max(col, 0), s.width-1)
 	s.row = min(max(row, 0), 1)
+	s.cell = min(max(col, 0), s.width-1)
+	s.col = s.cellToByte(s.row, s.cell)
+	s.mb = 0
 }
 
 // param converts a position byte: binary 1..n, or an ASCII digit from POSes
@@ -230,13 +296,13 @@ func (s *screen) step(c byte, emit func(Event)) {
 		case 'H':
 			s.moveTo(0, 0)
 		case 'L':
-			s.col = 0
+			s.moveTo(0, s.row)
 		case 'R':
-			s.col = s.width - 1
+			s.moveTo(s.width-1, s.row)
 		case 'D':
-			s.moveTo(s.col-1, s.row)
+			s.moveTo(s.cellPos()-1, s.row)
 		case 'C':
-			s.moveTo(s.col+1, s.row)
+			s.moveTo(s.cellPos()+1, s.row)
 		case 'A':
 			s.row = 0
 		case 'B':
@@ -253,6 +319,27 @@ func (s *screen) step(c byte, emit func(Event)) {
 			} else {
 				s.st = scrIdle
 			}
+		}
+	case scrCSI:
+		switch {
+		case c >= '0' && c <= '9' || c == ';' || c == '?':
+			if s.ncsi < len(s.csi) {
+				s.csi[s.ncsi] = c
+			}
+			s.ncsi++
+		case c == esc:
+			s.st = scrEsc // an unterminated sequence
+		default:
+			s.st = scrIdle
+			if s.ncsi <= len(s.csi) {
+				s.csiFinal(c, emit)
+			}
+		}
+	case scrDLE:
+		s.st = scrIdle
+		s.evaluate(emit)
+		if n := int(c); n < 2*s.width {
+			s.moveTo(n%s.width, n/s.width)
 		}
 	case scrAmp:
 		s.param[s.nparam] = c
@@ -291,10 +378,20 @@ func (s *screen) control(c byte, emit func(Event)) {
 		s.st = scrEsc
 		return
 	case us:
-		if s.d == dialectESCPOS {
+		if s.d == dialectESCPOS || s.d == dialectIBM {
 			s.st = scrUS
 		}
 		return
+	case dle:
+		if s.d == dialectIBM {
+			s.st = scrDLE
+			return
+		}
+	case 0x04:
+		if s.d == dialectIBM { // brightness, one parameter byte
+			s.skipN(1)
+			return
+		}
 	}
 	if !s.enabled {
 		return
@@ -305,21 +402,21 @@ func (s *screen) control(c byte, emit func(Event)) {
 		s.clear()
 	case cr:
 		s.evaluate(emit)
-		s.col = 0
+		s.col, s.cell, s.mb = 0, 0, 0
 	case lf:
 		s.evaluate(emit)
 		s.lineFeed()
 	case 0x08: // BS
-		s.moveTo(s.col-1, s.row)
+		s.moveTo(s.cellPos()-1, s.row)
 	case 0x09: // HT
-		s.moveTo(s.col+1, s.row)
+		s.moveTo(s.cellPos()+1, s.row)
 	case 0x0B: // HOM
 		s.evaluate(emit)
 		s.moveTo(0, 0)
 	case 0x18: // CAN: clear the cursor line
 		s.evaluate(emit)
 		s.lines[s.row] = s.lines[s.row][:0]
-		s.col = 0
+		s.col, s.cell, s.mb = 0, 0, 0
 		s.dirty = true
 	default:
 		if c >= 0x20 && c != 0x7F {
@@ -358,8 +455,11 @@ func (s *screen) escape(c byte, emit func(Event)) {
 	case '=':
 		s.st = scrEscEq
 	case '[':
-		if s.d == dialectCD5220 {
+		switch s.d {
+		case dialectCD5220:
 			s.st = scrBracket
+		case dialectANSI:
+			s.st, s.ncsi = scrCSI, 0
 		}
 	case '&':
 		if s.d == dialectESCPOS {
@@ -373,8 +473,15 @@ func (s *screen) escape(c byte, emit func(Event)) {
 	// Any other ESC x is a command these displays do not have: skipped.
 }
 
-// unit handles ESC/POS US c.
+// unit handles ESC/POS US c (and the IBM-style US 0x11 reset).
 func (s *screen) unit(c byte, emit func(Event)) {
+	if s.d == dialectIBM {
+		if c == 0x11 {
+			s.evaluate(emit)
+			s.clear()
+		}
+		return
+	}
 	switch c {
 	case '$':
 		s.st, s.nparam = scrCursor, 0
@@ -391,4 +498,39 @@ func (s *screen) unit(c byte, emit func(Event)) {
 		s.skipN(2)
 	}
 	// US 0x03, US @, US :, US U, US . and the like take no parameter.
+}
+
+// csiFinal runs an ANSI control sequence ESC [ p1;p2 final. Parameters
+// default to 0 (and positions to 1), as ECMA-48 says.
+func (s *screen) csiFinal(final byte, emit func(Event)) {
+	var p [2]int
+	n := 0
+	for _, c := range s.csi[:s.ncsi] {
+		switch {
+		case c == ';':
+			n++
+		case c >= '0' && c <= '9' && n < len(p):
+			p[n] = min(p[n]*10+int(c-'0'), 1000)
+		}
+	}
+	switch final {
+	case 'J': // erase in display: the sale screen is redrawn from scratch
+		s.evaluate(emit)
+		s.clear()
+	case 'K': // erase in line, from the cursor
+		s.evaluate(emit)
+		l := s.lines[s.row]
+		s.lines[s.row] = l[:min(s.col, len(l))]
+		s.dirty = true
+	case 'H', 'f': // cursor position row;col, 1-based (a 0 column reads as 1)
+		s.evaluate(emit)
+		s.moveTo(max(p[1], 1)-1, max(p[0], 1)-1)
+	case 'A', 'B':
+		s.evaluate(emit)
+		s.moveTo(s.cellPos(), map[byte]int{'A': 0, 'B': 1}[final])
+	case 'C':
+		s.moveTo(s.cellPos()+max(p[0], 1), s.row)
+	case 'D':
+		s.moveTo(s.cellPos()-max(p[0], 1), s.row)
+	}
 }

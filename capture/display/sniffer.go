@@ -39,6 +39,11 @@ type Sniffer struct {
 	OnStatus func(serialport.Status)
 	// OnProfile is called once auto detection has decided (optional).
 	OnProfile func(Profile)
+	// OnHint is called once if auto detection finds a display it must not
+	// read by guessing (an LED-8 lamp dialect it cannot tell apart):
+	// try lists the profiles to choose from in Settings, why is one
+	// sentence for the log (optional). No total is reported meanwhile.
+	OnHint func(try []Profile, why string)
 	// OnData gets every chunk read, after forwarding (optional); support
 	// uses it to record a capture for replay with --file. p is only valid
 	// during the call.
@@ -71,11 +76,21 @@ func (s *Sniffer) Run(ctx context.Context) error {
 		}
 	}
 	decided := parser.Profile() != ProfileAuto
+	a, _ := parser.(*auto)
+	hinted := a == nil
 	afterFeed := func() {
 		if !decided && parser.Profile() != ProfileAuto {
 			decided = true
 			if s.OnProfile != nil {
 				s.OnProfile(parser.Profile())
+			}
+		}
+		if !hinted {
+			if try, why := a.Hint(); len(try) > 0 {
+				hinted = true
+				if s.OnHint != nil {
+					s.OnHint(try, why)
+				}
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 type liveRig struct {
 	pos, disp *ptypair.Pair
 	totals    chan Event
+	hints     chan []Profile
 	cancel    context.CancelFunc
 	done      chan error
 	posPort   serial.Port
@@ -29,7 +31,7 @@ type liveRig struct {
 
 func startRig(t testing.TB, profile Profile) *liveRig {
 	dir := t.TempDir()
-	r := &liveRig{pos: ptypair.Start(t, dir, "pos"), disp: ptypair.Start(t, dir, "disp"), totals: make(chan Event, 1024), done: make(chan error, 1)}
+	r := &liveRig{pos: ptypair.Start(t, dir, "pos"), disp: ptypair.Start(t, dir, "disp"), totals: make(chan Event, 1024), hints: make(chan []Profile, 1), done: make(chan error, 1)}
 	var err error
 	// Open the display end before the sniffer forwards, as a real display
 	// is powered before the POS starts.
@@ -41,6 +43,7 @@ func startRig(t testing.TB, profile Profile) *liveRig {
 	s := &Sniffer{
 		Config:  Config{Port: serialport.Config{Name: r.pos.A, Baud: 9600}, Forward: r.disp.A, Profile: profile, Idle: 20 * time.Millisecond},
 		OnTotal: func(e Event) { r.totals <- e },
+		OnHint:  func(try []Profile, _ string) { r.hints <- try },
 		OnStatus: func(st serialport.Status) {
 			if st.Port == r.pos.A && st.State == serialport.StateOpen {
 				once.Do(func() { close(opened) })
@@ -100,7 +103,7 @@ func (r *liveRig) readFar(t testing.TB, n int) []byte {
 // small writes, with auto detection: the display end receives exactly the
 // bytes the POS sent and the sniffer reports exactly the golden totals.
 func TestLiveForwardAndSniff(t *testing.T) {
-	for _, sc := range scenarios {
+	for _, sc := range allScenarios() {
 		t.Run(sc.name, func(t *testing.T) {
 			data, err := os.ReadFile(filepath.Join("testdata", sc.name+".bin"))
 			if err != nil {
@@ -126,6 +129,22 @@ func TestLiveForwardAndSniff(t *testing.T) {
 			got := r.readFar(t, len(all))
 			if !bytes.Equal(got, all) {
 				t.Fatalf("display end got %d bytes that differ from the %d sent", len(got), len(all))
+			}
+			if sc.autoTry != nil {
+				// A dialect auto cannot tell apart: a hint, and no total
+				// before it (none after either: TestGoldenCaptures).
+				select {
+				case try := <-r.hints:
+					if !slices.Equal(try, sc.autoTry) {
+						t.Errorf("hint %v, want %v", try, sc.autoTry)
+					}
+				case <-time.After(10 * time.Second): // hang guard
+					t.Fatal("no hint")
+				}
+				if n := len(r.totals); n > 0 {
+					t.Errorf("%d totals reported before the hint", n)
+				}
+				return
 			}
 			var totals []string
 			for range want {

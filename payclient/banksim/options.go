@@ -21,6 +21,12 @@ const (
 	DefaultSlowDelay      = 3 * time.Second
 	DefaultReverseWindow  = 24 * time.Hour
 	DefaultRecalls        = 2
+	DefaultAreaCode       = "310101"
+	DefaultRefundDelay    = 5 * time.Second
+	// MaxRefunds is how many refunds an order may have (failed ones count).
+	MaxRefunds = 20
+	// RefundExpiry: orders older than this cannot be refunded.
+	RefundExpiry = 365 * 24 * time.Hour
 	// MaxSkew is the timestamp tolerance of bank-api.md.
 	MaxSkew = 300 * time.Second
 )
@@ -62,10 +68,24 @@ type Options struct {
 	// 0 picks a random seed.
 	Seed int64
 
-	// Now is the bank's clock (default time.Now): timestamps, password
-	// delays, auto-pay and the reverse window all follow it.
-	Now    func() time.Time
-	Logger *slog.Logger // default: discard
+	// AreaCode is the area_code activation hands out (default 310101).
+	AreaCode string
+	// RefundDelay is how long a refund stays PROCESSING before it settles
+	// (behaviours other than RefundAtOnce; default 5s).
+	RefundDelay time.Duration
+	// RefundBalance > 0 limits the merchant's refundable balance (fen):
+	// refunds that did not fail use it up; beyond it, NOTENOUGH. 0 means
+	// unlimited (SetRefundBalance changes it at run time).
+	RefundBalance int64
+
+	// Now is the time source (default time.Now); the bank's clock is Now
+	// plus ClockOffset: timestamps, the Date header, password delays,
+	// auto-pay, the reverse window and bill dates all follow it.
+	Now func() time.Time
+	// ClockOffset sets the bank's clock ahead (or behind, negative) of
+	// Now: a shop PC whose clock is off, seen from the bank.
+	ClockOffset time.Duration
+	Logger      *slog.Logger
 }
 
 func (o *Options) fill() {
@@ -101,6 +121,12 @@ func (o *Options) fill() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.AreaCode == "" {
+		o.AreaCode = DefaultAreaCode
+	}
+	if o.RefundDelay <= 0 {
+		o.RefundDelay = DefaultRefundDelay
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -147,6 +173,10 @@ func (o *Options) Flags(fs *flag.FlagSet) {
 	})
 	fs.DurationVar(&o.SlowDelay, "slow", durDefault(o.SlowDelay, DefaultSlowDelay), "delay of a slow answer")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "random seed for faults and field order (0: random)")
+	fs.DurationVar(&o.ClockOffset, "clock-offset", o.ClockOffset, "run the bank's clock this far ahead of this PC's (negative: behind), e.g. 2h or -3h")
+	fs.DurationVar(&o.RefundDelay, "refund-delay", durDefault(o.RefundDelay, DefaultRefundDelay), "how long a refund stays PROCESSING (refund numbers ending 4-8)")
+	fs.Int64Var(&o.RefundBalance, "refund-balance", o.RefundBalance, "merchant's refundable balance in fen; beyond it refunds answer NOTENOUGH (0: unlimited)")
+	fs.StringVar(&o.AreaCode, "area-code", strDefault(o.AreaCode, DefaultAreaCode), "area_code handed out at activation (6 digits)")
 }
 
 func listFlag(fs *flag.FlagSet, dst *[]string, name, def, usage string) {
@@ -234,6 +264,61 @@ func behaviourFromCode(code string) Behaviour {
 	default:
 		return CodeExpired
 	}
+}
+
+// RefundBehaviour is how the bank settles a new refund.
+type RefundBehaviour int
+
+const (
+	// RefundByNumber picks from out_refund_no's last character: digits
+	// 4–6 RefundProcessingThenSuccess, 7 RefundProcessingThenFailed, 8
+	// RefundProcessingThenChange, anything else RefundAtOnce.
+	RefundByNumber RefundBehaviour = iota
+	RefundAtOnce
+	RefundProcessingThenSuccess
+	RefundProcessingThenFailed
+	RefundProcessingThenChange
+)
+
+var refundBehaviourNames = [...]string{"by_number", "at_once", "processing_success", "processing_failed", "processing_change"}
+
+func (b RefundBehaviour) String() string {
+	if b < 0 || int(b) >= len(refundBehaviourNames) {
+		return fmt.Sprintf("RefundBehaviour(%d)", int(b))
+	}
+	return refundBehaviourNames[b]
+}
+
+// ParseRefundBehaviour accepts exactly what String writes.
+func ParseRefundBehaviour(s string) (RefundBehaviour, error) {
+	for i, n := range refundBehaviourNames {
+		if n == s {
+			return RefundBehaviour(i), nil
+		}
+	}
+	return RefundByNumber, fmt.Errorf("banksim: unknown refund behaviour %q", s)
+}
+
+func (b RefundBehaviour) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+func (b *RefundBehaviour) UnmarshalText(t []byte) error {
+	v, err := ParseRefundBehaviour(string(t))
+	*b = v
+	return err
+}
+
+func refundBehaviourFromNumber(no string) RefundBehaviour {
+	if no == "" {
+		return RefundAtOnce
+	}
+	switch no[len(no)-1] {
+	case '4', '5', '6':
+		return RefundProcessingThenSuccess
+	case '7':
+		return RefundProcessingThenFailed
+	case '8':
+		return RefundProcessingThenChange
+	}
+	return RefundAtOnce
 }
 
 // FaultKind is a transport or bank misbehaviour.

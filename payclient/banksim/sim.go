@@ -1,16 +1,30 @@
 // Package banksim is a strict, in-process implementation of the bank side of
-// shared/bank-api.md, for tests, the demo and crash runs: activation,
-// signatures, timestamp and nonce checks, field rules, idempotent micropay,
-// close tombstones and reversal, precreate, simulated payers and injected
-// faults, with a ledger of what was really charged. It must never be
+// bank API 1.1 (docs/bank-api.md), for tests, the demo and crash runs:
+// activation with device binding (re-activation moves the terminal, the old
+// key stops working), signatures, timestamp and nonce checks with the clock
+// rule (a Date header on every answer, server_time on TIMESTAMP_SKEW, a
+// clock that may run ahead or behind: Options.ClockOffset), terminal
+// information, terminal disabling, field rules, idempotent micropay, close
+// tombstones and reversal, precreate, refunds (asynchronous, partial, the
+// 20-refund limit, the merchant's refundable balance), the daily bill,
+// simulated payers and refund outcomes, injected faults on every endpoint,
+// and a ledger of what was really charged and refunded. It must never be
 // reachable from anything but loopback, and never be used for real money.
 //
 // Out of process, the payer behind a payment code is chosen by the code's
 // last digit: 0–3 pays at once, 4–5 types a password then pays
 // (--password-delay), 6 never confirms, 7 confirms at the moment of close
 // (so close reverses it), 8 has too little balance, 9 shows an expired code.
-// GET /_sim/ledger returns what the bank holds (LedgerReport as JSON);
-// POST /_sim/pay?out_trade_no=N makes a customer pay a dynamic QR.
+// A refund settles by its out_refund_no's last character: 4–6 processing
+// then success, 7 processing then failed, 8 processing then CHANGE
+// (--refund-delay), anything else at once.
+//
+// Loopback admin endpoints (tests, the demo, support): GET /_sim/ledger
+// returns what the bank holds (LedgerReport as JSON, refunds included);
+// POST /_sim/pay?out_trade_no=N makes a customer pay a dynamic QR; POST
+// /_sim/disable, /_sim/enable, /_sim/revoke, /_sim/bankpay,
+// /_sim/refund-balance, /_sim/refund-behaviour and /_sim/clock-offset are
+// described at serveAdmin, and Admin calls them from another process.
 package banksim
 
 import (
@@ -26,15 +40,17 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
+	"github.com/scanbox/scanbox/deviceid"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 )
 
-var chinaTime = time.FixedZone("CST", 8*3600)
+var chinaTime = payclient.ChinaTime
 
 type orderKey struct{ terminal, no string }
 
@@ -62,6 +78,9 @@ type orderRec struct {
 	paidAt    time.Time
 	codeURL   string
 	expire    string
+	refunds   []*refundRec
+	revokedAt time.Time // revoked by the bank's staff (admin), not by close
+	serial    int       // creation order among orders and refunds (bill)
 }
 
 // Sim is the simulated bank. It is an http.Handler serving the API under
@@ -87,6 +106,19 @@ type Sim struct {
 	paidCount   map[string]int
 	txSeq       int
 	events      []Event
+
+	// Version 1.1: device binding, refunds.
+	clockOffset    atomic.Int64            // nanoseconds added to Options.Now
+	devices        map[string]string       // terminal → bound device_id
+	refunds        map[orderKey]*refundRec // (terminal, out_refund_no)
+	refundSeq      []*refundRec
+	refundBeh      map[string]RefundBehaviour // out_refund_no → behaviour
+	refundBehCnt   map[RefundBehaviour]int
+	refundedCount  map[orderKey]int // executions per (terminal, out_refund_no): >1 is a double refund
+	balance        int64            // merchant's refundable balance (fen) when balanceLimited
+	balanceLimited bool
+	rfSeq          int
+	serial         int // last serial given to an order or refund
 }
 
 // New returns a simulator with opts (zero values take defaults).
@@ -110,12 +142,32 @@ func New(opts Options) *Sim {
 		faultCounts: map[FaultKind]int{},
 		behCounts:   map[Behaviour]int{},
 		paidCount:   map[string]int{},
+
+		devices:       map[string]string{},
+		refunds:       map[orderKey]*refundRec{},
+		refundBeh:     map[string]RefundBehaviour{},
+		refundBehCnt:  map[RefundBehaviour]int{},
+		refundedCount: map[orderKey]int{},
 	}
 	for t, k := range opts.TerminalKeys {
 		s.keys[t] = []byte(k)
 	}
+	s.clockOffset.Store(int64(opts.ClockOffset))
+	if opts.RefundBalance > 0 {
+		s.balance, s.balanceLimited = opts.RefundBalance, true
+	}
 	return s
 }
+
+// now is the bank's clock: Options.Now plus the clock offset (a bank whose
+// clock differs from the shop PC's, as support staff reproduce it).
+func (s *Sim) now() time.Time { return s.opts.Now().Add(time.Duration(s.clockOffset.Load())) }
+
+// SetClockOffset moves the bank's clock relative to Options.Now.
+func (s *Sim) SetClockOffset(d time.Duration) { s.clockOffset.Store(int64(d)) }
+
+// Now is the bank's clock.
+func (s *Sim) Now() time.Time { return s.now() }
 
 // Options returns the effective options (defaults filled in).
 func (s *Sim) Options() Options { return s.opts }
@@ -134,11 +186,20 @@ func (s *Sim) SetKey(terminalID string, key []byte) {
 	s.keys[terminalID] = append([]byte(nil), key...)
 }
 
-// DisableTerminal makes activation of terminalID answer TERMINAL_DISABLED.
+// DisableTerminal makes micropay, precreate, refund and activation of
+// terminalID answer TERMINAL_DISABLED; query, close, refundquery and the
+// bill keep working so that open orders can be settled.
 func (s *Sim) DisableTerminal(terminalID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.disabled[terminalID] = true
+}
+
+// EnableTerminal undoes DisableTerminal.
+func (s *Sim) EnableTerminal(terminalID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.disabled, terminalID)
 }
 
 // InjectFault queues f for the next request to endpoint (e.g.
@@ -201,7 +262,7 @@ func (s *Sim) PayPrecreated(outTradeNo string) error {
 	if found == nil {
 		return fmt.Errorf("banksim: no precreated order %s", outTradeNo)
 	}
-	now := s.opts.Now()
+	now := s.now()
 	s.advance(found, now)
 	if found.state != payclient.TradeNotPay {
 		return fmt.Errorf("banksim: order %s is %v, not payable", outTradeNo, found.state)
@@ -212,7 +273,10 @@ func (s *Sim) PayPrecreated(outTradeNo string) error {
 
 // ServeHTTP routes the API and the /_sim endpoints.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// bank-api 1.1: every answer carries the bank's clock.
+	w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 	switch p := r.URL.Path; {
+	case strings.HasPrefix(p, "/_sim/") && s.serveAdmin(w, r):
 	case p == "/_sim/ledger":
 		if r.Method != http.MethodGet {
 			http.Error(w, "GET only", http.StatusMethodNotAllowed)
@@ -234,7 +298,8 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ep := strings.TrimPrefix(p, s.opts.BasePath)
 		switch ep {
 		case payclient.EndpointActivate, payclient.EndpointMicropay, payclient.EndpointQuery,
-			payclient.EndpointClose, payclient.EndpointPrecreate:
+			payclient.EndpointClose, payclient.EndpointPrecreate,
+			payclient.EndpointRefund, payclient.EndpointRefundQuery, payclient.EndpointBill:
 		default:
 			http.NotFound(w, r)
 			return
@@ -281,6 +346,7 @@ func (s *Sim) serveAPI(w http.ResponseWriter, r *http.Request, ep string) {
 	if req, err := payclient.DecodeObject(body); err == nil {
 		ev.TerminalID, _ = req.Str("terminal_id")
 		ev.OutTradeNo, _ = req.Str("out_trade_no")
+		ev.OutRefundNo, _ = req.Str("out_refund_no")
 	}
 	// Deferred so that it also runs when a fault aborts the handler.
 	defer func() { s.record(ev) }()
@@ -335,7 +401,9 @@ type Event struct {
 	Endpoint   string
 	TerminalID string
 	OutTradeNo string
-	Fault      FaultKind
+	// OutRefundNo is set on refund and refundquery requests.
+	OutRefundNo string
+	Fault       FaultKind
 	// Answer is what the bank decided ("SUCCESS", an err_code,
 	// "FAIL:<return_msg>", "HTTP 400"), whether or not a fault then kept it
 	// from the client; "" when the request was never processed.
@@ -348,7 +416,7 @@ const maxEvents = 100000
 func (s *Sim) record(ev Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ev.Time = s.opts.Now()
+	ev.Time = s.now()
 	if len(s.events) >= maxEvents {
 		s.events = append(s.events[:0], s.events[maxEvents/2:]...)
 	}
@@ -477,7 +545,7 @@ func (s *Sim) forge(ep string, body []byte) reply {
 	if !ok {
 		fee = 1
 	}
-	now := s.opts.Now().In(chinaTime).Format("20060102150405")
+	now := s.now().In(chinaTime).Format("20060102150405")
 	var obj payclient.Object
 	switch ep {
 	case payclient.EndpointMicropay:
@@ -488,6 +556,16 @@ func (s *Sim) forge(ep string, body []byte) reply {
 		obj = payclient.Object{"out_trade_no": no, "trade_state": "CLOSED", "recall": "N"}
 	case payclient.EndpointPrecreate:
 		obj = payclient.Object{"out_trade_no": no, "code_url": "https://forged.example/qr", "expire_time": now}
+	case payclient.EndpointRefund, payclient.EndpointRefundQuery:
+		rno, _ := req.Str("out_refund_no")
+		rfee, ok := req.Int("refund_fee")
+		if !ok {
+			rfee = 1
+		}
+		obj = payclient.Object{"out_trade_no": no, "out_refund_no": rno, "refund_id": "5000000000FORGED", "refund_fee": rfee,
+			"refund_state": "SUCCESS", "refund_time": now}
+	case payclient.EndpointBill:
+		obj = payclient.Object{"bill": payclient.BillHeader + "\n", "bill_count": int64(0)}
 	default:
 		obj = payclient.Object{"merchant_name": "forged", "store_name": "forged", "static_qr": "https://forged.example", "key_cipher": "AAAA", "key_nonce": "AAAAAAAAAAAAAAAA"}
 	}
@@ -507,7 +585,7 @@ func (s *Sim) handle(ep string, body []byte, f Fault) (rep reply, ok bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.opts.Now()
+	now := s.now()
 	mch, _ := req.Str("mch_id")
 	term, _ := req.Str("terminal_id")
 	if !validID(mch) || !validID(term) {
@@ -522,12 +600,19 @@ func (s *Sim) handle(ep string, body []byte, f Fault) (rep reply, ok bool) {
 		return reply{obj: retFail("TERMINAL_NOT_ACTIVATED")}, true
 	}
 	if msg := s.authenticate(req, term, key, now); msg != "" {
-		if msg == msgSignError {
-			return reply{obj: retFail(msg)}, true
-		}
-		return reply{obj: retFail(msg), key: key}, true
+		return s.authRefusal(msg, key, now), true
 	}
 	var obj payclient.Object
+	switch ep {
+	case payclient.EndpointMicropay, payclient.EndpointPrecreate, payclient.EndpointRefund:
+		if code, des := s.checkTerminalInfo(req, mch, term); code != "" {
+			return reply{obj: bizFail(code, des), key: key}, true
+		}
+	case payclient.EndpointQuery, payclient.EndpointClose, payclient.EndpointRefundQuery:
+		if code, des := s.checkDeviceIfSent(req, term); code != "" {
+			return reply{obj: bizFail(code, des), key: key}, true
+		}
+	}
 	switch ep {
 	case payclient.EndpointMicropay:
 		obj = s.micropay(req, term, now)
@@ -537,8 +622,91 @@ func (s *Sim) handle(ep string, body []byte, f Fault) (rep reply, ok bool) {
 		obj = s.close(req, term, now, f)
 	case payclient.EndpointPrecreate:
 		obj = s.precreate(req, term, now)
+	case payclient.EndpointRefund:
+		obj = s.refund(req, term, now)
+	case payclient.EndpointRefundQuery:
+		obj = s.refundQuery(req, term, now)
+	case payclient.EndpointBill:
+		obj = s.bill(req, term, now)
 	}
 	return reply{obj: obj, key: key}, true
+}
+
+// authRefusal answers a request that failed authentication: SIGNERROR
+// unsigned (the client most likely holds a key we no longer have), the
+// rest signed; TIMESTAMP_SKEW carries server_time (bank-api 1.1).
+func (s *Sim) authRefusal(msg string, key []byte, now time.Time) reply {
+	if msg == msgSignError {
+		return reply{obj: retFail(msg)}
+	}
+	obj := retFail(msg)
+	if msg == msgSkew {
+		obj["server_time"] = now.Unix()
+	}
+	return reply{obj: obj, key: key}
+}
+
+// msgSkew is the return_msg of a request outside the timestamp tolerance.
+const msgSkew = "TIMESTAMP_SKEW"
+
+// checkTerminalInfo applies bank-api 1.1's terminal information rules and
+// the device binding to micropay, precreate and refund; it returns an
+// err_code, or "".
+func (s *Sim) checkTerminalInfo(req payclient.Object, mch, term string) (code, des string) {
+	dt, _ := req.Str("device_type")
+	sn, _ := req.Str("device_sn")
+	id, _ := req.Str("device_id")
+	ver, _ := req.Str("app_version")
+	ip, _ := req.Str("device_ip")
+	switch {
+	case dt != payclient.DeviceType:
+		return "PARAM_ERROR", "device_type must be 11"
+	case sn == "":
+		return "PARAM_ERROR", "device_sn missing"
+	case sn != TerminalSN(mch, term):
+		return "PARAM_ERROR", "device_sn is not this terminal's terminal_sn"
+	case !deviceid.Valid(id):
+		return "PARAM_ERROR", "device_id must be 64 lowercase hex characters"
+	case len(ver) < 1 || len(ver) > 8:
+		return "PARAM_ERROR", "app_version must be 1-8 characters"
+	case net.ParseIP(ip) == nil:
+		return "PARAM_ERROR", "device_ip must be an IP address"
+	}
+	if code, des := s.checkBinding(term, id); code != "" {
+		return code, des
+	}
+	if s.disabled[term] {
+		return "TERMINAL_DISABLED", "the bank has disabled this terminal"
+	}
+	return "", ""
+}
+
+// checkDeviceIfSent: query, close and refundquery may carry device_id; if
+// they do, it is checked.
+func (s *Sim) checkDeviceIfSent(req payclient.Object, term string) (code, des string) {
+	id, _ := req.Str("device_id")
+	if id == "" {
+		return "", ""
+	}
+	if !deviceid.Valid(id) {
+		return "PARAM_ERROR", "device_id must be 64 lowercase hex characters"
+	}
+	return s.checkBinding(term, id)
+}
+
+// checkBinding refuses a device other than the bound one. A terminal
+// provisioned without activation (Options.TerminalKeys, SetKey) is bound
+// to the first device that uses it.
+func (s *Sim) checkBinding(term, id string) (code, des string) {
+	bound := s.devices[term]
+	if bound == "" {
+		s.devices[term] = id
+		return "", ""
+	}
+	if bound != id {
+		return "DEVICE_MISMATCH", "this terminal is bound to another device"
+	}
+	return "", ""
 }
 
 // authenticate checks sign_type, sign, timestamp and nonce, in that order,
@@ -556,7 +724,7 @@ func (s *Sim) authenticate(req payclient.Object, term string, key []byte, now ti
 		return "PARAM_ERROR: timestamp must be an integer"
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > MaxSkew || d < -MaxSkew {
-		return "TIMESTAMP_SKEW"
+		return msgSkew
 	}
 	nonce, _ := req.Str("nonce_str")
 	if len(nonce) < 16 || len(nonce) > 32 || strings.Trim(nonce, alnum) != "" {
@@ -593,13 +761,14 @@ func (s *Sim) activate(req payclient.Object, mch, term string, now time.Time) re
 	}
 	ckey := []byte(code)
 	if msg := s.authenticate(req, term, ckey, now); msg != "" {
-		if msg == msgSignError {
-			return reply{obj: retFail(msg)}
-		}
-		return reply{obj: retFail(msg), key: ckey}
+		return s.authRefusal(msg, ckey, now)
 	}
 	if mch != s.opts.MchID || !slices.Contains(s.opts.Terminals, term) || s.disabled[term] {
 		return reply{obj: bizFail("TERMINAL_DISABLED", "terminal not enabled for this merchant"), key: ckey}
+	}
+	devID, _ := req.Str("device_id")
+	if !deviceid.Valid(devID) {
+		return reply{obj: bizFail("PARAM_ERROR", "device_id must be 64 lowercase hex characters"), key: ckey}
 	}
 	key := []byte(randomKey())
 	nonce := make([]byte, 12)
@@ -608,7 +777,10 @@ func (s *Sim) activate(req payclient.Object, mch, term string, now time.Time) re
 	if err != nil {
 		panic(err)
 	}
+	// Binding (or moving, 换机) the terminal to this device; the old key
+	// stops working.
 	s.keys[term] = key
+	s.devices[term] = devID
 	if s.opts.SingleUse {
 		s.usedCodes[code] = true
 	}
@@ -618,6 +790,8 @@ func (s *Sim) activate(req payclient.Object, mch, term string, now time.Time) re
 		"static_qr":     s.opts.StaticQR,
 		"key_cipher":    kc,
 		"key_nonce":     kn,
+		"terminal_sn":   TerminalSN(mch, term),
+		"area_code":     s.opts.AreaCode,
 	}), key: ckey}
 }
 
@@ -646,7 +820,6 @@ func (s *Sim) micropay(req payclient.Object, term string, now time.Time) payclie
 	auth, _ := req.Str("auth_code")
 	fee, feeOK := req.Int("total_fee")
 	body, _ := req.Str("body")
-	ip, _ := req.Str("device_ip")
 	switch {
 	case !validOutTradeNo(no):
 		return bizFail("PARAM_ERROR", "out_trade_no must be 6-32 of [0-9A-Za-z_-]")
@@ -656,8 +829,6 @@ func (s *Sim) micropay(req payclient.Object, term string, now time.Time) payclie
 		return bizFail("PARAM_ERROR", "total_fee must be an integer from 1 to 100000000")
 	case len(body) > 128 || !utf8.ValidString(body):
 		return bizFail("PARAM_ERROR", "body must be UTF-8 of at most 128 bytes")
-	case net.ParseIP(ip) == nil:
-		return bizFail("PARAM_ERROR", "device_ip must be an IP address")
 	}
 	if s.opts.AmountLimit > 0 && fee > s.opts.AmountLimit {
 		return bizFail("AMOUNT_LIMIT", "amount above this merchant's limit")
@@ -716,6 +887,8 @@ func (s *Sim) micropay(req payclient.Object, term string, now time.Time) payclie
 }
 
 func (s *Sim) add(rec *orderRec) {
+	s.serial++
+	rec.serial = s.serial
 	s.orders[rec.key] = rec
 	s.seq = append(s.seq, rec)
 }
@@ -817,7 +990,7 @@ func (s *Sim) close(req payclient.Object, term string, now time.Time, f Fault) p
 			rec.state = payclient.TradeClosed
 		}
 	case payclient.TradeSuccess:
-		if now.Sub(rec.paidAt) > s.opts.ReverseWindow {
+		if len(rec.refunds) > 0 || now.Sub(rec.paidAt) > s.opts.ReverseWindow {
 			return bizFail("REVERSE_EXPIRE", "too late to reverse")
 		}
 		rec.state = payclient.TradeRevoked
@@ -871,6 +1044,9 @@ type LedgerEntry struct {
 	TransactionID string               `json:"transaction_id,omitempty"`
 	Channel       order.Channel        `json:"channel,omitempty"`
 	PaidAt        time.Time            `json:"paid_at,omitzero"`
+	// Refunded is the sum of the order's refunds that did not fail
+	// (PROCESSING, SUCCESS, CHANGE): money that has left the merchant.
+	Refunded money.Fen `json:"refunded,omitempty"`
 }
 
 // MarshalJSON writes State by name (TradeState has no text form of its own).
@@ -906,14 +1082,14 @@ func (e *LedgerEntry) UnmarshalJSON(data []byte) error {
 func (s *Sim) Ledger() []LedgerEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.opts.Now()
+	now := s.now()
 	out := make([]LedgerEntry, 0, len(s.seq))
 	for _, r := range s.seq {
 		s.advance(r, now)
 		e := LedgerEntry{
 			TerminalID: r.key.terminal, OutTradeNo: r.key.no, AuthCode: r.authCode,
 			TotalFee: money.Fen(r.totalFee), State: r.state, TransactionID: r.txID,
-			Channel: r.channel, PaidAt: r.paidAt,
+			Channel: r.channel, PaidAt: r.paidAt, Refunded: money.Fen(s.refundedSum(r, now)),
 		}
 		if r.txID == "" {
 			e.Channel = order.ChannelNone
@@ -925,13 +1101,18 @@ func (s *Sim) Ledger() []LedgerEntry {
 
 // LedgerReport is the body of GET /_sim/ledger.
 type LedgerReport struct {
-	Entries         []LedgerEntry     `json:"entries"`
-	PaidCountByCode map[string]int    `json:"paid_count_by_code"`
-	FaultCounts     map[FaultKind]int `json:"fault_counts"`
+	Entries []LedgerEntry `json:"entries"`
+	Refunds []RefundEntry `json:"refunds"`
+	// RefundExecutions counts executions per out_refund_no ("terminal/no"):
+	// more than one means a refund made twice.
+	RefundExecutions map[string]int    `json:"refund_executions"`
+	PaidCountByCode  map[string]int    `json:"paid_count_by_code"`
+	FaultCounts      map[FaultKind]int `json:"fault_counts"`
 }
 
 func (s *Sim) serveLedger(w http.ResponseWriter) {
-	rep := LedgerReport{Entries: s.Ledger(), PaidCountByCode: s.PaidCountByCode(), FaultCounts: s.FaultCounts()}
+	rep := LedgerReport{Entries: s.Ledger(), Refunds: s.Refunds(), RefundExecutions: s.RefundExecutions(),
+		PaidCountByCode: s.PaidCountByCode(), FaultCounts: s.FaultCounts()}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

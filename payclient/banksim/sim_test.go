@@ -91,10 +91,22 @@ func outcome(o payclient.Object) (string, bool) {
 	return "SUCCESS", signed
 }
 
-var goodMicropay = payclient.Object{
-	"out_trade_no": "R-000001", "auth_code": "134567890123456780", "total_fee": int64(100),
-	"body": "x", "device_ip": "10.0.0.5",
+// tDevice is the device_id of the test's "PC".
+const tDevice = "aa00000000000000000000000000000000000000000000000000000000000001"
+
+// terminalInfo adds bank-api 1.1's terminal information to o.
+func terminalInfo(o payclient.Object) payclient.Object {
+	out := payclient.Object{"device_type": "11", "device_sn": TerminalSN(DefaultMchID, DefaultTerminalID),
+		"device_id": tDevice, "app_version": "1.1.0", "device_ip": "10.0.0.5"}
+	for k, v := range o {
+		out[k] = v
+	}
+	return out
 }
+
+var goodMicropay = terminalInfo(payclient.Object{
+	"out_trade_no": "R-000001", "auth_code": "134567890123456780", "total_fee": int64(100), "body": "x",
+})
 
 func with(base payclient.Object, k string, v any) payclient.Object {
 	o := payclient.Object{}
@@ -143,7 +155,25 @@ func TestFieldRules(t *testing.T) {
 		{"device_ip", mp, with(goodMicropay, "device_ip", "pos-pc"), "PARAM_ERROR", true},
 		{"query bad no", url + payclient.EndpointQuery, payclient.Object{"out_trade_no": "x"}, "PARAM_ERROR", true},
 		{"close bad no", url + payclient.EndpointClose, payclient.Object{"out_trade_no": "x"}, "PARAM_ERROR", true},
-		{"precreate fee", url + payclient.EndpointPrecreate, payclient.Object{"out_trade_no": "P-000001", "total_fee": int64(0)}, "PARAM_ERROR", true},
+		{"precreate fee", url + payclient.EndpointPrecreate, terminalInfo(payclient.Object{"out_trade_no": "P-000001", "total_fee": int64(0)}), "PARAM_ERROR", true},
+		// bank-api 1.1 terminal information.
+		{"no device_type", mp, with(goodMicropay, "device_type", nil), "PARAM_ERROR", true},
+		{"device_type 12", mp, with(goodMicropay, "device_type", "12"), "PARAM_ERROR", true},
+		{"no device_sn", mp, with(goodMicropay, "device_sn", nil), "PARAM_ERROR", true},
+		{"other device_sn", mp, with(goodMicropay, "device_sn", TerminalSN(DefaultMchID, "T0002")), "PARAM_ERROR", true},
+		{"no device_id", mp, with(goodMicropay, "device_id", nil), "PARAM_ERROR", true},
+		{"device_id upper", mp, with(goodMicropay, "device_id", strings.ToUpper(tDevice)), "PARAM_ERROR", true},
+		{"device_id short", mp, with(goodMicropay, "device_id", tDevice[:63]), "PARAM_ERROR", true},
+		{"no app_version", mp, with(goodMicropay, "app_version", nil), "PARAM_ERROR", true},
+		{"app_version 9", mp, with(goodMicropay, "app_version", "1.1.0-rc1"), "PARAM_ERROR", true},
+		{"no device_ip", mp, with(goodMicropay, "device_ip", nil), "PARAM_ERROR", true},
+		{"precreate without info", url + payclient.EndpointPrecreate, payclient.Object{"out_trade_no": "P-000002", "total_fee": int64(5), "device_ip": "10.0.0.5"}, "PARAM_ERROR", true},
+		{"refund without info", url + payclient.EndpointRefund, payclient.Object{"out_trade_no": "R-000001", "out_refund_no": "RF-000001", "total_fee": int64(100), "refund_fee": int64(1)}, "PARAM_ERROR", true},
+		{"query other device", url + payclient.EndpointQuery, payclient.Object{"out_trade_no": "R-000001", "device_id": strings.Repeat("b", 64)}, "DEVICE_MISMATCH", true},
+		{"query bad device_id", url + payclient.EndpointQuery, payclient.Object{"out_trade_no": "R-000001", "device_id": "pc"}, "PARAM_ERROR", true},
+		{"query own device", url + payclient.EndpointQuery, payclient.Object{"out_trade_no": "R-000001", "device_id": tDevice}, "SUCCESS", true},
+		{"query without device_id", url + payclient.EndpointQuery, payclient.Object{"out_trade_no": "R-000001"}, "SUCCESS", true},
+		{"micropay other device", mp, with(with(goodMicropay, "device_id", strings.Repeat("b", 64)), "out_trade_no", "R-000003"), "DEVICE_MISMATCH", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,7 +236,7 @@ func TestTransportRules(t *testing.T) {
 			t.Errorf("Content-Type %q: HTTP %d", ct, resp.StatusCode)
 		}
 	}
-	if st, _, _ := post(t, url+"/pay/refund", []byte("{}")); st != http.StatusNotFound {
+	if st, _, _ := post(t, url+"/pay/reverse", []byte("{}")); st != http.StatusNotFound {
 		t.Errorf("unknown endpoint: %d", st)
 	}
 	resp, err := http.Get(url + payclient.EndpointQuery)
@@ -362,7 +392,8 @@ func TestFlags(t *testing.T) {
 	o.Flags(fs)
 	err := fs.Parse([]string{"--fault-rate", "0.2", "--seed", "9", "--password-delay", "2s", "--slow", "4s",
 		"--activation-code", "A1,A2", "--mch", "M1", "--terminal", "T1,T2", "--single-use",
-		"--faults", "slow,recall", "--auto-pay", "10s", "--reverse-window", "1h", "--amount-limit", "500"})
+		"--faults", "slow,recall", "--auto-pay", "10s", "--reverse-window", "1h", "--amount-limit", "500",
+		"--clock-offset", "-3h", "--refund-delay", "2s", "--refund-balance", "9000", "--area-code", "440305"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,6 +401,7 @@ func TestFlags(t *testing.T) {
 		ActivationCodes: []string{"A1", "A2"}, MchID: "M1", Terminals: []string{"T1", "T2"}, SingleUse: true,
 		Faults: []Fault{{Kind: FaultSlow}, {Kind: FaultRecall}}, AutoPayAfter: 10 * time.Second,
 		ReverseWindow: time.Hour, AmountLimit: 500,
+		ClockOffset: -3 * time.Hour, RefundDelay: 2 * time.Second, RefundBalance: 9000, AreaCode: "440305",
 		MerchantName: DefaultMerchantName, StoreName: DefaultStoreName, StaticQR: DefaultStaticQR}
 	if !reflect.DeepEqual(o, want) {
 		t.Errorf("got  %+v\nwant %+v", o, want)

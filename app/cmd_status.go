@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/scanbox/scanbox/core"
+	"github.com/scanbox/scanbox/money"
+)
+
+func init() {
+	onDir("status", "activation, owner, unresolved orders, amount source and scanner state", cmdStatus)
+}
+
+func cmdStatus(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
+	fs, dir := newFlags("status", stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object (snake_case keys)")
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	c, release, err := h.open(*dir, core.Pacing{})
+	if err != nil {
+		return report(stderr, "status", err)
+	}
+	defer release()
+	st := c.Status()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(st)
+		return exitOK
+	}
+	printStatus(stdout, st)
+	return exitOK
+}
+
+func printStatus(w io.Writer, st core.Status) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	yes := map[bool]string{true: "yes", false: "no"}
+	fmt.Fprintf(tw, "activated:\t%s\n", yes[st.Activated])
+	if st.MchID != "" {
+		fmt.Fprintf(tw, "merchant:\t%s (%s)\n", st.Merchant, st.MchID)
+		fmt.Fprintf(tw, "store:\t%s\n", st.Store)
+		term := st.Terminal
+		if st.TerminalSN != "" {
+			term += " (serial " + st.TerminalSN + ")"
+		}
+		fmt.Fprintf(tw, "terminal:\t%s\n", term)
+	}
+	if st.PaymentsError != "" {
+		fmt.Fprintf(tw, "payments:\toff: %s\n", st.PaymentsError)
+	}
+	if st.Owner != nil {
+		fmt.Fprintf(tw, "owner:\t%s, process %d\n", st.Owner.Kind, st.Owner.PID)
+	} else {
+		fmt.Fprintf(tw, "owner:\tnone running (this command opened the data directory)\n")
+	}
+	fmt.Fprintf(tw, "orders:\t%d unresolved, %d payment(s) in flight\n", st.Unresolved, st.InFlight)
+	src := st.Amount.Kind + ", " + st.Amount.State
+	if st.Amount.Error != "" {
+		src += ": " + st.Amount.Error
+	}
+	if st.Amount.AmountFen != nil {
+		src += fmt.Sprintf("; current amount %s from %s, %d s old", money.Fen(*st.Amount.AmountFen), st.Amount.AmountFrom, *st.Amount.AmountAgeSec)
+	}
+	fmt.Fprintf(tw, "amount source:\t%s\n", src)
+	sc := st.Scanner.Mode + ", " + st.Scanner.State
+	if st.Scanner.Error != "" {
+		sc += ": " + st.Scanner.Error
+	}
+	fmt.Fprintf(tw, "scanner:\t%s\n", sc)
+	if st.ClockOffsetMS != nil {
+		fmt.Fprintf(tw, "clock:\tthe bank's clock is %+.1f s from this PC's\n", float64(*st.ClockOffsetMS)/1000)
+	} else {
+		fmt.Fprintf(tw, "clock:\toffset to the bank not measured yet\n")
+	}
+	fmt.Fprintf(tw, "data directory:\t%s\n", st.DataDir)
+	tw.Flush()
+}

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/scanbox/scanbox/core"
+	"github.com/scanbox/scanbox/localapi"
+)
+
+// A command on a data directory (cli-contract 1.1, "One running instance,
+// many clients"): when the tray or `scanbox serve` owns the directory, the
+// command is carried out by that instance through the local API, with the
+// same output and exit codes; with none running it opens the directory
+// itself. The command's code is the same in both cases: it gets its parts
+// from a host.
+type dirCommand func(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int
+
+// dirCommands are the commands an owning instance carries out for others.
+var dirCommands = map[string]dirCommand{}
+
+// host hands a command its data directory's core.
+type host interface {
+	// open returns the core for the --data-dir flag's value and what to
+	// call when the command is done with it.
+	open(dirFlag string, p core.Pacing) (*core.Core, func(), error)
+	// served says whether the core belongs to a running instance (pacing
+	// overrides do not apply to its shared runner then).
+	served() bool
+}
+
+// lockWait is how long a command waits for another short-lived ScanBox
+// command (say `scanbox orders`) to release the data directory.
+const lockWait = 3 * time.Second
+
+// localHost opens the data directory for this one command.
+type localHost struct{ stderr io.Writer }
+
+func (h localHost) open(dirFlag string, p core.Pacing) (*core.Core, func(), error) {
+	c, err := core.Open(dataDir(dirFlag), core.Options{Kind: core.KindCLI, Stderr: h.stderr, Pacing: p, LockWait: lockWait})
+	if err != nil {
+		if errors.Is(err, core.ErrOwned) {
+			// An owner started between our look and our open: let it
+			// carry the command out (runOnDir sees errForward).
+			if cl, derr := localapi.Dial(context.Background(), dataDir(dirFlag)); derr == nil {
+				cl.Close()
+				return nil, nil, errForward
+			}
+		}
+		return nil, nil, openError(dataDir(dirFlag), err)
+	}
+	return c, func() { c.Close() }, nil
+}
+
+func (localHost) served() bool { return false }
+
+// errForward: retry the command through the instance that just started.
+var errForward = errors.New("forward to the running instance")
+
+// exitForward is report's code for errForward; never an exit status.
+const exitForward = -1
+
+// servedHost is the owning instance's own core.
+type servedHost struct{ c *core.Core }
+
+func (h servedHost) open(string, core.Pacing) (*core.Core, func(), error) {
+	return h.c, func() {}, nil
+}
+
+func (servedHost) served() bool { return true }
+
+// openError turns core.Open's failure into the command's one line.
+func openError(dir string, err error) error {
+	if errors.Is(err, core.ErrOwned) {
+		// Another short-lived command (the tray and serve would have
+		// carried this one out) kept it longer than lockWait.
+		return failf(exitUsage, "%v; try again when it has finished", err)
+	}
+	return failf(exitUsage, "%v", err)
+}
+
+// onDir registers a data-directory command.
+func onDir(name, summary string, fn dirCommand) {
+	dirCommands[name] = fn
+	commands[name] = command{summary, func(args []string, stdout, stderr io.Writer) int {
+		return runOnDir(name, fn, args, stdout, stderr)
+	}}
+}
+
+// runOnDir carries the command out through the owner of its data directory
+// if one runs, else here.
+func runOnDir(name string, fn dirCommand, args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir := dataDir(dataDirArg(args))
+	for attempt := 0; ; attempt++ {
+		if code, ok := forward(ctx, dir, name, args, stdout, stderr); ok {
+			return code
+		}
+		code := fn(ctx, localHost{stderr: stderr}, args, stdout, stderr)
+		if code != exitForward || attempt > 0 {
+			if code == exitForward {
+				code = exitUsage
+			}
+			return code
+		}
+	}
+}
+
+// forward runs the command in the owning instance; ok is false when none
+// serves dir.
+func forward(ctx context.Context, dir, name string, args []string, stdout, stderr io.Writer) (int, bool) {
+	cl, err := localapi.Dial(ctx, dir)
+	if err != nil {
+		return 0, false
+	}
+	defer cl.Close()
+	code, err := cl.Run(ctx, append([]string{name}, args...), stdout, stderr)
+	if err != nil {
+		// The command may have acted (a payment journaled and sent): the
+		// journal knows, so point there instead of retrying here.
+		fmt.Fprintf(stderr, "scanbox %s: lost contact with the running ScanBox before it answered; see scanbox orders, or run scanbox resolve\n", name)
+		return exitUnknown, true
+	}
+	return code, true
+}
+
+// dataDirArg finds --data-dir's value without parsing the command's other
+// flags (the command parses them itself, wherever it runs).
+func dataDirArg(args []string) string {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		for _, p := range []string{"--data-dir", "-data-dir"} {
+			if a == p && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, p+"="); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// serveExec is what the owning instance runs for a client.
+func serveExec(c *core.Core) localapi.Exec {
+	return func(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+		fn, ok := dirCommands[args[0]]
+		if !ok {
+			fmt.Fprintf(stderr, "scanbox %s: not carried out by the running instance\n", args[0])
+			return exitUsage
+		}
+		return fn(ctx, servedHost{c}, args[1:], stdout, stderr)
+	}
+}
