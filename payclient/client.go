@@ -16,8 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/scanbox/scanbox/money"
-	"github.com/scanbox/scanbox/scan"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/scan"
 )
 
 // Endpoint paths of bank-api.md, appended to the base URL.

@@ -49,4 +49,3 @@ func ParseMode(s string) (Mode, error) {
 // ErrWedgeUnsupported is returned by StartWedge where there is no
 // low-level keyboard hook.
 var ErrWedgeUnsupported = errors.New("scanner: keyboard-wedge capture is only available on Windows")
-
