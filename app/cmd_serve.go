@@ -135,8 +135,6 @@ func chargeScan(c *core.Core, code string) {
 		c.Log().Warn("scan not charged", "code", scan.Mask(code), "err", err)
 		return
 	}
-	if cur, ok := c.Amount().Get(); ok && cur == r {
-		c.Amount().Clear() // consumed: the next customer is not charged it
-	}
+	c.Amount().Consume(r.Amount, r.At) // the next customer is not charged it
 	c.Log().Info("scan charged", "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen), "code", o.CodeMasked)
 }

@@ -52,6 +52,7 @@ var (
 	ErrActivating        = errors.New("the terminal is being activated; try again in a moment")
 	ErrClosed            = errors.New("ScanBox is shutting down")
 	ErrIdentityChange    = errors.New("the bank connection (URL, merchant, terminal) changes only by activating the terminal")
+	ErrOverLimit         = errors.New("the amount is over this terminal's per-payment maximum")
 )
 
 // Journal is what holds the money record: the runner's interface plus Close.
@@ -415,13 +416,17 @@ func (c *Core) Bank() *payclient.Client {
 // with Wait or Subscribe. Refused while the terminal is being activated.
 func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 	c.mu.Lock()
-	r, act, closed := c.runner, c.activating, c.closed || c.ctx.Err() != nil
+	r, act, closed, limit := c.runner, c.activating, c.closed || c.ctx.Err() != nil, c.cfg.MaxPayment
 	c.mu.Unlock()
 	switch {
 	case closed:
 		return order.Order{}, ErrClosed
 	case act:
 		return order.Order{}, ErrActivating
+	case limit > 0 && amount > limit:
+		// The same ceiling as the pay window's, for the CLI and the POS
+		// API: refused before anything is journaled or sent.
+		return order.Order{}, fmt.Errorf("%w (%s yuan)", ErrOverLimit, limit)
 	}
 	if r == nil {
 		_, err := c.Runner()
