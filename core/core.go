@@ -429,6 +429,17 @@ func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 	return r.Start(c.ctx, payflow.PayRequest{Amount: amount, Code: code})
 }
 
+// CheckCode refuses a code as Pay would (payflow.ErrCodeUnresolved,
+// *payflow.AlreadyPaidError, not a payment code) without charging it; nil
+// when Pay would go on to charge it. Without a runner it says why.
+func (c *Core) CheckCode(code string) error {
+	r, err := c.Runner()
+	if err != nil {
+		return err
+	}
+	return r.CheckCode(code)
+}
+
 // Wait follows an order until it is definite or left unknown, or ctx ends.
 func (c *Core) Wait(ctx context.Context, no string) (order.Order, error) {
 	r, err := c.Runner()
