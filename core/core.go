@@ -102,9 +102,11 @@ type Core struct {
 	lockF     *os.File
 	journal   Journal
 	amount    capture.Current
-	ctx       context.Context
-	cancel    context.CancelFunc
-	started   time.Time
+	// payCurMu makes PayCurrent's read, charge and consume one step.
+	payCurMu sync.Mutex
+	ctx      context.Context
+	cancel   context.CancelFunc
+	started  time.Time
 
 	mu          sync.Mutex
 	cfg         config.Config
@@ -438,6 +440,32 @@ func (c *Core) CheckCode(code string) error {
 		return err
 	}
 	return r.CheckCode(code)
+}
+
+// ErrNoFreshAmount: PayCurrent found no current amount, or only one older
+// than maxAge (it wraps capture's reason).
+var ErrNoFreshAmount = errors.New("no fresh amount to charge")
+
+// PayCurrent charges code with the current amount if it is younger than
+// maxAge, and consumes it, as one step: of payments asked for together
+// (two codes scanned in quick succession, a POS sending twice) only the
+// first charges it; the others find no amount (ErrNoFreshAmount). A
+// refused payment leaves the amount for the next scan.
+func (c *Core) PayCurrent(code string, maxAge time.Duration) (order.Order, error) {
+	c.payCurMu.Lock()
+	defer c.payCurMu.Unlock()
+	cur, err := c.amount.Fresh(time.Now(), maxAge)
+	if err != nil {
+		return order.Order{}, fmt.Errorf("%w: %w", ErrNoFreshAmount, err)
+	}
+	o, err := c.Pay(cur.Amount, code)
+	if err != nil {
+		return o, err
+	}
+	if now, ok := c.amount.Get(); ok && now == cur {
+		c.amount.Clear()
+	}
+	return o, nil
 }
 
 // Wait follows an order until it is definite or left unknown, or ctx ends.

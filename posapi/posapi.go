@@ -392,33 +392,27 @@ func (h *Handler) pay(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "BAD_AMOUNT", core.OneLine(err.Error()), exitUsage)
 		return
 	}
-	fromCurrent := f == 0
-	var cur capture.Reading
-	if fromCurrent {
-		// An amount set long ago may be the previous customer's.
-		cur, err = h.c.Amount().Fresh(time.Now(), h.c.Config().Amount.MaxAmountAge.D())
-		if err != nil {
+	var o order.Order
+	if f == 0 {
+		// The current amount, if fresh (one set long ago may be the
+		// previous customer's), consumed by this payment in the same step.
+		o, err = h.c.PayCurrent(req.Code, h.c.Config().Amount.MaxAmountAge.D())
+		if errors.Is(err, core.ErrNoFreshAmount) {
 			// The same request sent again after its first attempt consumed
 			// the amount: say what that attempt did, not "failed".
 			if cerr := h.c.CheckCode(req.Code); errors.Is(cerr, payflow.ErrCodeUnresolved) || errors.Is(cerr, payflow.ErrCodeAlreadyPaid) {
 				payError(w, cerr, 0)
 				return
 			}
-			writeErr(w, http.StatusConflict, "NO_AMOUNT", "no fresh amount to charge: send amount, or PUT /v1/amount first ("+core.OneLine(err.Error())+")", exitFailed)
+			writeErr(w, http.StatusConflict, "NO_AMOUNT", "no fresh amount to charge: send amount, or PUT /v1/amount first ("+core.OneLine(strings.TrimPrefix(err.Error(), core.ErrNoFreshAmount.Error()+": "))+")", exitFailed)
 			return
 		}
-		f = cur.Amount
+	} else {
+		o, err = h.c.Pay(f, req.Code)
 	}
-	o, err := h.c.Pay(f, req.Code)
 	if err != nil {
 		payError(w, err, f)
 		return
-	}
-	if fromCurrent {
-		// Consumed by this payment: the next customer is not charged it.
-		if now, ok := h.c.Amount().Get(); ok && now == cur {
-			h.c.Amount().Clear()
-		}
 	}
 	h.log.Info("payment started", "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen), "code", o.CodeMasked)
 	w.Header().Set("Location", "/v1/orders/"+o.OutTradeNo)

@@ -5,7 +5,9 @@ package posapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/scanbox/scanbox/payclient/banksim"
@@ -77,5 +79,46 @@ func TestRegressionRetriedPaymentNotReportedFailed(t *testing.T) {
 	}
 	if n := len(c.Journal().Recent(10)); n != 2 {
 		t.Errorf("%d orders journaled, want 2", n)
+	}
+}
+
+// The current amount is one customer's: requests arriving together (two
+// codes scanned in quick succession, a POS sending twice) must not both
+// charge it. Before the fix each request read the amount, charged it, and
+// only then consumed it, so all requests within that window charged it.
+func TestRegressionCurrentAmountChargedOnce(t *testing.T) {
+	c := activated(t, banksim.Options{})
+	h := NewHandler(c, testToken, "")
+	local := func(r *http.Request) { r.RemoteAddr = "127.0.0.1:1" }
+	if w := do(h, "PUT", "/v1/amount", `{"amount":"12.50"}`, local); w.Code != http.StatusOK {
+		t.Fatalf("set amount: %d %s", w.Code, w.Body)
+	}
+	const n = 8
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			w := do(h, "POST", "/v1/payments", fmt.Sprintf(`{"code":"13456789012345%02d00"}`, i), local)
+			codes <- w.Code
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(codes)
+	accepted := 0
+	for c := range codes {
+		if c == http.StatusAccepted {
+			accepted++
+		}
+	}
+	if accepted != 1 {
+		t.Errorf("%d payments charged the one current amount, want 1", accepted)
+	}
+	if n := len(c.Journal().Recent(20)); n != 1 {
+		t.Errorf("%d orders journaled, want 1", n)
 	}
 }
