@@ -331,12 +331,15 @@ func settingsFromConfig(cfg config.Config) ui.Settings {
 		PollInterval:  cfg.PollInterval.D(), PollTimeout: cfg.PollTimeout.D(),
 		AutoCloseSec: int(cfg.AutoCloseAfterSuccess.D() / time.Second), Hotkey: cfg.Hotkey,
 		VoiceOn: cfg.Voice, Volume: cfg.Volume, Language: cfg.Language,
+		MaxAmountAge: cfg.Amount.MaxAmountAge.D(), MaxPayment: cfg.MaxPayment, ConfirmAbove: cfg.ConfirmAbove,
 	}
 }
 
 // applySettings writes s over cfg; fields the window does not edit stay.
+// The bank identity (URL, merchant, terminal) is never taken from s: it
+// changes only by activation, which refuses while orders are open (issue 8
+// defect 2: Save used to switch the terminal under open orders).
 func applySettings(cfg config.Config, s ui.Settings) (config.Config, error) {
-	cfg.BankURL, cfg.MchID, cfg.TerminalID = s.BankURL, s.MchID, s.TerminalID
 	cfg.Amount.Source = s.AmountSource
 	cfg.Amount.Serial.Port, cfg.Amount.Serial.Baud = s.SerialPort, s.SerialBaud
 	cfg.Amount.Serial.Parity, cfg.Amount.Serial.Profile = s.SerialParity, s.SerialProfile
@@ -353,6 +356,13 @@ func applySettings(cfg config.Config, s ui.Settings) (config.Config, error) {
 	cfg.AutoCloseAfterSuccess = config.Duration(time.Duration(s.AutoCloseSec) * time.Second)
 	cfg.Hotkey = s.Hotkey
 	cfg.Voice, cfg.Volume, cfg.Language = s.VoiceOn, s.Volume, s.Language
+	if s.MaxAmountAge > 0 {
+		cfg.Amount.MaxAmountAge = config.Duration(s.MaxAmountAge)
+	}
+	if s.MaxPayment > 0 {
+		cfg.MaxPayment = s.MaxPayment
+	}
+	cfg.ConfirmAbove = s.ConfirmAbove
 	return cfg, nil
 }
 

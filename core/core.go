@@ -30,6 +30,7 @@ import (
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payflow"
+	"github.com/scanbox/scanbox/store"
 )
 
 // Kind says which front-end opened the data directory.
@@ -59,10 +60,10 @@ type Journal interface {
 	io.Closer
 }
 
-// OpenJournal opens the data directory's money record. It is the one line to
-// change when the store replaces the journal file.
+// OpenJournal opens the data directory's money record: the SQLite store
+// (docs/history.md), which imports an old journal file on first start.
 var OpenJournal = func(dir string, log *slog.Logger) (Journal, error) {
-	return journal.Open(dir, journal.WithLogger(log))
+	return store.Open(dir, store.WithLogger(log))
 }
 
 // Pacing overrides the configuration's payment pacing for this process

@@ -22,6 +22,7 @@ import (
 	"github.com/scanbox/scanbox/payclient/banksim"
 	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 	"github.com/scanbox/scanbox/payflow"
+	"github.com/scanbox/scanbox/store"
 )
 
 const (
@@ -78,7 +79,28 @@ func newKey() string {
 // 320 payments through the real runner, journal and client against the
 // simulator on loopback, every fault kind and payer behaviour mixed, some
 // cancelled by the cashier, then resolve. Nothing may be lost or taken twice.
+// soakStore is the money record a soak runs on: the SQLite store the
+// program uses, and the old journal (still the reader of old files).
+type soakStore interface {
+	payflow.Journal
+	Close() error
+}
+
+var soakStores = []struct {
+	name string
+	open func(dir string) (soakStore, error)
+}{
+	{"store", func(dir string) (soakStore, error) { return store.Open(dir) }},
+	{"journal", func(dir string) (soakStore, error) { return journal.Open(dir) }},
+}
+
 func TestSoakFaultsAndBehaviours(t *testing.T) {
+	for _, st := range soakStores {
+		t.Run(st.name, func(t *testing.T) { soakFaultsAndBehaviours(t, st.open) })
+	}
+}
+
+func soakFaultsAndBehaviours(t *testing.T, open func(string) (soakStore, error)) {
 	const payments = 320
 	key := newKey()
 	sim, base := simtest.NewServer(t, banksim.Options{
@@ -94,7 +116,7 @@ func TestSoakFaultsAndBehaviours(t *testing.T) {
 		sim.InjectFault(payclient.EndpointClose, banksim.Fault{Kind: banksim.FaultRecall, Recalls: 1 + i})
 	}
 	dir := t.TempDir()
-	j, err := journal.Open(dir)
+	j, err := open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,11 +13,13 @@ core=(
   # serial tests through pty pairs
   socat
   # OCR helper and its baseline
-  libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
+  libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
   # voice clips and fonts
   espeak-ng sox fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core fonts-liberation
   # MSI tables test, zip export
   wixl msitools zip unzip
+  # the POS API e2e test drives the API from a Python-stdlib client
+  python3
   # OCR corpus: LED-style 7-segment digits
   fonts-dseg
   # the fleet server's PostgreSQL tests and its console's browser tests

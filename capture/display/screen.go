@@ -162,21 +162,6 @@ func charLen(b []byte) int {
 	return 1
 }
 
-// cells is the width of b on the display, in character cells.
-func (s *screen) cells(b []byte) int {
-	n := 0
-	for i := 0; i < len(b); {
-		k := charLen(b[i:])
-		if k == 4 {
-			n++
-		} else {
-			n += k
-		}
-		i += k
-	}
-	return n
-}
-
 // cellPos is the cursor's cell on its line.
 func (s *screen) cellPos() int { return s.cell }
 
