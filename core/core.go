@@ -104,9 +104,11 @@ type Core struct {
 	lockF     *os.File
 	journal   Journal
 	amount    capture.Current
-	ctx       context.Context
-	cancel    context.CancelFunc
-	started   time.Time
+	// payCurMu makes PayCurrent's read, charge and consume one step.
+	payCurMu sync.Mutex
+	ctx      context.Context
+	cancel   context.CancelFunc
+	started  time.Time
 
 	mu          sync.Mutex
 	cfg         config.Config
@@ -433,6 +435,43 @@ func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 		return order.Order{}, err
 	}
 	return r.Start(c.ctx, payflow.PayRequest{Amount: amount, Code: code})
+}
+
+// CheckCode refuses a code as Pay would (payflow.ErrCodeUnresolved,
+// *payflow.AlreadyPaidError, not a payment code) without charging it; nil
+// when Pay would go on to charge it. Without a runner it says why.
+func (c *Core) CheckCode(code string) error {
+	r, err := c.Runner()
+	if err != nil {
+		return err
+	}
+	return r.CheckCode(code)
+}
+
+// ErrNoFreshAmount: PayCurrent found no current amount, or only one older
+// than maxAge (it wraps capture's reason).
+var ErrNoFreshAmount = errors.New("no fresh amount to charge")
+
+// PayCurrent charges code with the current amount if it is younger than
+// maxAge, and consumes it, as one step: of payments asked for together
+// (two codes scanned in quick succession, a POS sending twice) only the
+// first charges it; the others find no amount (ErrNoFreshAmount). A
+// refused payment leaves the amount for the next scan.
+func (c *Core) PayCurrent(code string, maxAge time.Duration) (order.Order, error) {
+	c.payCurMu.Lock()
+	defer c.payCurMu.Unlock()
+	cur, err := c.amount.Fresh(time.Now(), maxAge)
+	if err != nil {
+		return order.Order{}, fmt.Errorf("%w: %w", ErrNoFreshAmount, err)
+	}
+	o, err := c.Pay(cur.Amount, code)
+	if err != nil {
+		return o, err
+	}
+	// Consumed, not forgotten: it stays on show as charged, and Fresh
+	// refuses it, so the next customer is not charged it by a scan alone.
+	c.amount.Consume(cur.Amount, cur.At)
+	return o, nil
 }
 
 // Wait follows an order until it is definite or left unknown, or ctx ends.
