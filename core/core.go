@@ -468,9 +468,9 @@ func (c *Core) PayCurrent(code string, maxAge time.Duration) (order.Order, error
 	if err != nil {
 		return o, err
 	}
-	// Consumed, not forgotten: it stays on show as charged, and Fresh
-	// refuses it, so the next customer is not charged it by a scan alone.
-	c.amount.Consume(cur.Amount, cur.At)
+	if now, ok := c.amount.Get(); ok && now == cur {
+		c.amount.Clear() // the next customer is not charged it
+	}
 	return o, nil
 }
 
