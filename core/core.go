@@ -117,6 +117,11 @@ type Core struct {
 	runnerErr   error
 	stopRunner  func()
 	activating  bool
+	// starting counts payments between Pay's checks and the runner taking
+	// the order in flight: Activate refuses while any is (review item 6:
+	// else an activation in that gap switches the terminal under a payment
+	// that is about to leave with the old identity).
+	starting int
 	closed      bool
 	src         sourceState
 	stopSources func()
@@ -419,13 +424,22 @@ func (c *Core) Bank() *payclient.Client {
 func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 	c.mu.Lock()
 	r, act, closed, limit := c.runner, c.activating, c.closed || c.ctx.Err() != nil, c.cfg.MaxPayment
+	if !closed && !act {
+		c.starting++
+	}
 	c.mu.Unlock()
 	switch {
 	case closed:
 		return order.Order{}, ErrClosed
 	case act:
 		return order.Order{}, ErrActivating
-	case limit > 0 && amount > limit:
+	}
+	defer func() {
+		c.mu.Lock()
+		c.starting--
+		c.mu.Unlock()
+	}()
+	if limit > 0 && amount > limit {
 		// The same ceiling as the pay window's, for the CLI and the POS
 		// API: refused before anything is journaled or sent.
 		return order.Order{}, fmt.Errorf("%w (%s yuan)", ErrOverLimit, limit)
@@ -434,6 +448,8 @@ func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 		_, err := c.Runner()
 		return order.Order{}, err
 	}
+	// Start returns once the order is journaled and in flight, where
+	// Activate's checks see it.
 	return r.Start(c.ctx, payflow.PayRequest{Amount: amount, Code: code})
 }
 
