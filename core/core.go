@@ -110,18 +110,18 @@ type Core struct {
 	cancel   context.CancelFunc
 	started  time.Time
 
-	mu          sync.Mutex
-	cfg         config.Config
-	client      *payclient.Client
-	runner      *payflow.Runner
-	runnerErr   error
-	stopRunner  func()
-	activating  bool
+	mu         sync.Mutex
+	cfg        config.Config
+	client     *payclient.Client
+	runner     *payflow.Runner
+	runnerErr  error
+	stopRunner func()
+	activating bool
 	// starting counts payments between Pay's checks and the runner taking
 	// the order in flight: Activate refuses while any is (review item 6:
 	// else an activation in that gap switches the terminal under a payment
 	// that is about to leave with the old identity).
-	starting int
+	starting    int
 	closed      bool
 	src         sourceState
 	stopSources func()
