@@ -22,7 +22,7 @@ var messages = map[string][2]string{
 	"audit":                       {"审计日志", "Audit log"},
 	"report_csv":                  {"巡检报告 CSV", "Inspection report CSV"},
 	"search":                      {"搜索", "Search"},
-	"search_hint":                 {"商户号、终端号、序列号或设备号", "merchant, terminal, serial or device id"},
+	"search_hint":                 {"商户号、终端号、序列号或设备号的开头", "start of merchant, terminal, serial or device id"},
 	"state":                       {"状态", "State"},
 	"all":                         {"全部", "All"},
 	"online":                      {"在线", "Online"},

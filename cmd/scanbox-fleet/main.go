@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // only served with --pprof, on its own listener
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -158,6 +159,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:8440", "listen address")
 	pubFile := fs.String("release-pub", "", "release officer's public key file: refuse to publish manifests it did not sign")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure (TLS terminates in a proxy in front)")
+	pprofAddr := fs.String("pprof", "", "serve Go profiles on this separate address (loopback only; for load measurements)")
 	var db dbFlags
 	db.add(fs)
 	if err := parse(fs, args); err != nil {
@@ -179,6 +181,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		opt.ReleaseKeys = []ed25519.PublicKey{pub}
 	}
 	srv := fleet.New(st, opt)
+	defer srv.Close()
+	if *pprofAddr != "" {
+		if h, _, err := net.SplitHostPort(*pprofAddr); err != nil || (h != "127.0.0.1" && h != "localhost" && h != "::1") {
+			return usageError{"--pprof must be a loopback address"}
+		}
+		go http.ListenAndServe(*pprofAddr, http.DefaultServeMux) // net/http/pprof registers there
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

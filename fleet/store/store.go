@@ -169,6 +169,13 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("store: migrate: %w", err)
 	}
+	if s.d == SQLite {
+		// Planner statistics, so that a filter picks the right index
+		// (PostgreSQL's autovacuum keeps its own).
+		if _, err := s.w.ExecContext(ctx, "ANALYZE"); err != nil {
+			return fmt.Errorf("store: analyze: %w", err)
+		}
+	}
 	return nil
 }
 

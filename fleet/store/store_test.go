@@ -291,7 +291,15 @@ func TestListTerminalsPaging(t *testing.T) {
 		}
 		p, err = st.ListTerminals(ctx, store.Filter{Q: "%"}, now)
 		if err != nil || p.Total != 0 {
-			t.Errorf("search %%: %d %v (LIKE wildcard not escaped)", p.Total, err)
+			t.Errorf("search %%: %d %v (wildcard taken literally)", p.Total, err)
+		}
+		p, err = st.ListTerminals(ctx, store.Filter{Q: "T1"}, now)
+		if err != nil || p.Total != 10 {
+			t.Errorf("search prefix T1: %d %v, want 10 (T10..T19)", p.Total, err)
+		}
+		p, err = st.ListTerminals(ctx, store.Filter{Q: "d03"}, now)
+		if err != nil || p.Total != 1 {
+			t.Errorf("search device d03: %d %v", p.Total, err)
 		}
 	})
 }

@@ -60,7 +60,6 @@ CREATE TABLE terminals (
     unresolved_orders INTEGER NOT NULL DEFAULT 0,
     config_applied INTEGER NOT NULL DEFAULT 0,
     pin_version TEXT NOT NULL DEFAULT '',
-    pending_log TEXT NOT NULL DEFAULT '',
     alerts TEXT NOT NULL DEFAULT '',
     scanner_model TEXT NOT NULL DEFAULT '',
     scanner_serial TEXT NOT NULL DEFAULT '',
