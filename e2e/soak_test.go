@@ -180,6 +180,7 @@ func soakFaultsAndBehaviours(t *testing.T, open func(string) (soakStore, error))
 		}
 		return n
 	}
+	lackedBefore := lacking()
 	for round := 0; round < 100 && (len(j.Unresolved()) > 0 || lacking() > 0); round++ {
 		if _, err := r.ResolveAll(ctx); err != nil {
 			t.Fatal(err)
@@ -235,5 +236,6 @@ func soakFaultsAndBehaviours(t *testing.T, open func(string) (soakStore, error))
 			t.Errorf("no order ended %v: the mix is too narrow", s)
 		}
 	}
-	t.Logf("soak: %d payments, final states %v, faults %v, behaviours %v", payments, states, faults, behaviours)
+	t.Logf("soak: %d payments, final states %v, faults %v, behaviours %v, paid orders completed by resolve %d",
+		payments, states, faults, behaviours, lackedBefore)
 }
