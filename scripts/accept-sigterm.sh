@@ -50,11 +50,19 @@ while [ "$i" -le "$n" ]; do
 		kill -TERM "$pid"
 		rc=0
 		for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		hung=
 		if kill -0 "$pid" 2>/dev/null; then
-			echo "FAIL run $i: still running 10 s after SIGTERM"; bad=$((bad + 1)); kill -9 "$pid"
+			# SIGQUIT: the Go runtime prints every goroutine, to see where
+			# the shutdown waits.
+			hung=1; kill -QUIT "$pid"; sleep 2; kill -9 "$pid" 2>/dev/null || true
 		fi
 		wait "$sess" || rc=$?
-		if [ "$rc" -ne 0 ]; then
+		if [ -n "$hung" ]; then
+			echo "FAIL run $i: still running 10 s after SIGTERM; goroutines in ${HANG_DIR:-/tmp}/scanbox-sigterm-hang$i.txt:"
+			cp "$work/err" "${HANG_DIR:-/tmp}/scanbox-sigterm-hang$i.txt"
+			grep -A3 '^goroutine ' "$work/err" | head -60
+			bad=$((bad + 1))
+		elif [ "$rc" -ne 0 ]; then
 			echo "FAIL run $i: exit status $rc:"; sed -n 1,12p "$work/err"; bad=$((bad + 1))
 		elif grep -qE 'panic|goroutine [0-9]+ \[|fatal error' "$work/err"; then
 			echo "FAIL run $i: stderr has a panic:"; sed -n 1,15p "$work/err"; bad=$((bad + 1))
