@@ -37,6 +37,13 @@ import (
 // "on" is refused, "off" still applies.
 var FleetPOSToken func(dir string, on bool) error
 
+// FleetIntervalTestHookEnv shortens the fleet heartbeat interval for the
+// e2e harness (e2e/fleet_test.go), whose budget cannot wait the fleet's
+// 10 s minimum several times. It is read only by a binary built with -tags
+// scanbox_testhooks (core/fleet_testhooks.go), like deviceid's
+// machine-identity hook; a shipped build always uses the fleet's interval.
+const FleetIntervalTestHookEnv = "SCANBOX_TESTHOOK_FLEET_INTERVAL"
+
 // fleetInterval overrides the heartbeat interval (0: the fleet's); only a
 // scanbox_testhooks build sets it (core/fleet_testhooks.go).
 var fleetInterval = func() time.Duration { return 0 }

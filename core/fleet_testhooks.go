@@ -7,13 +7,8 @@ import (
 	"time"
 )
 
-// FleetIntervalTestHookEnv shortens the fleet heartbeat interval for the
-// e2e harness (e2e/fleet_test.go), whose test budget cannot wait the
-// fleet's 10 s minimum several times. Compiled only with -tags
-// scanbox_testhooks, like deviceid's machine-identity hook; a shipped build
-// always uses the interval the fleet sets.
-const FleetIntervalTestHookEnv = "SCANBOX_TESTHOOK_FLEET_INTERVAL"
-
+// FleetIntervalTestHookEnv is honoured only here, in a scanbox_testhooks
+// build (see core/fleet.go).
 func init() {
 	fleetInterval = func() time.Duration {
 		d, err := time.ParseDuration(os.Getenv(FleetIntervalTestHookEnv))
