@@ -28,6 +28,7 @@ import (
 	"github.com/scanbox/scanbox/deviceid"
 	"github.com/scanbox/scanbox/fleet/proto"
 	"github.com/scanbox/scanbox/logging"
+	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 )
 
@@ -179,10 +180,16 @@ func (c *Core) stopFleet() {
 	f.stop()
 }
 
+// fleetCounter is the agent's counting side (a fake in tests).
+type fleetCounter interface {
+	CountPayment(channel, outcome string, amount money.Fen)
+	CountError(code string)
+}
+
 // countOrder feeds the agent's payment counters: an order that ended is
 // counted once with its outcome; one left unknown is counted as unknown
 // when it becomes so, and again with its final outcome once resolved.
-func countOrder(a *agent.Agent, seen *counted, o order.Order) {
+func countOrder(a fleetCounter, seen *counted, o order.Order) {
 	var outcome string
 	switch o.State {
 	case order.StatePaid:
