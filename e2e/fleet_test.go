@@ -335,6 +335,21 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Errorf("terminal at the fleet: %+v", me)
 	}
 	uid := fst.TerminalUID
+
+	// No release published: the check goes through, nothing offered.
+	out, c := run(t, bin, "update", "--check", "--json", "--data-dir", orig)
+	var check map[string]any
+	if err := json.Unmarshal([]byte(out), &check); err != nil || c != 0 {
+		t.Fatalf("update --check: exit %d, %s", c, out)
+	}
+	for _, k := range []string{"current", "offered", "verified", "staged", "error"} {
+		if _, ok := check[k]; !ok {
+			t.Errorf("update --check --json lacks %q: %s", k, out)
+		}
+	}
+	if check["current"] != version.Version || check["offered"] != "" || check["error"] != "" {
+		t.Errorf("update --check with nothing published: %s", out)
+	}
 	payer.Process.Kill() // the order goes on in serve; the client is not needed
 	payer.Wait()
 
@@ -428,7 +443,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	fleetAddr := strings.TrimPrefix(fleetURL, "http://")
 	fleetCmd.Process.Signal(syscall.SIGTERM)
 	fleetCmd.Wait()
-	out, c := run(t, bin, "pay", "--data-dir", orig, "--amount", "12.34", "--code", randomCode(t, 10), "--json")
+	out, c = run(t, bin, "pay", "--data-dir", orig, "--amount", "12.34", "--code", randomCode(t, 10), "--json")
 	var paid cliOrder
 	json.Unmarshal([]byte(out), &paid)
 	if c != 0 || paid.State != "paid" {
