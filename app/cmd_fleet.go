@@ -108,6 +108,11 @@ func cmdFleet(ctx context.Context, h host, args []string, stdout, stderr io.Writ
 	jctx, cancel := context.WithTimeout(ctx, fleetTimeout)
 	defer cancel()
 	if err := a.Join(jctx, *url, *code, id); err != nil {
+		if errors.Is(err, agent.ErrUnreachable) {
+			// Sentence speaks of reports kept for later; nothing is
+			// kept from a join that did not happen.
+			return report(stderr, "fleet join", failf(exitFailed, "the fleet server at %s cannot be reached; check the address and try again", *url))
+		}
 		return report(stderr, "fleet join", failf(exitFailed, "%s", agent.Sentence(err)))
 	}
 	st := a.Status()
