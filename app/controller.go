@@ -90,7 +90,14 @@ func newTrayControllerOn(cr *core.Core, o *owner) *trayController {
 	}
 	go c.followAmount()
 	c.unsubs = append(c.unsubs, cr.Subscribe(c.orderChanged),
-		cr.OnChange(func(struct{}) { c.statusSubs.Emit(c.Status()) }))
+		cr.OnChange(func(struct{}) {
+			// A configuration saved elsewhere (the fleet's remote settings)
+			// reaches the speaker too: two atomic stores.
+			cfg := cr.Config()
+			c.speaker.SetEnabled(cfg.Voice)
+			c.speaker.SetVolume(cfg.Volume)
+			c.statusSubs.Emit(c.Status())
+		}))
 	c.log.Info("tray started", "version", version.Version, "data_dir", c.dir, "activated", cfg.Activated())
 	return c
 }
