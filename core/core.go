@@ -125,6 +125,7 @@ type Core struct {
 	closed      bool
 	src         sourceState
 	stopSources func()
+	fleet       *fleetRun // the fleet agent of a long-running owner (fleet.go)
 
 	orders  Fanout[order.Order]
 	scans   Fanout[string]
@@ -171,6 +172,9 @@ func Open(dir string, opts Options) (*Core, error) {
 	}
 	if opts.Sources {
 		c.RestartSources()
+	}
+	if opts.Background {
+		c.startFleet() // never fails the open: a broken fleet is only logged
 	}
 	return c, nil
 }
@@ -553,6 +557,7 @@ func (c *Core) Close() error {
 	c.closed = true
 	stopR, stopS, r := c.stopRunner, c.stopSources, c.runner
 	c.mu.Unlock()
+	c.stopFleet()
 	if stopS != nil {
 		stopS()
 	}
