@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	_ "golang.org/x/image/bmp" // and a BMP
 
@@ -29,10 +30,11 @@ import (
 // from "no amount".
 func amountOCR(args []string, stdout, stderr io.Writer) int {
 	fs, _ := newFlags("amount --source ocr", stderr) // --data-dir is accepted but unused here
+	var files imageList
+	fs.Var(&files, "image", "read this image file (PNG, BMP or JPEG); repeat it to read many with one OCR engine, one line each")
 	var (
-		file   = fs.String("image", "", "read this image file (PNG, BMP or JPEG)")
 		region = fs.String("region", "", "read this rectangle of the screen: X,Y,W,H in pixels")
-		asJSON = fs.Bool("json", false, `print {"amount_fen":…,"text":…,"ms":…}`)
+		asJSON = fs.Bool("json", false, `print {"amount_fen":…,"text":…,"ms":…} (one line per image)`)
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -47,41 +49,97 @@ func amountOCR(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usage("unexpected argument %q", fs.Arg(0))
 	}
-	if (*file == "") == (*region == "") {
-		return usage("give either --image FILE.png or --region X,Y,W,H")
-	}
-
-	var img image.Image
-	if *file != "" {
-		var err error
-		if img, err = loadImage(*file); err != nil {
-			return usage("%v", err)
-		}
-	} else {
-		r, err := ocr.ParseRegion(*region)
-		if err != nil {
-			return usage("%v", err)
-		}
-		if img, err = ocr.Capture(r); err != nil {
-			fmt.Fprintf(stderr, "scanbox amount: %v\n", err)
-			return exitFailed
-		}
+	if (len(files) == 0) == (*region == "") {
+		return usage("give either --image FILE.png (one or more) or --region X,Y,W,H")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	reader := ocr.NewReader(ocr.Options{})
 	defer reader.Close()
-	res, err := reader.Read(ctx, img)
+	// Start the helper (Tesseract's start is most of a one-shot read) while
+	// the image is decoded; Read waits for it.
+	started := make(chan error, 1)
+	go func() { started <- reader.Start(ctx) }()
+	waitStart := func() error {
+		if started == nil {
+			return nil
+		}
+		err := <-started
+		started = nil
+		return err
+	}
+	defer waitStart()
 
-	if *asJSON {
+	if *region != "" {
+		r, err := ocr.ParseRegion(*region)
+		if err != nil {
+			return usage("%v", err)
+		}
+		img, err := ocr.Capture(r)
+		if err != nil {
+			fmt.Fprintf(stderr, "scanbox amount: %v\n", err)
+			return exitFailed
+		}
+		if err := waitStart(); errors.Is(err, ocr.ErrUnavailable) {
+			fmt.Fprintln(stderr, err)
+			return exitUsage
+		}
+		res, err := reader.Read(ctx, img)
+		return reportOCR("", res, err, *asJSON, stdout, stderr)
+	}
+
+	// Decode every file first, so that a typo is a usage error before any
+	// reading is printed.
+	imgs := make([]image.Image, len(files))
+	for i, f := range files {
+		img, err := loadImage(f)
+		if err != nil {
+			return usage("%v", err)
+		}
+		imgs[i] = img
+	}
+	if err := waitStart(); errors.Is(err, ocr.ErrUnavailable) {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	name := ""
+	code := exitOK
+	for i, img := range imgs {
+		if len(files) > 1 {
+			name = files[i]
+		}
+		res, err := reader.Read(ctx, img)
+		c := reportOCR(name, res, err, *asJSON, stdout, stderr)
+		if c == exitUsage {
+			return c // OCR became unavailable: the rest cannot be read either
+		}
+		if c != exitOK {
+			code = c
+		}
+	}
+	return code
+}
+
+// imageList is a repeatable --image flag.
+type imageList []string
+
+func (l *imageList) String() string     { return strings.Join(*l, ",") }
+func (l *imageList) Set(s string) error { *l = append(*l, s); return nil }
+
+// reportOCR prints one reading: for one image `1234.50` (or the JSON
+// object), for a batch `FILE: 1234.50` or `FILE: no amount could be read: …`
+// on stdout (JSON objects carry "image"), and returns the exit code.
+func reportOCR(name string, res ocr.Result, err error, asJSON bool, stdout, stderr io.Writer) int {
+	if asJSON {
 		out := struct {
+			Image     string   `json:"image,omitempty"`
 			AmountFen int64    `json:"amount_fen"`
 			Text      string   `json:"text"`
 			MS        int64    `json:"ms"`
 			Readings  []string `json:"readings,omitempty"`
 			Error     string   `json:"error,omitempty"`
-		}{AmountFen: int64(res.Amount), Text: res.Text, MS: res.Elapsed.Milliseconds()}
+		}{Image: name, AmountFen: int64(res.Amount), Text: res.Text, MS: res.Elapsed.Milliseconds()}
 		for _, rd := range res.Readings {
 			out.Readings = append(out.Readings, rd.Text)
 		}
@@ -93,18 +151,23 @@ func amountOCR(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case err == nil:
-		if !*asJSON {
-			fmt.Fprintln(stdout, res.Amount.String())
+		if !asJSON {
+			if name != "" {
+				fmt.Fprintf(stdout, "%s: %s\n", name, res.Amount)
+			} else {
+				fmt.Fprintln(stdout, res.Amount.String())
+			}
 		}
 		return exitOK
 	case errors.Is(err, ocr.ErrUnavailable):
 		fmt.Fprintln(stderr, err) // "OCR is unavailable: …", one sentence
 		return exitUsage
-	case errors.Is(err, ocr.ErrNoAmount):
-		fmt.Fprintf(stderr, "scanbox amount: %v\n", err)
-		return exitFailed
 	default:
-		fmt.Fprintf(stderr, "scanbox amount: %v\n", err)
+		if name != "" && !asJSON {
+			fmt.Fprintf(stdout, "%s: %v\n", name, err)
+		} else {
+			fmt.Fprintf(stderr, "scanbox amount: %v\n", err)
+		}
 		return exitFailed
 	}
 }

@@ -140,3 +140,49 @@ func TestAmountOCRReads(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 1, no amount", code, out, errs)
 	}
 }
+
+// TestAmountOCRBatch: many --image flags are read by one kept-alive helper,
+// one line per image in order, and the exit code says whether all were read.
+func TestAmountOCRBatch(t *testing.T) {
+	t.Setenv("SCANBOX_OCR", buildOCRHelper(t))
+	t.Setenv("SCANBOX_TESSDATA", "")
+	a, b, x := corpusImage("r001.png"), corpusImage("r002.png"), corpusImage("x03.png")
+
+	code, out, errs := runAmountOCR(t, "--image", a, "--image", b)
+	if want := a + ": 58.59\n" + b + ": 716.20\n"; code != exitOK || out != want {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit 0 and %q", code, out, errs, want)
+	}
+
+	code, out, errs = runAmountOCR(t, "--image", a, "--image", x, "--image", b, "--json")
+	if code != exitFailed {
+		t.Fatalf("exit %d, stderr %q; want 1 (one image has no amount)", code, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("stdout %q: want three lines", out)
+	}
+	wants := []struct {
+		img string
+		fen int64
+	}{{a, 5859}, {x, 0}, {b, 71620}}
+	for i, l := range lines {
+		var got struct {
+			Image     string `json:"image"`
+			AmountFen int64  `json:"amount_fen"`
+			MS        *int64 `json:"ms"`
+			Error     string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(l), &got); err != nil || got.MS == nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		if got.Image != wants[i].img || got.AmountFen != wants[i].fen || (wants[i].fen == 0) != (got.Error != "") {
+			t.Fatalf("line %d = %s; want image %s amount %d", i, l, wants[i].img, wants[i].fen)
+		}
+	}
+
+	// A missing file is a usage error before anything is read.
+	code, out, _ = runAmountOCR(t, "--image", a, "--image", filepath.Join(t.TempDir(), "none.png"))
+	if code != exitUsage || out != "" {
+		t.Fatalf("exit %d, stdout %q; want exit 2 and nothing read", code, out)
+	}
+}

@@ -18,6 +18,7 @@ wine64=$(command -v wine64 || echo /usr/lib/wine/wine64)
 command -v x86_64-w64-mingw32-gcc >/dev/null || { echo "test-ocr-wine: x86_64-w64-mingw32-gcc is missing (apt-get install -y gcc-mingw-w64-x86-64)" >&2; exit 2; }
 tessdata=/usr/share/tesseract-ocr/5/tessdata
 [[ -f $tessdata/eng.traineddata ]] || { echo "test-ocr-wine: $tessdata/eng.traineddata is missing (apt-get install -y tesseract-ocr-eng)" >&2; exit 2; }
+[[ -f $tessdata/chi_sim.traineddata ]] || { echo "test-ocr-wine: $tessdata/chi_sim.traineddata is missing (apt-get install -y tesseract-ocr-chi-sim)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/scanbox-ocr-wine.XXXXXX)
 trap 'WINEPREFIX=$work/prefix "$(dirname "$wine64")/wineserver" -k 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -41,6 +42,6 @@ export SCANBOX_OCR_TEST_TESSDATA="Z:${tessdata//\//\\}"
 export OMP_THREAD_LIMIT=1
 cd "$root"
 echo "test-ocr-wine: helper $SCANBOX_OCR_TEST_HELPER, tessdata $SCANBOX_OCR_TEST_TESSDATA" >&2
-go test -count 1 -v -run 'TestCorpus|TestRealHelper' ./capture/ocr 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|corpus:|helper |WRONG'
+go test -count 1 -v -run 'TestCorpus|TestScreenCorpus|TestRealHelper' ./capture/ocr 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|corpus:|helper |WRONG'
 n=$(wc -l <capture/ocr/testdata/corpus/manifest.tsv)
 go test -run '^$' -bench '^BenchmarkOCR$/helper' -benchtime "${n}x" -count 1 ./capture/ocr | grep -E 'Benchmark|ok'

@@ -20,7 +20,7 @@ var (
 //
 // A token is a candidate only in the shape a POS prints an amount: digits,
 // optional thousands commas, a point and exactly two decimals ("1,234.50");
-// the yuan sign, a colon and white space separate tokens, so a label in front
+// the yuan signs, 元 after the number, a colon and white space separate tokens, so a label in front
 // ("合计：¥1,234.50") never sticks to the number. Integers without decimals
 // are refused: on a screen they are as likely a quantity or a misread label.
 // Points and commas at the ends of a token are dropped as label debris. The
@@ -32,9 +32,16 @@ func PickAmount(text string) (money.Fen, error) {
 	// never prints one there, and nothing else on a line joins digits by a
 	// point, so the space goes.
 	text = spacedPoint.ReplaceAllString(text, "$1.$2")
+	// "Y9.57": the yuan sign read as a Latin Y right before the digits.
+	text = yuanAsY.ReplaceAllString(text, "$1 $2")
 	fields := strings.FieldsFunc(text, func(r rune) bool {
+		// A CJK character is never part of an amount: a label glued on
+		// (应收金额¥245.38) or the yuan sign misread (半6572.51) splits off.
+		if r >= 0x2E80 {
+			return true
+		}
 		switch r {
-		case ':', '：', '¥', '￥', ' ', '\t', '\n', '\r', '\f', '\v':
+		case ':', '：', '¥', '￥', '元', ' ', '\t', '\n', '\r', '\f', '\v':
 			return true
 		}
 		return false
@@ -74,7 +81,10 @@ const (
 	trailingDebris = ".,'\"|‘’“”)]}-_"
 )
 
-var spacedPoint = regexp.MustCompile(`(\d)[ \t]*\.[ \t]*(\d)`)
+var (
+	spacedPoint = regexp.MustCompile(`(\d)[ \t]*\.[ \t]*(\d)`)
+	yuanAsY     = regexp.MustCompile(`(^|[^A-Za-z])Y(\d)`)
+)
 
 // amountShaped reports whether s is digits and commas, one point, and two
 // digits after it. It checks shape only; money.Parse does the reading.

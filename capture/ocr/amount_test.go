@@ -23,6 +23,12 @@ func TestPickAmount(t *testing.T) {
 		{"Mt Se : 43139. 21", 4313921},  // space beside the point
 		{"¥12.00 ¥12.00", 1200},         // the same amount twice
 		{"1,000,000.00", 100000000},     // the limit
+		{"合计 245.00元", 24500},           // 元 after the number
+		{"应收金额¥245.38", 24538},          // a CJK label glued on
+		{"半6572.51", 657251},            // ¥ read as a CJK character by the Chinese model
+		{"去结算 Y9.57", 957},              // ¥ read as Y
+		{"245.00%", 0},                  // 元 read as %: not an amount
+		{"XY9.57", 0},                   // a Y inside a word is not the sign
 		{"", 0},
 		{"合计", 0},
 		{"¥1234", 0},         // no decimals: a quantity as likely as an amount

@@ -23,13 +23,17 @@ import (
 //   - helper-pass: one OCR pass (ReadText) with the first variant.
 //   - cli-pass: one `tesseract` run; "right" there means its one reading
 //     gave the amount, without any second opinion.
+//
+// wrong-n counts images that gave an amount other than the one drawn,
+// including an amount for an image drawn to be refused.
+// $SCANBOX_OCR_CORPUS selects the set (testdata/screens for the browser-drawn one).
 func BenchmarkOCR(b *testing.B) {
 	cases := loadCorpus(b)
 	imgs := make([]image.Image, len(cases))
 	for i, c := range cases {
 		imgs[i] = decodePNG(b, filepath.Join(corpusDir(), c.file))
 	}
-	report := func(b *testing.B, d []time.Duration, right, readable int) {
+	report := func(b *testing.B, d []time.Duration, right, readable, wrong int) {
 		slices.Sort(d)
 		ms := func(q float64) float64 {
 			return float64(d[int(q*float64(len(d)-1))].Microseconds()) / 1000
@@ -39,6 +43,7 @@ func BenchmarkOCR(b *testing.B) {
 		if readable > 0 {
 			b.ReportMetric(100*float64(right)/float64(readable), "right-%")
 		}
+		b.ReportMetric(float64(wrong), "wrong-n")
 		b.ReportMetric(0, "ns/op") // the percentiles say it better
 	}
 
@@ -49,7 +54,7 @@ func BenchmarkOCR(b *testing.B) {
 			b.Fatal(err)
 		}
 		var d []time.Duration
-		right, readable := 0, 0
+		right, readable, wrong := 0, 0, 0
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			c := cases[i%len(cases)]
@@ -62,8 +67,11 @@ func BenchmarkOCR(b *testing.B) {
 					right++
 				}
 			}
+			if err == nil && res.Amount != c.want {
+				wrong++
+			}
 		}
-		report(b, d, right, readable)
+		report(b, d, right, readable, wrong)
 	})
 
 	b.Run("helper-pass", func(b *testing.B) {
@@ -79,7 +87,7 @@ func BenchmarkOCR(b *testing.B) {
 			r.ReadText(context.Background(), imgs[i%len(imgs)], Variants[0])
 			d = append(d, time.Since(t0))
 		}
-		report(b, d, 0, 0)
+		report(b, d, 0, 0, 0)
 	})
 
 	b.Run("cli-pass", func(b *testing.B) {
@@ -88,7 +96,7 @@ func BenchmarkOCR(b *testing.B) {
 			b.Skip("the tesseract command is not installed (Debian: tesseract-ocr)")
 		}
 		var d []time.Duration
-		right, readable := 0, 0
+		right, readable, wrong := 0, 0, 0
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			c := cases[i%len(cases)]
@@ -101,13 +109,17 @@ func BenchmarkOCR(b *testing.B) {
 			if err != nil {
 				b.Fatalf("%s: %v", c.file, err)
 			}
+			a, err := PickAmount(string(out))
 			if c.want != 0 {
 				readable++
-				if a, err := PickAmount(string(out)); err == nil && a == c.want {
+				if err == nil && a == c.want {
 					right++
 				}
 			}
+			if err == nil && a != c.want {
+				wrong++
+			}
 		}
-		report(b, d, right, readable)
+		report(b, d, right, readable, wrong)
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"image/draw"
 
 	xdraw "golang.org/x/image/draw"
+
+	"github.com/scanbox/scanbox/capture/ocr/ocrproto"
 )
 
 // ErrBlank is returned when an image holds no text at all (one flat colour).
@@ -26,6 +28,22 @@ type Variant struct {
 	// label is read as Latin letters instead of digits, so label and amount
 	// fail in different ways in the two readings.
 	Whitelist bool
+	// Chinese reads with the Simplified Chinese model: the label in front of
+	// the amount comes out as the label (找零, 应收), so the label rules
+	// (labels.go) can be applied, and it is a second engine for the digits.
+	Chinese bool
+}
+
+// arg is the READ argument for v.
+func (v Variant) arg() int {
+	a := v.PSM
+	if !v.Whitelist {
+		a |= ocrproto.FlagNoWhitelist
+	}
+	if v.Chinese {
+		a |= ocrproto.FlagChinese
+	}
+	return a
 }
 
 // Tesseract page segmentation modes used here.
@@ -35,12 +53,17 @@ const (
 
 )
 
-// Variants are the readings Read makes: the first two always, the third only
-// to settle a disagreement or a failed reading.
-var Variants = [3]Variant{
+// Variants are the readings Read makes: the first two always, the third and
+// then the fourth only to settle a disagreement or a failed reading.
+//
+// The second reading uses the Chinese model: it is a different network from
+// the first, and it is the one that reads the label, so a region showing
+// 找零 5.00 is refused (labels.go) instead of charged.
+var Variants = [4]Variant{
 	{Name: "otsu-line-digits", LineHeight: 40, Binarize: true, Bicubic: false, PSM: psmSingleLine, Whitelist: true},
+	{Name: "grey-line-chinese", LineHeight: 48, Binarize: false, Bicubic: true, PSM: psmSingleLine, Chinese: true},
 	{Name: "grey-block-open", LineHeight: 64, Binarize: false, Bicubic: true, PSM: psmBlock, Whitelist: false},
-	{Name: "otsu-small-open", LineHeight: 32, Binarize: true, Bicubic: false, PSM: psmSingleLine, Whitelist: false},
+	{Name: "otsu-block-chinese", LineHeight: 36, Binarize: true, Bicubic: false, PSM: psmBlock, Chinese: true},
 }
 
 // Preprocess turns a screen image into dark text on a light background, cut
@@ -49,7 +72,23 @@ var Variants = [3]Variant{
 // darker side (light-on-dark themes), crop, scale, pad, then threshold (or
 // stretch). It returns ErrBlank when there is nothing but background.
 func Preprocess(img image.Image, v Variant) (*image.Gray, error) {
-	g := toGray(img)
+	g, err := prepare(img)
+	if err != nil {
+		return nil, err
+	}
+	return scaleLine(g, v)
+}
+
+// prepare is the first half of Preprocess, shared by all variants and the
+// seven-segment reader: grayscale, dark ink on white, the background
+// levelled to white, and cut to the main text line (mainLine).
+func prepare(img image.Image) (*image.Gray, error) {
+	return prepareGray(toGray(img), true)
+}
+
+func prepareGray(g *image.Gray, descend bool) (*image.Gray, error) {
+	orig := image.NewGray(g.Bounds())
+	copy(orig.Pix, g.Pix)
 	t := otsu(g)
 	dark := 0
 	for _, p := range g.Pix {
@@ -68,6 +107,100 @@ func Preprocess(img image.Image, v Variant) (*image.Gray, error) {
 		t = 255 - t - 1
 	}
 	levels(g, t)
+	eraseFrame(g)
+	if descend {
+		// A button: text inside a filled shape (a green pill on a white
+		// page) is read inside the shape, where the shape is the background.
+		if in, ok := container(g); ok {
+			sub := image.NewGray(image.Rect(0, 0, in.Dx(), in.Dy()))
+			for y := 0; y < in.Dy(); y++ {
+				copy(sub.Pix[y*sub.Stride:y*sub.Stride+in.Dx()], orig.Pix[(in.Min.Y+y)*orig.Stride+in.Min.X:])
+			}
+			if c, err := prepareGray(sub, false); err == nil {
+				return c, nil
+			}
+		}
+	}
+	return mainLine(g), nil
+}
+
+// components labels 4-connected ink (<= 127) regions of g and calls f
+// with each one's pixels' indices and bounding box.
+func components(g *image.Gray, f func(px []int, box image.Rectangle)) {
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	seen := make([]bool, w*h)
+	var stack, px []int
+	for start := 0; start < w*h; start++ {
+		if seen[start] || g.Pix[(start/w)*g.Stride+start%w] > 127 {
+			continue
+		}
+		px = px[:0]
+		stack = append(stack[:0], start)
+		seen[start] = true
+		box := image.Rect(start%w, start/w, start%w+1, start/w+1)
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			px = append(px, i)
+			x, y := i%w, i/w
+			box = box.Union(image.Rect(x, y, x+1, y+1))
+			for _, n := range [4][2]int{{x - 1, y}, {x + 1, y}, {x, y - 1}, {x, y + 1}} {
+				if n[0] < 0 || n[1] < 0 || n[0] >= w || n[1] >= h {
+					continue
+				}
+				j := n[1]*w + n[0]
+				if !seen[j] && g.Pix[n[1]*g.Stride+n[0]] <= 127 {
+					seen[j] = true
+					stack = append(stack, j)
+				}
+			}
+		}
+		f(px, box)
+	}
+}
+
+// eraseFrame whitens ink that touches three or four edges of the image:
+// the page around a button once the button became the background. A glyph
+// cut by a tight rectangle touches two at most.
+func eraseFrame(g *image.Gray) {
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	b2i := func(b bool) int {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	components(g, func(px []int, box image.Rectangle) {
+		edges := b2i(box.Min.X == 0) + b2i(box.Min.Y == 0) + b2i(box.Max.X == w) + b2i(box.Max.Y == h)
+		if edges >= 3 {
+			for _, i := range px {
+				g.Pix[(i/w)*g.Stride+i%w] = 255
+			}
+		}
+	})
+}
+
+// container finds a filled shape (at least half its box inked) covering at
+// least a quarter of g that holds holes (the text), and returns its inside.
+func container(g *image.Gray) (image.Rectangle, bool) {
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	var best image.Rectangle
+	found := false
+	components(g, func(px []int, box image.Rectangle) {
+		area := box.Dx() * box.Dy()
+		if area*4 >= w*h && len(px)*2 >= area && len(px)*100 < area*97 && box.Dy() >= 12 {
+			best, found = box, true
+		}
+	})
+	if !found {
+		return image.Rectangle{}, false
+	}
+	in := image.Rect(best.Min.X+best.Dy()/3, best.Min.Y+best.Dy()/10, best.Max.X-best.Dy()/3, best.Max.Y-best.Dy()/10)
+	return in, in.Dx() > 4 && in.Dy() > 4
+}
+
+// scaleLine crops the prepared image g to its ink and scales it for v.
+func scaleLine(g *image.Gray, v Variant) (*image.Gray, error) {
 	box, line := inkBox(g, 127)
 	if line == 0 {
 		return nil, ErrBlank
@@ -114,6 +247,25 @@ func Preprocess(img image.Image, v Variant) (*image.Gray, error) {
 func toGray(img image.Image) *image.Gray {
 	b := img.Bounds()
 	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	// Fast paths for what PNG decoding gives (PNG-8 screenshots are
+	// paletted): the same conversion as color.GrayModel, per palette entry
+	// or per pixel without an interface call.
+	if p, ok := img.(*image.Paletted); ok {
+		lut := make([]uint8, len(p.Palette))
+		for i, c := range p.Palette {
+			lut[i] = color.GrayModel.Convert(c).(color.Gray).Y
+		}
+		for y := 0; y < b.Dy(); y++ {
+			row := p.Pix[(y+b.Min.Y-p.Rect.Min.Y)*p.Stride+(b.Min.X-p.Rect.Min.X):]
+			out := g.Pix[y*g.Stride : y*g.Stride+b.Dx()]
+			for x := range out {
+				if int(row[x]) < len(lut) {
+					out[x] = lut[row[x]]
+				}
+			}
+		}
+		return g
+	}
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
 			g.SetGray(x-b.Min.X, y-b.Min.Y, color.GrayModel.Convert(img.At(x, y)).(color.Gray))
@@ -234,4 +386,88 @@ func stretch(g *image.Gray) {
 	for i, p := range g.Pix {
 		g.Pix[i] = uint8((int(p) - int(lo)) * 255 / span)
 	}
+}
+
+// mainLine drops the slivers of neighbouring lines that a rectangle drawn a
+// little too generously catches: a band of ink rows that touches the top or
+// bottom edge and is much lower than the tallest band is a line cut by the
+// edge, not the line the rectangle is for. Whole lines are kept, so a
+// region with two real lines (two amounts) is still refused later.
+func mainLine(g *image.Gray) *image.Gray {
+	b := g.Bounds()
+	type band struct{ y0, y1 int }
+	var bands []band
+	in := false
+	for y := 0; y < b.Dy(); y++ {
+		row := g.Pix[y*g.Stride : y*g.Stride+b.Dx()]
+		ink := false
+		for _, p := range row {
+			if p <= 127 {
+				ink = true
+				break
+			}
+		}
+		switch {
+		case ink && !in:
+			bands = append(bands, band{y, y + 1})
+			in = true
+		case ink:
+			bands[len(bands)-1].y1 = y + 1
+		default:
+			in = false
+		}
+	}
+	if len(bands) < 2 {
+		return g
+	}
+	tallest := 0
+	for _, bd := range bands {
+		tallest = max(tallest, bd.y1-bd.y0)
+	}
+	for _, bd := range bands {
+		h := bd.y1 - bd.y0
+		if (bd.y0 == 0 || bd.y1 == b.Dy()) && h*10 < tallest*6 {
+			for y := bd.y0; y < bd.y1; y++ {
+				row := g.Pix[y*g.Stride : y*g.Stride+b.Dx()]
+				for i := range row {
+					row[i] = 255
+				}
+			}
+		}
+	}
+	return g
+}
+
+// dropLastGlyph returns a copy of the prepared g without its rightmost run
+// of inked columns (one glyph: 元 after an amount), or false when g has
+// fewer than two such runs.
+func dropLastGlyph(g *image.Gray) (*image.Gray, bool) {
+	w, h := g.Bounds().Dx(), g.Bounds().Dy()
+	col := func(x int) bool {
+		for y := 0; y < h; y++ {
+			if g.Pix[y*g.Stride+x] <= 127 {
+				return true
+			}
+		}
+		return false
+	}
+	runs, start := 0, -1
+	for x := 0; x < w; x++ {
+		if col(x) && (x == 0 || !col(x-1)) {
+			runs++
+			start = x
+		}
+	}
+	if runs < 2 {
+		return nil, false
+	}
+	out := image.NewGray(g.Bounds())
+	copy(out.Pix, g.Pix)
+	for y := 0; y < h; y++ {
+		row := out.Pix[y*out.Stride : y*out.Stride+w]
+		for x := start; x < w; x++ {
+			row[x] = 255
+		}
+	}
+	return out, true
 }

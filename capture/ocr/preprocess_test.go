@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"path/filepath"
 	"testing"
 )
 
@@ -83,5 +84,24 @@ func TestPreprocessOffsetBounds(t *testing.T) {
 	}
 	if p := g.GrayAt(g.Bounds().Dx()/2, g.Bounds().Dy()/2).Y; p != 0 {
 		t.Errorf("centre is %d, want the bar", p)
+	}
+}
+
+// TestToGrayPaletted: the paletted fast path gives what the generic
+// conversion gives.
+func TestToGrayPaletted(t *testing.T) {
+	img := decodePNG(t, filepath.Join(screensDir(), "s000.png"))
+	p, ok := img.(*image.Paletted)
+	if !ok {
+		t.Fatalf("%T, want a paletted PNG-8", img)
+	}
+	got := toGray(p)
+	b := p.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if want := color.GrayModel.Convert(p.At(x, y)).(color.Gray).Y; got.GrayAt(x-b.Min.X, y-b.Min.Y).Y != want {
+				t.Fatalf("(%d,%d): %d, want %d", x, y, got.GrayAt(x, y).Y, want)
+			}
+		}
 	}
 }

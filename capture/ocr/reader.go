@@ -131,25 +131,70 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 	var res Result
 	finish := func(err error) (Result, error) {
 		res.Elapsed = time.Since(start)
+		if err != nil {
+			res.Amount = 0
+		}
 		return res, err
 	}
+	// Seven-segment digits are read in Go, before Tesseract, which cannot.
+	// Prepared once for every reading (the Go side of a read is most of
+	// its cost under the race detector).
+	p, err := prepare(img)
+	if errors.Is(err, ErrBlank) {
+		res.Readings = append(res.Readings, Reading{Variant: Variants[0].Name})
+		return finish(fmt.Errorf("%w: the region is empty", ErrNoAmount))
+	}
+	if err != nil {
+		return finish(err)
+	}
+	seg, segLabel, segOK := segmentsLabel(p)
+	// The first two readings go to the helper together (its two engines
+	// read them side by side); the others only when those two disagree.
+	first, err := r.readPair(ctx, p, Variants[0], Variants[1])
+	switch {
+	case errors.Is(err, ErrBlank):
+		res.Readings = append(res.Readings, Reading{Variant: Variants[0].Name})
+		return finish(fmt.Errorf("%w: the region is empty", ErrNoAmount))
+	case err != nil:
+		return finish(err)
+	}
 	for i, v := range Variants {
-		if i == 2 {
-			if a, ok := agreed(res.Readings); ok {
-				res.Amount = a
-				return finish(nil)
+		if i >= 2 && (segOK || agreedOK(res.Readings)) {
+			break
+		}
+		if i == 2 && strings.HasSuffix(strings.TrimSpace(first[1]), "元") {
+			// "245.00 元": the English model reads 元 as digits or %; the
+			// Chinese reading saw it, so the English one reads the line
+			// once more without its last glyph. Only that reading: two
+			// English readings of the cut line would share its misreads
+			// (765.44元 cut tight read as 165.44 by both).
+			if cut, ok := dropLastGlyph(p); ok {
+				rd := Reading{Variant: Variants[0].Name + "-without-yuan"}
+				t0 := time.Now()
+				text, err := r.readPrepared(ctx, cut, Variants[0])
+				rd.Elapsed = time.Since(t0)
+				if err != nil {
+					return finish(err)
+				}
+				rd.Text = text
+				rd.Amount, rd.Err = PickAmount(text)
+				res.Readings = append(res.Readings, rd)
+				if agreedOK(res.Readings) {
+					break
+				}
 			}
 		}
 		rd := Reading{Variant: v.Name}
-		t0 := time.Now()
-		text, err := r.ReadText(ctx, img, v)
-		rd.Elapsed = time.Since(t0)
-		switch {
-		case errors.Is(err, ErrBlank):
-			res.Readings = append(res.Readings, rd)
-			return finish(fmt.Errorf("%w: the region is empty", ErrNoAmount))
-		case err != nil:
-			return finish(err)
+		var text string
+		if i < 2 {
+			text = first[i]
+		} else {
+			t0 := time.Now()
+			text, err = r.readPrepared(ctx, p, v)
+			rd.Elapsed = time.Since(t0)
+			if err != nil {
+				return finish(err)
+			}
 		}
 		rd.Text = text
 		rd.Amount, rd.Err = PickAmount(text)
@@ -157,6 +202,44 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 		if i == 0 {
 			res.Text = text
 		}
+		// A label saying the amount is change, paid, a unit price, a
+		// discount or a quantity refuses the region, whatever else is read.
+		// (Over LED digits Tesseract reads random characters; there the
+		// label is read alone below.)
+		if err := checkLabel(text); err != nil && !segOK {
+			return finish(err)
+		}
+	}
+	if segOK {
+		a, err := money.Parse(seg)
+		rd := Reading{Variant: "seven-segment", Text: seg, Amount: a, Err: err}
+		res.Readings = append(res.Readings, rd)
+		if err != nil {
+			return finish(fmt.Errorf("%w: %q: %v", ErrNoAmount, seg, err))
+		}
+		if segLabel != nil {
+			// The label beside LED digits, read alone with the Chinese model.
+			text, err := r.readPrepared(ctx, segLabel, Variants[1])
+			if err != nil {
+				return finish(err)
+			}
+			res.Readings = append(res.Readings, Reading{Variant: "seven-segment-label", Text: text, Err: ErrNoAmount})
+			if err := checkLabel(text); err != nil {
+				return finish(err)
+			}
+			if !isTotalLabel(text) {
+				return finish(fmt.Errorf("%w: the label beside the LED digits (%q) is not one of a total", ErrNoAmount, strings.TrimSpace(text)))
+			}
+		}
+		// The segment reading stands alone (Tesseract reads no LED digits)
+		// unless a Tesseract reading found a different amount.
+		for _, o := range res.Readings {
+			if o.Err == nil && o.Amount != a {
+				return finish(fmt.Errorf("%w: no two readings agree (%s; %s)", ErrNoAmount, a, o.Amount))
+			}
+		}
+		res.Amount = a
+		return finish(nil)
 	}
 	if a, ok := agreed(res.Readings); ok {
 		res.Amount = a
@@ -181,13 +264,34 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 	return finish(fmt.Errorf("%w: no two readings agree (%s)", ErrNoAmount, strings.Join(why, "; ")))
 }
 
-// agreed returns the amount two readings found, if any two did.
+func chineseVariant(name string) bool {
+	for _, v := range Variants {
+		if v.Name == name {
+			return v.Chinese
+		}
+	}
+	return false
+}
+
+func agreedOK(rs []Reading) bool {
+	_, ok := agreed(rs)
+	return ok
+}
+
+// agreed returns the amount two readings found, if any two did. The two
+// Chinese readings do not count as two: one model misreads the same small
+// decimals the same way at both scales (应收 ¥2 + .04 read as 2.64 twice).
 func agreed(rs []Reading) (money.Fen, bool) {
 	for i := range rs {
 		for j := i + 1; j < len(rs); j++ {
-			if rs[i].Err == nil && rs[j].Err == nil && rs[i].Amount == rs[j].Amount && rs[i].Amount > 0 {
-				return rs[i].Amount, true
+			ci, cj := chineseVariant(rs[i].Variant), chineseVariant(rs[j].Variant)
+			if ci && cj {
+				continue
 			}
+			if rs[i].Err != nil || rs[j].Err != nil || rs[i].Amount != rs[j].Amount || rs[i].Amount <= 0 {
+				continue
+			}
+			return rs[i].Amount, true
 		}
 	}
 	return 0, false
@@ -201,15 +305,52 @@ func (r *Reader) ReadText(ctx context.Context, img image.Image, v Variant) (stri
 	if err != nil {
 		return "", err
 	}
-	var buf bytes.Buffer
-	if err := bmp.Encode(&buf, g); err != nil {
-		return "", fmt.Errorf("ocr: encode BMP: %w", err)
+	return r.send(ctx, g, v)
+}
+
+// readPrepared is ReadText for an image prepare already made.
+func (r *Reader) readPrepared(ctx context.Context, g *image.Gray, v Variant) (string, error) {
+	s, err := scaleLine(g, v)
+	if err != nil {
+		return "", err
 	}
-	arg := v.PSM
-	if !v.Whitelist {
-		arg |= ocrproto.FlagNoWhitelist
+	return r.send(ctx, s, v)
+}
+
+func (r *Reader) send(ctx context.Context, g *image.Gray, v Variant) (string, error) {
+	t, err := r.sendAll(ctx, []*image.Gray{g}, []Variant{v})
+	if err != nil {
+		return "", err
 	}
-	req := ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: arg, Body: buf.Bytes()}
+	return t[0], nil
+}
+
+// readPair is two ReadTexts at once: both requests go out before either
+// answer is awaited, so the helper reads them on its two engines (English
+// and Chinese) side by side.
+func (r *Reader) readPair(ctx context.Context, p *image.Gray, a, b Variant) ([]string, error) {
+	ga, err := scaleLine(p, a)
+	if err != nil {
+		return nil, err
+	}
+	gb, err := scaleLine(p, b)
+	if err != nil {
+		return nil, err
+	}
+	return r.sendAll(ctx, []*image.Gray{ga, gb}, []Variant{a, b})
+}
+
+// sendAll sends one READ per image, then collects the answers in order. A
+// helper that dies or hangs is replaced and the whole batch tried once more.
+func (r *Reader) sendAll(ctx context.Context, gs []*image.Gray, vs []Variant) ([]string, error) {
+	reqs := make([]ocrproto.Frame, len(gs))
+	for i, g := range gs {
+		var buf bytes.Buffer
+		if err := bmp.Encode(&buf, g); err != nil {
+			return nil, fmt.Errorf("ocr: encode BMP: %w", err)
+		}
+		reqs[i] = ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: vs[i].arg(), Body: buf.Bytes()}
+	}
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -217,33 +358,42 @@ func (r *Reader) ReadText(ctx context.Context, img image.Image, v Variant) (stri
 	for attempt := 0; attempt < 2; attempt++ {
 		h, err := r.ensure(ctx)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		reply, err := h.exchange(ctx, req, r.opts.Timeout)
+		replies, err := h.exchangeAll(ctx, reqs, r.opts.Timeout)
 		if err != nil {
 			// Out of step, dead or hung: this helper is finished.
 			h.stop()
 			r.h = nil
 			if ctx.Err() != nil {
-				return "", fmt.Errorf("ocr: %w", ctx.Err())
+				return nil, fmt.Errorf("ocr: %w", ctx.Err())
 			}
 			lastErr = err
 			continue
 		}
-		r.reads++
+		r.reads += len(reqs)
 		if r.reads >= recycleAfter {
 			h.stop()
 			r.h, r.reads = nil, 0
 		}
-		if reply.Verb == ocrproto.VerbErr {
-			return "", fmt.Errorf("ocr: the helper refused the image: %s", reply.Body)
+		texts := make([]string, len(replies))
+		for i, reply := range replies {
+			if reply.Verb == ocrproto.VerbErr {
+				if vs[i].Chinese && strings.Contains(string(reply.Body), "Chinese data") {
+					// Without the label model no label can be checked, and an
+					// unchecked label may be the change: OCR is off, not guessing.
+					return nil, fmt.Errorf("%w: %s", ErrUnavailable, oneLine(string(reply.Body)))
+				}
+				return nil, fmt.Errorf("ocr: the helper refused the image: %s", reply.Body)
+			}
+			if reply.Verb != ocrproto.VerbOK {
+				return nil, fmt.Errorf("ocr: the helper answered %q", reply.Verb)
+			}
+			texts[i] = string(reply.Body)
 		}
-		if reply.Verb != ocrproto.VerbOK {
-			return "", fmt.Errorf("ocr: the helper answered %q", reply.Verb)
-		}
-		return string(reply.Body), nil
+		return texts, nil
 	}
-	return "", fmt.Errorf("%w: %v", ErrHelperFailed, lastErr)
+	return nil, fmt.Errorf("%w: %v", ErrHelperFailed, lastErr)
 }
 
 // ensure returns the running helper, starting one if needed. r.mu is held.
@@ -341,14 +491,30 @@ func startHelper(ctx context.Context, argv []string, timeout time.Duration) (*he
 
 // exchange sends one request and waits for its reply.
 func (h *helper) exchange(ctx context.Context, req ocrproto.Frame, timeout time.Duration) (ocrproto.Frame, error) {
-	if err := ocrproto.Write(h.stdin, req); err != nil {
-		return ocrproto.Frame{}, fmt.Errorf("send: %s", h.deathReason(err))
-	}
-	f, err := h.receive(ctx, timeout)
+	fs, err := h.exchangeAll(ctx, []ocrproto.Frame{req}, timeout)
 	if err != nil {
-		return f, fmt.Errorf("receive: %s", h.deathReason(err))
+		return ocrproto.Frame{}, err
 	}
-	return f, nil
+	return fs[0], nil
+}
+
+// exchangeAll sends the requests and waits for their replies, in order;
+// timeout bounds each reply.
+func (h *helper) exchangeAll(ctx context.Context, reqs []ocrproto.Frame, timeout time.Duration) ([]ocrproto.Frame, error) {
+	for _, req := range reqs {
+		if err := ocrproto.Write(h.stdin, req); err != nil {
+			return nil, fmt.Errorf("send: %s", h.deathReason(err))
+		}
+	}
+	out := make([]ocrproto.Frame, 0, len(reqs))
+	for range reqs {
+		f, err := h.receive(ctx, timeout)
+		if err != nil {
+			return nil, fmt.Errorf("receive: %s", h.deathReason(err))
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
 
 var errTimeout = errors.New("no answer in time")

@@ -22,12 +22,7 @@ func someText() image.Image {
 	return bar(100, 32, color.White, color.Black, image.Rect(20, 10, 80, 22))
 }
 
-func variantArg(v Variant) int {
-	if v.Whitelist {
-		return v.PSM
-	}
-	return v.PSM | ocrproto.FlagNoWhitelist
-}
+func variantArg(v Variant) int { return v.arg() }
 
 // setFakeTexts makes the "echo" fake answer reading i with texts[i].
 func setFakeTexts(t *testing.T, texts ...string) {
@@ -47,13 +42,22 @@ func TestReadAgreement(t *testing.T) {
 		want  money.Fen // 0: refused
 		runs  int       // readings made
 	}{
-		{"first two agree", []string{"¥12.50", "合计 ¥12.50", "¥99.99"}, 1250, 2},
-		{"third settles for the second", []string{"3113.05", "SWZ 113.05", "113.05"}, 11305, 3},
-		{"third settles for the first", []string{"¥7.64", "¥7 64", "7.64"}, 764, 3},
-		{"all three differ", []string{"26.13", "6.13", "8.13"}, 0, 3},
-		{"one amount only", []string{"12.50", "", ""}, 0, 3},
-		{"none", []string{"", "", ""}, 0, 3},
-		{"agreeing pair with two amounts each", []string{"¥12.00 ¥15.00", "¥12.00 ¥15.00", "¥12.00 ¥15.00"}, 0, 3},
+		{"first two agree", []string{"¥12.50", "合计 ¥12.50", "¥99.99", "¥99.99"}, 1250, 2},
+		{"third settles for the second", []string{"3113.05", "SWZ 113.05", "113.05", ""}, 11305, 3},
+		{"third settles for the first", []string{"¥7.64", "¥7 64", "7.64", ""}, 764, 3},
+		{"fourth settles for the third", []string{"26.13", "6.13", "8.13", "8.13"}, 813, 4},
+		// The two Chinese readings are one model: their agreement is not two opinions.
+		{"the Chinese pair alone does not settle", []string{"2.04", "2.64", "", "2.64"}, 0, 4},
+		{"all four differ", []string{"26.13", "6.13", "8.13", "9.13"}, 0, 4},
+		{"one amount only", []string{"12.50", "", "", ""}, 0, 4},
+		{"none", []string{"", "", "", ""}, 0, 4},
+		{"agreeing pair with two amounts each", []string{"¥12.00 ¥15.00", "¥12.00 ¥15.00", "¥12.00 ¥15.00", "¥12.00 ¥15.00"}, 0, 4},
+		// The Chinese reading sees the label: change is never charged, even
+		// when every reading has the same amount.
+		{"change label refuses", []string{"5.00", "找零 5.00", "5.00", "5.00"}, 0, 2},
+		{"misread change label refuses", []string{"5.00", "找夫 5.00", "5.00", "5.00"}, 0, 2},
+		{"paid label in Latin refuses", []string{"5.00", "CASH 5.00", "5.00", "5.00"}, 0, 2},
+		{"yuan after the amount", []string{"245.00", "合计 245.00元", "245.00%", ""}, 24500, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,6 +81,19 @@ func TestReadAgreement(t *testing.T) {
 				t.Fatalf("got %v, %v; want %v", res.Amount, err, c.want)
 			}
 		})
+	}
+}
+
+// TestVariantsDistinct: every reading differs from the others in what it
+// asks the helper (page segmentation, whitelist, model), so no two are the
+// same reading twice.
+func TestVariantsDistinct(t *testing.T) {
+	seen := map[int]string{}
+	for _, v := range Variants {
+		if o, ok := seen[v.arg()]; ok {
+			t.Fatalf("variants %s and %s send the same READ argument %#x", o, v.Name, v.arg())
+		}
+		seen[v.arg()] = v.Name
 	}
 }
 
@@ -212,7 +229,24 @@ func TestRealHelperRefusesGarbage(t *testing.T) {
 	if err != nil || f.Verb != ocrproto.VerbErr {
 		t.Fatalf("bad mode: got %+v, %v", f, err)
 	}
-	// Still serving.
+	// Garbage to both engines at once: two ERR replies, in order.
+	fs, err := r.h.exchangeAll(context.Background(), []ocrproto.Frame{
+		{Verb: ocrproto.VerbRead, Arg: 7 | ocrproto.FlagChinese, Body: []byte("junk")},
+		{Verb: ocrproto.VerbRead, Arg: 7, Body: []byte("junk")},
+		{Verb: ocrproto.VerbRead, Arg: 99 | ocrproto.FlagChinese, Body: nil},
+	}, DefaultTimeout)
+	if err != nil || len(fs) != 3 || fs[0].Verb != ocrproto.VerbErr || fs[1].Verb != ocrproto.VerbErr ||
+		fs[2].Verb != ocrproto.VerbErr {
+		t.Fatalf("pipelined garbage: got %+v, %v", fs, err)
+	}
+	// Still serving, on both engines at once.
+	p, err := prepare(someText())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.readPair(context.Background(), p, Variants[0], Variants[1]); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := r.ReadText(context.Background(), someText(), Variants[0]); err != nil {
 		t.Fatal(err)
 	}

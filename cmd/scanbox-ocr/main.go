@@ -25,6 +25,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/image/bmp"
@@ -54,6 +56,11 @@ func run(args []string, stdin io.Reader, stdout io.Writer) int {
 		return out.Flush() == nil
 	}
 
+	// The Chinese engine (labels) loads beside the English one, on the other
+	// core, so that a one-shot read pays for one start, not two; a missing
+	// chi_sim file fails only the reads that ask for it.
+	chi := newChinese(findTessdata(*tessdata))
+	defer chi.close()
 	cli, err := start(findTessdata(*tessdata))
 	if err != nil {
 		reply(ocrproto.VerbErr, []byte(err.Error()))
@@ -64,26 +71,86 @@ func run(args []string, stdin io.Reader, stdout io.Writer) int {
 		return 1
 	}
 
+	// Each engine has its own worker, so a client may send an English and a
+	// Chinese READ back to back and have both read at once; the replies go
+	// out in the order the requests came.
+	type result struct {
+		text string
+		err  error
+	}
+	type job struct {
+		f     ocrproto.Frame
+		psm   gosseract.PageSegMode
+		reply chan result
+	}
+	engJobs, chiJobs := make(chan job, 4), make(chan job, 4)
+	order := make(chan chan result, 16)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		whitelisted := true // as start left it
+		for j := range engJobs {
+			t, err := readEnglish(cli, j.f, j.psm, &whitelisted)
+			j.reply <- result{t, err}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for j := range chiJobs {
+			t, err := readChinese(chi, j.f, j.psm)
+			j.reply <- result{t, err}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for rc := range order {
+			r := <-rc
+			ok := true
+			if r.err != nil {
+				ok = reply(ocrproto.VerbErr, []byte(oneLine(r.err.Error())))
+			} else {
+				ok = reply(ocrproto.VerbOK, []byte(r.text))
+			}
+			if !ok {
+				failed.Store(true)
+			}
+		}
+	}()
+	finish := func() {
+		close(engJobs)
+		close(chiJobs)
+		close(order)
+		wg.Wait()
+	}
+
 	in := bufio.NewReader(stdin)
-	whitelisted := true // as start left it
 	for {
 		f, err := ocrproto.Read(in)
 		if errors.Is(err, io.EOF) {
+			finish()
 			return 0 // the client closed our stdin: it is done with us
 		}
 		if err != nil {
+			finish()
 			reply(ocrproto.VerbErr, []byte(err.Error()))
 			return 1 // the stream is out of step; the client restarts us
 		}
-		text, err := read(cli, f, &whitelisted)
-		if err != nil {
-			if !reply(ocrproto.VerbErr, []byte(oneLine(err.Error()))) {
-				return 1
-			}
-			continue
-		}
-		if !reply(ocrproto.VerbOK, []byte(text)) {
+		if failed.Load() {
+			finish()
 			return 1
+		}
+		rc := make(chan result, 1)
+		order <- rc
+		psm, err := check(f)
+		switch {
+		case err != nil:
+			rc <- result{"", err}
+		case f.Arg&ocrproto.FlagChinese != 0:
+			chiJobs <- job{f, psm, rc}
+		default:
+			engJobs <- job{f, psm, rc}
 		}
 	}
 }
@@ -144,27 +211,32 @@ func start(tessdata string) (*gosseract.Client, error) {
 	return cli, nil
 }
 
-// read runs one READ frame. The body must be a BMP: it is checked in Go first
-// because Leptonica given garbage returns no image, and Tesseract given no
-// image may crash.
-func read(cli *gosseract.Client, f ocrproto.Frame, whitelisted *bool) (string, error) {
+// check validates one READ frame and returns its page segmentation mode.
+// The body must be a BMP: it is checked in Go first because Leptonica given
+// garbage returns no image, and Tesseract given no image may crash.
+func check(f ocrproto.Frame) (gosseract.PageSegMode, error) {
 	if f.Verb != ocrproto.VerbRead {
-		return "", fmt.Errorf("unknown request %q", f.Verb)
+		return 0, fmt.Errorf("unknown request %q", f.Verb)
 	}
 	cfg, err := bmp.DecodeConfig(bytes.NewReader(f.Body))
 	if err != nil {
-		return "", fmt.Errorf("the image is not a BMP: %v", err)
+		return 0, fmt.Errorf("the image is not a BMP: %v", err)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > 8000 || cfg.Height > 8000 {
-		return "", fmt.Errorf("the image is %dx%d pixels, outside 1..8000", cfg.Width, cfg.Height)
+		return 0, fmt.Errorf("the image is %dx%d pixels, outside 1..8000", cfg.Width, cfg.Height)
 	}
 	psm := gosseract.PageSegMode(f.Arg & ocrproto.PSMMask)
-	if f.Arg&^(ocrproto.PSMMask|ocrproto.FlagNoWhitelist) != 0 {
-		return "", fmt.Errorf("unknown read flags %#x", f.Arg)
+	if f.Arg&^(ocrproto.PSMMask|ocrproto.FlagNoWhitelist|ocrproto.FlagChinese) != 0 {
+		return 0, fmt.Errorf("unknown read flags %#x", f.Arg)
 	}
 	if psm < gosseract.PSM_OSD_ONLY || psm > gosseract.PSM_RAW_LINE {
-		return "", fmt.Errorf("page segmentation mode %d is not valid", f.Arg)
+		return 0, fmt.Errorf("page segmentation mode %d is not valid", f.Arg)
 	}
+	return psm, nil
+}
+
+// readEnglish reads a checked frame with the English engine.
+func readEnglish(cli *gosseract.Client, f ocrproto.Frame, psm gosseract.PageSegMode, whitelisted *bool) (string, error) {
 	if err := cli.SetImageFromBytes(f.Body); err != nil {
 		return "", err
 	}
@@ -181,6 +253,83 @@ func read(cli *gosseract.Client, f ocrproto.Frame, whitelisted *bool) (string, e
 		*whitelisted = want
 	}
 	return cli.Text()
+}
+
+// readChinese reads a checked frame with the Chinese engine (never
+// whitelisted: it is there to read labels).
+func readChinese(chi *chinese, f ocrproto.Frame, psm gosseract.PageSegMode) (string, error) {
+	c, err := chi.get()
+	if err != nil {
+		return "", err
+	}
+	if err := c.SetImageFromBytes(f.Body); err != nil {
+		return "", err
+	}
+	c.SetPageSegMode(psm)
+	return c.Text()
+}
+
+// chinese is the second engine, with the Simplified Chinese model, for
+// reading labels (找零, 实收, 应收). It starts on its first use: a client that
+// never asks for it does not pay its start, and a missing chi_sim file fails
+// those reads only, never the English ones.
+type chinese struct {
+	done chan struct{} // closed when load has finished
+	cli  *gosseract.Client
+	err  error
+}
+
+func newChinese(dir string) *chinese {
+	c := &chinese{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		c.cli, c.err = loadChinese(dir)
+	}()
+	return c
+}
+
+// get waits for the engine's start and returns it.
+func (c *chinese) get() (*gosseract.Client, error) {
+	<-c.done
+	return c.cli, c.err
+}
+
+func loadChinese(dir string) (*gosseract.Client, error) {
+	if dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "chi_sim.traineddata")); err != nil {
+			return nil, fmt.Errorf("the Tesseract Chinese data is missing: %s", filepath.Join(dir, "chi_sim.traineddata"))
+		}
+	}
+	cli := gosseract.NewClient()
+	if dir != "" {
+		if err := cli.SetTessdataPrefix(dir); err != nil {
+			cli.Close()
+			return nil, err
+		}
+	}
+	cli.SetLanguage("chi_sim")
+	cli.SetVariable("user_defined_dpi", "300")
+	var blank bytes.Buffer
+	if err := bmp.Encode(&blank, blankImage()); err != nil {
+		cli.Close()
+		return nil, err
+	}
+	if err := cli.SetImageFromBytes(blank.Bytes()); err != nil {
+		cli.Close()
+		return nil, err
+	}
+	if _, err := cli.Text(); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("Tesseract could not load its Chinese data (chi_sim.traineddata): %s", oneLine(err.Error()))
+	}
+	return cli, nil
+}
+
+func (c *chinese) close() {
+	<-c.done
+	if c.cli != nil {
+		c.cli.Close()
+	}
 }
 
 func oneLine(s string) string {

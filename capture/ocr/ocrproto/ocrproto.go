@@ -10,7 +10,8 @@
 //
 // Client to helper: READ <arg> <len> with a BMP image as body; arg is the
 // Tesseract page segmentation mode, plus FlagNoWhitelist to read without
-// Whitelist.
+// Whitelist, plus FlagChinese to read with the Simplified Chinese model
+// (labels such as 找零 or 应收; never whitelisted).
 // Helper to client: READY 0 <len> (body: Tesseract version) once at start,
 // OK 0 <len> (body: UTF-8 text) or ERR 0 <len> (body: one-line message)
 // for each READ. The helper may also send ERR instead of READY and exit,
@@ -51,7 +52,11 @@ const Whitelist = "0123456789.,:¥"
 // character set; PSMMask extracts the page segmentation mode.
 const (
 	FlagNoWhitelist = 1 << 8
-	PSMMask         = 0xff
+	// FlagChinese reads with chi_sim.traineddata instead of eng. The helper
+	// loads that model on the first such read, so a missing file costs only
+	// these reads (ERR), and a client that never asks never pays its start.
+	FlagChinese = 1 << 9
+	PSMMask     = 0xff
 )
 
 // ErrFrame reports a malformed frame; the stream cannot be trusted after it.

@@ -76,8 +76,12 @@ for ((i = FIRST; i < FIRST + COUNT; i++)); do
 	pad=$((2 + (i * 5) % 11))
 	file=$(printf "r%03d.png" $i)
 	render "$file" "$bg" "$fg" "$lf" "$label" "$font" "$size" "$pad" "$sign$num"
-	printf '%s\t%d\t%s %spx %s on %s: %s%s%s\n' "$file" "$fen" "$font" "$size" "$fg" "$bg" "$label" "$sign" "$num" >>"$MAN"
-	n=$((n + 1))
+	# 实收 (paid) labels an amount that is not the one to charge: the
+	# reader must refuse it (capture/ocr/labels.go).
+	want=$fen
+	[[ $label == 实收* ]] && want=refuse
+	printf '%s\t%s\t%s %spx %s on %s: %s%s%s\n' "$file" "$want" "$font" "$size" "$fg" "$bg" "$label" "$sign" "$num" >>"$MAN"
+	[[ $want == refuse ]] || n=$((n + 1))
 done
 
 if [[ $OUT != corpus ]]; then
