@@ -318,17 +318,18 @@ func cmdShift(ctx context.Context, h host, args []string, stdout, stderr io.Writ
 			return report(stderr, name, historyError(err))
 		}
 		c.Changed()
-		if *asJSON {
-			writeJSON(stdout, sh)
-			return exitOK
-		}
 		var sum store.Summary
 		if sh.Summary != nil {
 			sum = *sh.Summary
 		}
-		kept := sh
-		kept.Summary = nil
-		printSummary(stdout, summaryJSON{Shift: &kept, Summary: sum})
+		if *asJSON {
+			writeJSON(stdout, sh)
+		} else {
+			kept := sh
+			kept.Summary = nil
+			printSummary(stdout, summaryJSON{Shift: &kept, Summary: sum})
+		}
+		printReceipt(stdout, stderr, name, !*asJSON, func() (bool, error) { return c.PrintShift(ctx, sh, sum) })
 		return exitOK
 	}
 	list, err := s.Shifts(*limit)

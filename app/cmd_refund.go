@@ -240,6 +240,7 @@ func cmdRefund(ctx context.Context, h host, args []string, stdout, stderr io.Wri
 	if *asJSON {
 		json.NewEncoder(stdout).Encode(res)
 	}
+	printReceipt(stdout, stderr, "refund", !*asJSON, func() (bool, error) { return c.PrintRefund(ctx, final) })
 	switch final.State {
 	case refund.StateRefunded:
 		if !*asJSON {
@@ -356,4 +357,16 @@ func printReconcile(w io.Writer, res reconcile.Result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.OutTradeNo, d.OutRefundNo, d.Kind, d.Bank, d.Journal, d.Advice)
 	}
 	tw.Flush()
+}
+
+// printReceipt prints a slip if a printer is configured. Its failure is one
+// line on stderr and changes nothing else: not the exit code, not the record.
+func printReceipt(stdout, stderr io.Writer, cmd string, say bool, print func() (bool, error)) {
+	printed, err := print()
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "scanbox %s: %s\n", cmd, oneLine(err.Error()))
+	case printed && say:
+		fmt.Fprintln(stdout, "receipt printed")
+	}
 }

@@ -124,6 +124,9 @@ type Config struct {
 
 	Amount  AmountConfig  `json:"amount"`
 	Scanner ScannerConfig `json:"scanner"`
+	// Receipt is the optional receipt printer (docs/receipts.md); off
+	// when Printer is empty. A printer that fails never affects payments.
+	Receipt ReceiptConfig `json:"receipt,omitzero"`
 
 	// Hotkey opens the pay window. The default is a chord POS software
 	// rarely binds; "" disables it.
@@ -150,6 +153,18 @@ type POSAPIConfig struct {
 }
 
 // AmountConfig says where the amount to charge comes from.
+// ReceiptConfig says where and how slips are printed.
+type ReceiptConfig struct {
+	// Printer is a receipt.Target: "" (none), "spool:NAME",
+	// "serial:PORT[@BAUD]" or "file:PATH".
+	Printer string `json:"printer,omitempty"`
+	// Paper is "80mm" (default) or "58mm".
+	Paper string `json:"paper,omitempty"`
+	// PaymentSlips also prints a slip for each payment (refund slips and
+	// shift summaries are printed whenever a printer is set).
+	PaymentSlips bool `json:"payment_slips,omitempty"`
+}
+
 type AmountConfig struct {
 	// Source is a capture.Source name: manual, serial or ocr (default manual).
 	Source string       `json:"source"`

@@ -387,7 +387,8 @@ func (c *Core) SetConfig(cfg config.Config) error {
 	}
 	if cfg.PollInterval != old.PollInterval || cfg.PollTimeout != old.PollTimeout || cfg.HTTPTimeout != old.HTTPTimeout {
 		switch {
-		case r != nil && len(r.Active()) > 0:
+		case r != nil && len(r.Active()) > 0, len(c.openRefunds(config.Config{})) > 0:
+			// A new refund runner would not know the old one's drives.
 			c.log.Info("new pacing applies after the orders in flight end or at restart")
 		case cfg.Activated():
 			if err := c.startRunner(); err != nil {

@@ -100,6 +100,15 @@ func TestAftersaleHistory(t *testing.T) {
 		t.Fatalf("activate exit %d: %s", code, out)
 	}
 	servePacing(t, dir)
+	slips := filepath.Join(t.TempDir(), "slips.bin")
+	cfg, err := config.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Receipt.Printer = "file:" + slips
+	if err := config.Save(dir, cfg); err != nil {
+		t.Fatal(err)
+	}
 	srv := startServe(t, bin, dir)
 	d := []string{"--data-dir", dir}
 	with := func(args ...string) []string { return append(args, d...) }
@@ -201,6 +210,10 @@ func TestAftersaleHistory(t *testing.T) {
 	mustJSON(t, &closed, bin, with("shift", "close", "--json")...)
 	if closed.ClosedAt.IsZero() || closed.Summary == nil || closed.Summary.Total.PaidFen != want || closed.Summary.Total.PaidCount != 3 {
 		t.Errorf("shift close: %+v", closed)
+	}
+	// The shift summary slip: one slip, its total in yuan.
+	if b, err := os.ReadFile(slips); err != nil || strings.Count(string(b), "\x1b@") != 1 || !strings.Contains(string(b), "115.55") {
+		t.Errorf("shift slip: %v, %q", err, b)
 	}
 	if _, stderr, code := runFull(t, bin, with("shift", "close")...); code != 1 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
 		t.Errorf("second shift close: exit %d, %q", code, stderr)
@@ -352,7 +365,21 @@ func TestAftersaleRefundsAndReconcile(t *testing.T) {
 		t.Errorf("pin check, right: exit %d, %q", code, stderr)
 	}
 
-	// Refunds through serve, settled at once by the bank.
+	// Refunds through serve, settled at once by the bank, with a receipt
+	// printer (a file, as the demo's).
+	slips := filepath.Join(t.TempDir(), "slips.bin")
+	setPrinter := func(target string) {
+		t.Helper()
+		cfg, err := config.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Receipt.Printer = target
+		if err := config.Save(dir, cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPrinter("file:" + slips)
 	srv := startServeEnv(t, bin, dir, atOnce)
 	b := pay("30.00", "284567890123456782")
 	if r, _, code := refundCmd("111111", nil, "--order", a, "--amount", "1.00"); code != 1 || !strings.Contains(r.Error, "wrong") {
@@ -368,6 +395,11 @@ func TestAftersaleRefundsAndReconcile(t *testing.T) {
 	}
 	if r, _, code := refundCmd(thePIN, nil, "--order", a, "--amount", "7.50"); code != 0 || r.State != "refunded" {
 		t.Errorf("refund of the rest: exit %d, %+v", code, r)
+	}
+	// Two refund slips: ESC @ starts each, the cut ends each.
+	if b, err := os.ReadFile(slips); err != nil || strings.Count(string(b), "\x1b@") != 2 || strings.Count(string(b), "\x1dVB\x03") != 2 ||
+		!strings.Contains(string(b), r1.OutRefundNo) {
+		t.Errorf("refund slips: %v, %q", err, b)
 	}
 	var orders []struct {
 		OutTradeNo  string `json:"out_trade_no"`
@@ -387,9 +419,11 @@ func TestAftersaleRefundsAndReconcile(t *testing.T) {
 	}
 
 	// Without serve, a refund the bank is still paying back when the
-	// command's follow time ends: exit 3, followed by resolve.
+	// command's follow time ends: exit 3, followed by resolve. The printer
+	// is gone: one sentence, and the refund's outcome is unchanged.
+	setPrinter("file:" + filepath.Join(t.TempDir(), "no-such-dir", "slips.bin"))
 	r3, stderr, code := refundCmd(thePIN, []string{core.TestHookRefundSuffix + "=4"}, "--order", b, "--amount", "10.00")
-	if code != 3 || r3.State != "processing" {
+	if code != 3 || r3.State != "processing" || !strings.Contains(stderr, "收款不受影响") {
 		t.Fatalf("refund left processing: exit %d, %+v, %q", code, r3, stderr)
 	}
 	var st historyStatus
