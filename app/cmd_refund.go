@@ -13,7 +13,6 @@ import (
 
 	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/money"
-	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/pin"
 	"github.com/scanbox/scanbox/reconcile"
 	"github.com/scanbox/scanbox/refund"
@@ -292,43 +291,18 @@ func cmdReconcile(ctx context.Context, h host, args []string, stdout, stderr io.
 	if err := runnerOf(c); err != nil {
 		return report(stderr, "reconcile", err)
 	}
-	s, err := storeOf(c)
-	if err != nil {
+	if _, err := storeOf(c); err != nil {
 		return report(stderr, "reconcile", err)
 	}
-	bank := c.Bank()
-	pday := payclient.DayOf(day)
-	bill, err := bank.DownloadBill(ctx, pday)
-	if err != nil {
-		c.Log().Warn("bill download failed", "bill_date", pday.String(), "err", err)
-		why := "the bank could not be reached or its answer was not usable"
-		var ae *payclient.APIError
-		if errors.As(err, &ae) && ae.ErrCode != "" {
-			why = "the bank refused it (" + ae.ErrCode + ")"
-		}
-		fmt.Fprintf(stderr, "scanbox reconcile: the bank's bill of %s could not be had: %s; try again later\n", day.Format(time.DateOnly), why)
+	res, err := c.Reconcile(ctx, day)
+	var be *core.BillError
+	switch {
+	case errors.As(err, &be):
+		fmt.Fprintf(stderr, "scanbox reconcile: %s\n", oneLine(be.Error()))
 		return exitUnknown
-	}
-	// The neighbouring days too, so that a record stamped just across
-	// midnight on one side is matched rather than reported.
-	from, to := store.DayBounds(day)
-	from, to = from.AddDate(0, 0, -1), to.AddDate(0, 0, 1)
-	orders, err := s.OrdersBetween(from, to, 0)
-	if err != nil {
+	case err != nil:
 		return report(stderr, "reconcile", historyError(err))
 	}
-	srs, err := s.RefundsBetween(from, to, 0)
-	if err != nil {
-		return report(stderr, "reconcile", historyError(err))
-	}
-	rs := make([]refund.Refund, len(srs))
-	for i, r := range srs {
-		rs[i] = refundstore.FromStore(r)
-	}
-	cfg := c.Config()
-	res := reconcile.Compare(reconcile.Input{Bill: bill, Orders: orders, Refunds: rs, MchID: cfg.MchID, TerminalID: cfg.TerminalID})
-	c.Log().Info("reconciled", "bill_date", pday.String(), "bank_lines", res.BankLines, "journal_lines", res.JournalLines,
-		"differences", len(res.Differences))
 	if *asJSON {
 		writeJSON(stdout, res)
 	} else {

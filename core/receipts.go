@@ -81,37 +81,58 @@ func (c *Core) printSlip(ctx context.Context, what string, build func(receipt.Op
 	return true, nil
 }
 
+// RefundSlip lays out the refund slip of x with the configuration's paper
+// and language (what PrintRefund prints; the preview).
+func (c *Core) RefundSlip(x refund.Refund) receipt.Slip {
+	_, opts, shop, _ := slipSetup(c.Config())
+	return c.refundSlip(x, opts, shop)
+}
+
+func (c *Core) refundSlip(x refund.Refund, opts receipt.Options, shop receipt.Shop) receipt.Slip {
+	o, _ := c.journal.Get(x.OutTradeNo)
+	ch := o.Channel
+	if ch == order.ChannelNone {
+		ch = o.Guess
+	}
+	return receipt.RefundSlip(receipt.Refund{Shop: shop, Time: x.CreatedAt, OutTradeNo: x.OutTradeNo,
+		OutRefundNo: x.OutRefundNo, Channel: ch, OrderAmount: o.AmountFen, Refund: x.RefundFen,
+		Reason: x.Reason, RefundID: x.RefundID, State: slipState(x.State, opts.Lang)}, opts)
+}
+
 // PrintRefund prints the refund slip of x.
 func (c *Core) PrintRefund(ctx context.Context, x refund.Refund) (bool, error) {
-	o, _ := c.journal.Get(x.OutTradeNo)
 	return c.printSlip(ctx, "refund", func(opts receipt.Options, shop receipt.Shop) receipt.Slip {
-		ch := o.Channel
-		if ch == order.ChannelNone {
-			ch = o.Guess
-		}
-		return receipt.RefundSlip(receipt.Refund{Shop: shop, Time: x.CreatedAt, OutTradeNo: x.OutTradeNo,
-			OutRefundNo: x.OutRefundNo, Channel: ch, OrderAmount: o.AmountFen, Refund: x.RefundFen,
-			Reason: x.Reason, RefundID: x.RefundID, State: slipState(x.State, opts.Lang)}, opts)
+		return c.refundSlip(x, opts, shop)
 	})
+}
+
+// ShiftSlip lays out the shift summary of sh (its kept summary, or sum).
+func (c *Core) ShiftSlip(sh store.Shift, sum store.Summary) receipt.Slip {
+	_, opts, shop, _ := slipSetup(c.Config())
+	return shiftSlip(sh, sum, opts, shop)
+}
+
+func shiftSlip(sh store.Shift, sum store.Summary, opts receipt.Options, shop receipt.Shop) receipt.Slip {
+	if sh.Summary != nil {
+		sum = *sh.Summary
+	}
+	s := receipt.Shift{Shop: shop, ID: strconv.FormatInt(sh.ID, 10), Cashier: sh.Cashier, Opened: sh.OpenedAt,
+		Closed: sh.ClosedAt, Printed: time.Now(), Unresolved: sum.Total.Unresolved}
+	for _, t := range sum.Channels {
+		ch, err := order.ParseChannel(t.Channel)
+		if err != nil {
+			ch = order.ChannelOther
+		}
+		s.Channels = append(s.Channels, receipt.ChannelTotal{Channel: ch, PaidCount: t.PaidCount, Paid: t.PaidFen,
+			RefundCount: t.RefundCount, Refunded: t.RefundedFen})
+	}
+	return receipt.ShiftSlip(s, opts)
 }
 
 // PrintShift prints the shift summary of sh (its kept summary, or sum).
 func (c *Core) PrintShift(ctx context.Context, sh store.Shift, sum store.Summary) (bool, error) {
-	if sh.Summary != nil {
-		sum = *sh.Summary
-	}
 	return c.printSlip(ctx, "shift", func(opts receipt.Options, shop receipt.Shop) receipt.Slip {
-		s := receipt.Shift{Shop: shop, ID: strconv.FormatInt(sh.ID, 10), Cashier: sh.Cashier, Opened: sh.OpenedAt,
-			Closed: sh.ClosedAt, Printed: time.Now(), Unresolved: sum.Total.Unresolved}
-		for _, t := range sum.Channels {
-			ch, err := order.ParseChannel(t.Channel)
-			if err != nil {
-				ch = order.ChannelOther
-			}
-			s.Channels = append(s.Channels, receipt.ChannelTotal{Channel: ch, PaidCount: t.PaidCount, Paid: t.PaidFen,
-				RefundCount: t.RefundCount, Refunded: t.RefundedFen})
-		}
-		return receipt.ShiftSlip(s, opts)
+		return shiftSlip(sh, sum, opts, shop)
 	})
 }
 
