@@ -55,8 +55,12 @@ type trayController struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
-	mu        sync.Mutex
-	offline   bool
+	mu      sync.Mutex
+	offline bool
+	// started is when (on this PC's clock, like the amount readings) each
+	// payment of this process began: a paid order consumes the reading it
+	// was charged, never a newer one. Order times are the bank's clock.
+	started   map[string]time.Time
 	announced map[string]order.State
 	// onLanguage is called (from the saving goroutine) after the language
 	// changed, so the tray can rebuild its windows.
@@ -168,10 +172,14 @@ func (c *trayController) orderChanged(o order.Order) {
 	if speak {
 		c.speaker.Announce(o)
 	}
-	if o.State == order.StatePaid {
-		// The amount was charged: it must not be charged again by accident.
-		if r, ok := c.core.Amount().Get(); ok && r.Amount == o.AmountFen {
-			c.core.Amount().Clear()
+	if o.State.Terminal() {
+		c.mu.Lock()
+		t0, ok := c.started[o.OutTradeNo]
+		delete(c.started, o.OutTradeNo)
+		c.mu.Unlock()
+		if ok && o.State == order.StatePaid {
+			// The amount was charged: it must not be charged again by accident.
+			c.core.Amount().Consume(o.AmountFen, t0)
 		}
 	}
 	c.statusSubs.Emit(c.Status())
@@ -200,7 +208,17 @@ func (c *trayController) Pay(amount money.Fen, code string) (order.Order, error)
 	}
 	// The core drives the order on the program's context, not on a
 	// request's: closing the pay window must not abandon a payment.
-	return c.core.Pay(amount, code)
+	t0 := time.Now()
+	o, err := c.core.Pay(amount, code)
+	if err == nil {
+		c.mu.Lock()
+		if c.started == nil {
+			c.started = map[string]time.Time{}
+		}
+		c.started[o.OutTradeNo] = t0
+		c.mu.Unlock()
+	}
+	return o, err
 }
 
 func (c *trayController) Precreate(amount money.Fen) (order.Order, error) {
@@ -331,12 +349,15 @@ func settingsFromConfig(cfg config.Config) ui.Settings {
 		PollInterval:  cfg.PollInterval.D(), PollTimeout: cfg.PollTimeout.D(),
 		AutoCloseSec: int(cfg.AutoCloseAfterSuccess.D() / time.Second), Hotkey: cfg.Hotkey,
 		VoiceOn: cfg.Voice, Volume: cfg.Volume, Language: cfg.Language,
+		MaxAmountAge: cfg.Amount.MaxAmountAge.D(), MaxPayment: cfg.MaxPayment, ConfirmAbove: cfg.ConfirmAbove,
 	}
 }
 
 // applySettings writes s over cfg; fields the window does not edit stay.
+// The bank identity (URL, merchant, terminal) is never taken from s: it
+// changes only by activation, which refuses while orders are open (issue 8
+// defect 2: Save used to switch the terminal under open orders).
 func applySettings(cfg config.Config, s ui.Settings) (config.Config, error) {
-	cfg.BankURL, cfg.MchID, cfg.TerminalID = s.BankURL, s.MchID, s.TerminalID
 	cfg.Amount.Source = s.AmountSource
 	cfg.Amount.Serial.Port, cfg.Amount.Serial.Baud = s.SerialPort, s.SerialBaud
 	cfg.Amount.Serial.Parity, cfg.Amount.Serial.Profile = s.SerialParity, s.SerialProfile
@@ -353,6 +374,13 @@ func applySettings(cfg config.Config, s ui.Settings) (config.Config, error) {
 	cfg.AutoCloseAfterSuccess = config.Duration(time.Duration(s.AutoCloseSec) * time.Second)
 	cfg.Hotkey = s.Hotkey
 	cfg.Voice, cfg.Volume, cfg.Language = s.VoiceOn, s.Volume, s.Language
+	if s.MaxAmountAge > 0 {
+		cfg.Amount.MaxAmountAge = config.Duration(s.MaxAmountAge)
+	}
+	if s.MaxPayment > 0 {
+		cfg.MaxPayment = s.MaxPayment
+	}
+	cfg.ConfirmAbove = s.ConfirmAbove
 	return cfg, nil
 }
 

@@ -45,6 +45,28 @@ func TestSettingsConfigRoundTrip(t *testing.T) {
 	}
 }
 
+// Issue 8 defect 2: Settings' Save must not switch the terminal; the bank
+// identity changes only by activation.
+func TestApplySettingsKeepsBankIdentity(t *testing.T) {
+	cfg := config.Default()
+	cfg.BankURL, cfg.MchID, cfg.TerminalID = "https://bank.example/v1", "100000001", "T0001"
+	s := settingsFromConfig(cfg)
+	s.BankURL, s.MchID, s.TerminalID = "https://other.example/v1", "999", "T0002"
+	got, err := applySettings(cfg, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.BankURL != cfg.BankURL || got.MchID != cfg.MchID || got.TerminalID != cfg.TerminalID {
+		t.Errorf("Save changed the bank identity to %s %s %s", got.BankURL, got.MchID, got.TerminalID)
+	}
+	// The amount guards go through to the configuration.
+	s.MaxPayment, s.ConfirmAbove, s.MaxAmountAge = 500000, 50000, 90*time.Second
+	got, _ = applySettings(cfg, s)
+	if got.MaxPayment != 500000 || got.ConfirmAbove != 50000 || got.Amount.MaxAmountAge.D() != 90*time.Second {
+		t.Errorf("guards %v %v %v", got.MaxPayment, got.ConfirmAbove, got.Amount.MaxAmountAge)
+	}
+}
+
 // The controller over the real parts: activate against the simulator, pay,
 // see the order paid in the journal, export a support zip without the key.
 func TestControllerOnSimulator(t *testing.T) {

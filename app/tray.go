@@ -221,7 +221,10 @@ func (t *tray) rebuild() {
 	wasPay := t.pay != nil && t.pay.Visible()
 	if t.pay != nil {
 		t.pay.Close()
-		t.pay = nil
+		// Built again at once: scans keep reaching a pay window, and the new
+		// one takes over an order in flight (ui.Env's handoff) and shows
+		// itself if the old one was shown.
+		t.newPay()
 	}
 	s := t.state
 	t.state = -1

@@ -8,6 +8,7 @@
 package capture
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -83,15 +84,19 @@ var (
 	ErrNoAmount = errors.New("capture: no amount has been captured yet")
 	ErrStale    = errors.New("capture: the captured amount is too old")
 	ErrInvalid  = errors.New("capture: invalid reading")
+	// ErrCharged: the current amount was used by a payment already; a new
+	// reading (or the cashier's confirmation) is needed before another.
+	ErrCharged = errors.New("capture: the captured amount was already charged")
 )
 
 // Current holds the latest Reading. The zero value is ready to use and safe
 // for concurrent use.
 type Current struct {
-	mu   sync.Mutex
-	r    Reading
-	set  bool
-	subs map[chan Reading]struct{}
+	mu      sync.Mutex
+	r       Reading
+	set     bool
+	charged bool // r was used by a payment: Fresh refuses it
+	subs    map[chan Reading]struct{}
 }
 
 // Set stores r as the current amount and wakes every subscriber. It refuses a
@@ -110,7 +115,7 @@ func (c *Current) Set(r Reading) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.r, c.set = r, true
+	c.r, c.set, c.charged = r, true, false
 	for ch := range c.subs {
 		// Each channel holds one value; a slow subscriber only ever needs the
 		// newest amount, so replace what it has not read yet.
@@ -127,8 +132,31 @@ func (c *Current) Set(r Reading) error {
 // that it cannot be charged twice by accident.
 func (c *Current) Clear() {
 	c.mu.Lock()
-	c.r, c.set = Reading{}, false
+	c.r, c.set, c.charged = Reading{}, false, false
 	c.mu.Unlock()
+}
+
+// Consume marks the current reading as used by a payment of amount, taken
+// at or after the reading was seen (at is when the payment started). It is
+// kept for display but Fresh refuses it from now on, so the next customer
+// is never charged the previous customer's total by a scan alone. A reading
+// that is newer than the payment, or of another amount, is left alone: it
+// belongs to the next sale. It reports whether it consumed the reading.
+func (c *Current) Consume(amount money.Fen, at time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.set || c.charged || c.r.Amount != amount || c.r.At.After(at) {
+		return false
+	}
+	c.charged = true
+	return true
+}
+
+// Charged reports whether the current reading was consumed by a payment.
+func (c *Current) Charged() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.set && c.charged
 }
 
 // Get returns the current reading and whether there is one.
@@ -138,18 +166,47 @@ func (c *Current) Get() (Reading, bool) {
 	return c.r, c.set
 }
 
-// Fresh returns the current reading if it is at most maxAge old at now. It
-// returns ErrNoAmount when nothing was captured and an error wrapping
-// ErrStale (with the reading) when it is older; a maxAge ≤ 0 means no limit.
+// Fresh returns the current reading if it is at most maxAge old at now and
+// no payment has used it yet. It returns ErrNoAmount when nothing was
+// captured, an error wrapping ErrCharged (with the reading) when a payment
+// consumed it, and one wrapping ErrStale (with the reading) when it is
+// older; a maxAge ≤ 0 means no age limit.
 func (c *Current) Fresh(now time.Time, maxAge time.Duration) (Reading, error) {
-	r, ok := c.Get()
+	c.mu.Lock()
+	r, ok, charged := c.r, c.set, c.charged
+	c.mu.Unlock()
 	if !ok {
 		return Reading{}, ErrNoAmount
+	}
+	if charged {
+		return r, fmt.Errorf("%w: ¥%s from %s", ErrCharged, r.Amount, r.Source)
 	}
 	if maxAge > 0 && r.Age(now) > maxAge {
 		return r, fmt.Errorf("%w: ¥%s from %s is %s old (limit %s)", ErrStale, r.Amount, r.Source, r.Age(now).Round(time.Second), maxAge)
 	}
 	return r, nil
+}
+
+// Await waits for a reading seen after since (a fresh screen read that was
+// just requested) and returns it; it gives up with ctx's error, so the
+// caller bounds the wait with a deadline. A reading already newer than
+// since is returned at once.
+func (c *Current) Await(ctx context.Context, since time.Time) (Reading, error) {
+	ch, cancel := c.Subscribe()
+	defer cancel()
+	if r, ok := c.Get(); ok && r.At.After(since) {
+		return r, nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return Reading{}, fmt.Errorf("capture: no fresh amount: %w", ctx.Err())
+		case r := <-ch:
+			if r.At.After(since) {
+				return r, nil
+			}
+		}
+	}
 }
 
 // Subscribe returns a channel that receives every new reading (the newest

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -151,4 +152,58 @@ func TestSubscribeConcurrent(t *testing.T) {
 		c.Get()
 	}
 	wg.Wait()
+}
+
+// Defect 1 (issue 8): the amount a payment used is consumed; a scan later
+// must not find it "fresh" and charge the next customer with it.
+func TestCurrentConsumedByPayment(t *testing.T) {
+	var c Current
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	if err := c.Set(Reading{Amount: 8800, Source: SourceSerial, At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Consume(9900, t0.Add(time.Second)) {
+		t.Error("a payment of another amount consumed the reading")
+	}
+	if c.Consume(8800, t0.Add(-time.Second)) {
+		t.Error("a payment started before the reading consumed it")
+	}
+	if !c.Consume(8800, t0.Add(time.Second)) || !c.Charged() {
+		t.Fatal("the payment that used the reading did not consume it")
+	}
+	if c.Consume(8800, t0.Add(2*time.Second)) {
+		t.Error("consumed twice")
+	}
+	r, err := c.Fresh(t0.Add(5*time.Second), time.Minute)
+	if !errors.Is(err, ErrCharged) || r.Amount != 8800 {
+		t.Fatalf("Fresh after the payment = %v, %v; want the reading with ErrCharged", r, err)
+	}
+	// The next sale's total (even the same amount) is fresh again.
+	if err := c.Set(Reading{Amount: 8800, Source: SourceSerial, At: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Fresh(t0.Add(61*time.Second), time.Minute); err != nil || c.Charged() {
+		t.Errorf("a new reading after the payment: %v charged=%v", err, c.Charged())
+	}
+}
+
+// With OCR the scan must wait for the reading it asked for, not take the
+// old one; the wait is bounded by the context.
+func TestCurrentAwait(t *testing.T) {
+	var c Current
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	_ = c.Set(Reading{Amount: 100, Source: SourceOCR, At: t0})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if r, err := c.Await(ctx, t0); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Await with only the old reading = %v, %v; want the deadline", r, err)
+	}
+	go func() { _ = c.Set(Reading{Amount: 4321, Source: SourceOCR, At: t0.Add(time.Second)}) }()
+	r, err := c.Await(context.Background(), t0)
+	if err != nil || r.Amount != 4321 {
+		t.Fatalf("Await = %v, %v; want the new reading", r, err)
+	}
+	if r, err := c.Await(context.Background(), t0); err != nil || r.Amount != 4321 {
+		t.Errorf("Await with a newer reading present = %v, %v", r, err)
+	}
 }

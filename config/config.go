@@ -21,6 +21,7 @@ import (
 	"github.com/scanbox/scanbox/capture"
 	"github.com/scanbox/scanbox/capture/display"
 	"github.com/scanbox/scanbox/capture/serialport"
+	"github.com/scanbox/scanbox/money"
 )
 
 // FileName is the configuration file inside the data directory.
@@ -127,6 +128,13 @@ type Config struct {
 	// Receipt is the optional receipt printer (docs/receipts.md); off
 	// when Printer is empty. A printer that fails never affects payments.
 	Receipt ReceiptConfig `json:"receipt,omitzero"`
+
+	// MaxPayment is the largest amount one payment may take (default
+	// 10,000.00 yuan): an amount with two zeros too many must never reach
+	// the bank. ConfirmAbove makes the pay window ask, with the amount shown
+	// large, for amounts at or above it (default 2,000.00 yuan; 0 never).
+	MaxPayment   money.Fen `json:"max_payment_fen"`
+	ConfirmAbove money.Fen `json:"confirm_above_fen"`
 
 	// Hotkey opens the pay window. The default is a chord POS software
 	// rarely binds; "" disables it.
@@ -247,7 +255,9 @@ func Default() Config {
 			Baud:        9600,
 			WedgeMaxGap: Duration(30 * time.Millisecond),
 		},
-		Hotkey: "Ctrl+Alt+F9",
+		Hotkey:       "Ctrl+Alt+F9",
+		MaxPayment:   1_000_000,
+		ConfirmAbove: 200_000,
 	}
 }
 
@@ -330,6 +340,12 @@ func (c Config) Validate() error {
 	}
 	if c.Amount.MaxAmountAge <= 0 {
 		bad("amount.max_amount_age must be positive, got %s", c.Amount.MaxAmountAge)
+	}
+	if c.MaxPayment <= 0 || c.MaxPayment > money.Max {
+		bad("max_payment_fen must be 1 to %d, got %d", int64(money.Max), int64(c.MaxPayment))
+	}
+	if c.ConfirmAbove < 0 || c.ConfirmAbove > c.MaxPayment {
+		bad("confirm_above_fen must be 0 to max_payment_fen (%d), got %d", int64(c.MaxPayment), int64(c.ConfirmAbove))
 	}
 	if c.Scanner.Mode != ScannerWedge && c.Scanner.Mode != ScannerSerial {
 		bad("scanner.mode is invalid (%d)", int(c.Scanner.Mode))

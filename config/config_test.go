@@ -332,3 +332,24 @@ func TestDefaultDataDir(t *testing.T) {
 		t.Errorf("without XDG_STATE_HOME: %s", got)
 	}
 }
+
+// Issue 11 item 3: a per-payment ceiling with a sensible default, and a
+// confirmation threshold not above it.
+func TestPaymentLimits(t *testing.T) {
+	c := Default()
+	if c.MaxPayment != 1_000_000 || c.ConfirmAbove != 200_000 {
+		t.Errorf("defaults %d %d", c.MaxPayment, c.ConfirmAbove)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.MaxPayment = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "max_payment_fen") {
+		t.Errorf("zero ceiling: %v", err)
+	}
+	c = Default()
+	c.ConfirmAbove = c.MaxPayment + 1
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "confirm_above_fen") {
+		t.Errorf("threshold above the ceiling: %v", err)
+	}
+}

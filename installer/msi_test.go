@@ -21,17 +21,19 @@ func placeholderPayload(t *testing.T) (Payload, map[string]string) {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{ // install path -> content
-		"scanbox.exe":              "placeholder scanbox.exe",
-		"scanbox-ocr.exe":          "placeholder scanbox-ocr.exe",
-		"tessdata/eng.traineddata": "placeholder traineddata",
-		"voice/zh/paid.wav":        "placeholder paid clip",
-		"voice/zh/yuan.wav":        "placeholder yuan clip",
-		"voice/en/paid.wav":        "placeholder English paid clip",
-		"voice/beep.wav":           "placeholder beep",
+		"scanbox.exe":                  "placeholder scanbox.exe",
+		"scanbox-ocr.exe":              "placeholder scanbox-ocr.exe",
+		"tessdata/eng.traineddata":     "placeholder traineddata",
+		"tessdata/chi_sim.traineddata": "placeholder chinese traineddata",
+		"voice/zh/paid.wav":            "placeholder paid clip",
+		"voice/zh/yuan.wav":            "placeholder yuan clip",
+		"voice/en/paid.wav":            "placeholder English paid clip",
+		"voice/beep.wav":               "placeholder beep",
 	}
 	src := map[string]string{
 		"scanbox.exe": "bin/scanbox.exe", "scanbox-ocr.exe": "bin/scanbox-ocr.exe",
-		"tessdata/eng.traineddata": "tess/eng.traineddata",
+		"tessdata/eng.traineddata":     "tess/eng.traineddata",
+		"tessdata/chi_sim.traineddata": "tess/chi_sim.traineddata",
 	}
 	for inst, content := range files {
 		rel, ok := src[inst]
@@ -57,11 +59,12 @@ func placeholderPayload(t *testing.T) (Payload, map[string]string) {
 		t.Fatal(err)
 	}
 	return Payload{
-		Icon:       filepath.Join(dir, "scanbox.ico"),
-		ScanBoxExe: filepath.Join(dir, "bin/scanbox.exe"),
-		OCRExe:     filepath.Join(dir, "bin/scanbox-ocr.exe"),
-		Tessdata:   filepath.Join(dir, "tess/eng.traineddata"),
-		VoiceDir:   filepath.Join(dir, "assets/voice"),
+		Icon:        filepath.Join(dir, "scanbox.ico"),
+		ScanBoxExe:  filepath.Join(dir, "bin/scanbox.exe"),
+		OCRExe:      filepath.Join(dir, "bin/scanbox-ocr.exe"),
+		Tessdata:    filepath.Join(dir, "tess/eng.traineddata"),
+		TessdataChi: filepath.Join(dir, "tess/chi_sim.traineddata"),
+		VoiceDir:    filepath.Join(dir, "assets/voice"),
 	}, files
 }
 

@@ -153,6 +153,9 @@ func (r *Release) BuildMSI(ctx context.Context) error {
 	if r.Tessdata == "" {
 		return fmt.Errorf("%w: eng.traineddata (install tesseract-ocr-eng or pass -tessdata)", ErrMissingPart)
 	}
+	if chi := filepath.Join(filepath.Dir(r.Tessdata), "chi_sim.traineddata"); !fileExists(chi) {
+		return fmt.Errorf("%w: %s, beside eng.traineddata (install tesseract-ocr-chi-sim)", ErrMissingPart, chi)
+	}
 	work := filepath.Join(r.absOut(), "msi-build")
 	if err := os.MkdirAll(work, 0o755); err != nil {
 		return err
@@ -161,7 +164,8 @@ func (r *Release) BuildMSI(ctx context.Context) error {
 		Toolset: r.Toolset, Version: r.Version, SourceDir: work,
 		Payload: Payload{
 			ScanBoxExe: r.Path(ExeName), OCRExe: r.Path(OCRName), Tessdata: r.Tessdata,
-			VoiceDir: filepath.Join(r.Root, "assets", "voice"),
+			TessdataChi: filepath.Join(filepath.Dir(r.Tessdata), "chi_sim.traineddata"),
+			VoiceDir:    filepath.Join(r.Root, "assets", "voice"),
 		},
 	}
 	if png := filepath.Join(r.Root, "assets", "icons", "app.png"); fileExists(png) {
@@ -213,7 +217,8 @@ func (r *Release) WriteSizes(w io.Writer) {
 	}
 }
 
-// FindTessdata returns the first eng.traineddata among the usual places:
+// FindTessdata returns the first eng.traineddata among the usual places
+// (chi_sim.traineddata must stand beside it):
 // the repository's assets, $SCANBOX_TESSDATA, Debian's tesseract-ocr-eng,
 // MSYS2's mingw-w64 tesseract data.
 func FindTessdata(root string) string {

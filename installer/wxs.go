@@ -46,8 +46,12 @@ type Payload struct {
 	ScanBoxExe string // installed as scanbox.exe; the Run key, shortcut and custom action point at it
 	OCRExe     string // installed as scanbox-ocr.exe
 	Tessdata   string // installed as tessdata\eng.traineddata
-	VoiceDir   string // its whole tree is installed under voice\
-	Icon       string // optional .ico for the shortcut and Add/Remove Programs
+	// TessdataChi is installed as tessdata\chi_sim.traineddata: the OCR
+	// helper's second reading uses it to read labels such as 找零 (change),
+	// and refuses to read at all without it (docs/ocr.md).
+	TessdataChi string
+	VoiceDir    string // its whole tree is installed under voice\
+	Icon        string // optional .ico for the shortcut and Add/Remove Programs
 }
 
 // ErrBadVersion is a version Windows Installer cannot order.
@@ -116,7 +120,8 @@ func (x WXS) Write(w io.Writer) error {
 		return err
 	}
 	for _, f := range []struct{ what, path string }{
-		{"scanbox.exe", p.ScanBoxExe}, {"scanbox-ocr.exe", p.OCRExe}, {"eng.traineddata", p.Tessdata}, {"voice clips", p.VoiceDir},
+		{"scanbox.exe", p.ScanBoxExe}, {"scanbox-ocr.exe", p.OCRExe}, {"eng.traineddata", p.Tessdata},
+		{"chi_sim.traineddata", p.TessdataChi}, {"voice clips", p.VoiceDir},
 	} {
 		if f.path == "" {
 			return fmt.Errorf("installer: no %s given", f.what)
@@ -174,6 +179,9 @@ func (x WXS) Write(w io.Writer) error {
 	tess := &wxsDir{ID: "TESSDATADIR", Name: "tessdata"}
 	d.Root.Dirs = append(d.Root.Dirs, tess)
 	if err := add(tess, "tessdata/eng.traineddata", p.Tessdata, "EngTraineddata"); err != nil {
+		return err
+	}
+	if err := add(tess, "tessdata/chi_sim.traineddata", p.TessdataChi, "ChiSimTraineddata"); err != nil {
 		return err
 	}
 	voice := &wxsDir{ID: "VOICEDIR", Name: "voice"}

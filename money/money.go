@@ -153,3 +153,37 @@ func (f Fen) Grouped() string {
 
 // Yuan returns whole yuan and the remaining fen (0..99) of a non-negative amount.
 func (f Fen) Yuan() (yuan int64, fen int64) { return int64(f) / 100, int64(f) % 100 }
+
+// Normalize turns what a Chinese input method types into the ASCII that
+// Parse reads: full-width digits (１２５０), the full-width point, comma,
+// plus and minus signs, the ideographic space and the yuan signs (￥, 元
+// at the end). Parse stays the one parser; callers that take typed text
+// (the pay window, the customer-scans window) pass it through Normalize
+// first.
+func Normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r >= '０' && r <= '９':
+			b.WriteRune('0' + (r - '０'))
+		case r == '．' || r == '。':
+			b.WriteByte('.')
+		case r == '，':
+			b.WriteByte(',')
+		case r == '＋':
+			b.WriteByte('+')
+		case r == '－':
+			b.WriteByte('-')
+		case r == '\u3000':
+			b.WriteByte(' ')
+		case r == '￥':
+			b.WriteRune('¥')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	t := strings.TrimSpace(b.String())
+	t = strings.TrimSuffix(t, "元")
+	return strings.TrimSpace(t)
+}

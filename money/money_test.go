@@ -75,3 +75,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Issue 11 item 8: a Chinese IME types full-width digits and ￥.
+func TestNormalizeFullWidth(t *testing.T) {
+	for in, want := range map[string]Fen{"１２５０": 125000, "￥１２．５": 1250, "１，２３４．５０": 123450, "　12.50元": 1250, "12。5": 1250} {
+		got, err := Parse(Normalize(in))
+		if err != nil || got != want {
+			t.Errorf("Parse(Normalize(%q)) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := Parse(Normalize("－５")); err != ErrNotPos {
+		t.Errorf("full-width minus: %v", err)
+	}
+	if Normalize("12.50") != "12.50" {
+		t.Error("ASCII changed")
+	}
+}

@@ -229,6 +229,14 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 		}
 		return finish(o, order.StatePaid, "", now), Effect{}
 	case payclient.OutcomeFailed:
+		if ev.Call == payclient.CallMicropay && o.Resends > 0 {
+			// A refusal of the re-send (TERMINAL_DISABLED, DEVICE_MISMATCH
+			// are checked before the bank looks the number up) says nothing
+			// about the first micropay, whose answer was lost and which may
+			// have charged: ask about the order before calling it failed.
+			o.ErrCode = ev.ErrCode
+			return o, Effect{Kind: EffQuery}
+		}
 		return finish(o, order.StateFailed, ev.ErrCode, now), Effect{}
 	case payclient.OutcomeClosed:
 		return finish(o, order.StateClosed, ev.ErrCode, now), Effect{}

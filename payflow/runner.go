@@ -186,33 +186,12 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 		body = r.cfg.Body
 	}
 	body = CutBody(body)
+	masked := scan.Mask(code)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// Never charge one scan under a second number while the first is open
-	// (bank-api.md step 5): check both the journal and flights in memory.
-	for _, h := range []string{fp, legacy} {
-		if prev, ok := r.j.FindUnresolvedByCodeHash(h); ok {
-			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
-		}
-	}
-	// A fingerprint made under another key (this runner has no
-	// installation key, or code.key was lost) cannot be compared: an open
-	// order with the same masked digits is then taken to be this code.
-	// Refusing a different code costs a fresh scan; charging the same one
-	// twice would cost the customer.
-	masked := scan.Mask(code)
-	for _, prev := range r.j.Unresolved() {
-		if prev.CodeMasked == masked && !scan.Comparable(prev.CodeHash, r.codeKey) && !scan.IsLegacyHash(prev.CodeHash) {
-			r.log.Warn("an open order's code fingerprint was made under another key; refusing the rescan on its masked digits",
-				"out_trade_no", prev.OutTradeNo, "code", masked)
-			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
-		}
-	}
-	for _, prev := range r.j.Recent(200) {
-		if (prev.CodeHash == fp || prev.CodeHash == legacy) && prev.State == order.StatePaid {
-			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeAlreadyPaid, prev.OutTradeNo)
-		}
+	if err := r.refuseLocked(fp, legacy, masked); err != nil {
+		return order.Order{}, err
 	}
 	now := r.bankNow()
 	o := order.Order{
@@ -242,6 +221,65 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	go r.notify(o)
 	return o, nil
 }
+
+// refuseLocked says why a code (by its fingerprint, legacy hash and masked
+// digits) must not be charged now: ErrCodeUnresolved, or an
+// *AlreadyPaidError. Called with r.mu held.
+func (r *Runner) refuseLocked(fp, legacy, masked string) error {
+	// Never charge one scan under a second number while the first is open
+	// (bank-api.md step 5): check both the journal and flights in memory.
+	for _, h := range []string{fp, legacy} {
+		if prev, ok := r.j.FindUnresolvedByCodeHash(h); ok {
+			return fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+		}
+	}
+	// A fingerprint made under another key (this runner has no
+	// installation key, or code.key was lost) cannot be compared: an open
+	// order with the same masked digits is then taken to be this code.
+	// Refusing a different code costs a fresh scan; charging the same one
+	// twice would cost the customer.
+	for _, prev := range r.j.Unresolved() {
+		if prev.CodeMasked == masked && !scan.Comparable(prev.CodeHash, r.codeKey) && !scan.IsLegacyHash(prev.CodeHash) {
+			r.log.Warn("an open order's code fingerprint was made under another key; refusing the rescan on its masked digits",
+				"out_trade_no", prev.OutTradeNo, "code", masked)
+			return fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+		}
+	}
+	for _, prev := range r.j.Recent(200) {
+		if (prev.CodeHash == fp || prev.CodeHash == legacy) && prev.State == order.StatePaid {
+			return &AlreadyPaidError{Order: prev}
+		}
+	}
+	return nil
+}
+
+// CheckCode refuses a code the way Start would before charging it
+// (ErrCodeUnresolved, *AlreadyPaidError, or the code is not a payment
+// code), without starting anything. A front-end asks it before refusing a
+// request for another reason (no fresh amount): a request repeated after
+// its first attempt charged must be told so, not "failed".
+func (r *Runner) CheckCode(code string) error {
+	if _, err := scan.Recognize(code); err != nil {
+		return err
+	}
+	code = scan.Clean(code)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refuseLocked(scan.Fingerprint(r.codeKey, code), scan.LegacyHash(code), scan.Mask(code))
+}
+
+// AlreadyPaidError refuses a code that has paid an order (errors.Is
+// ErrCodeAlreadyPaid). Payment codes are single-use, so this is most often
+// the same sale sent again after its answer was lost: Order says which
+// order took the money, so that nobody takes it a second time.
+type AlreadyPaidError struct{ Order order.Order }
+
+func (e *AlreadyPaidError) Error() string {
+	return fmt.Sprintf("%v (order %s)", ErrCodeAlreadyPaid, e.Order.OutTradeNo)
+}
+
+// Unwrap makes errors.Is(err, ErrCodeAlreadyPaid) true.
+func (e *AlreadyPaidError) Unwrap() error { return ErrCodeAlreadyPaid }
 
 // Precreate creates a dynamic-QR order and returns once the bank answered
 // the precreate (CodeURL set) or the attempt ended otherwise; the order is

@@ -13,7 +13,7 @@ core=(
   # serial tests through pty pairs
   socat
   # OCR helper and its baseline
-  libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng
+  libtesseract-dev libleptonica-dev tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim
   # voice clips and fonts
   espeak-ng sox fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core fonts-liberation
   # MSI tables test, zip export

@@ -76,6 +76,16 @@ click 270 130; xdotool key ctrl+a; xdotool type --delay 40 "30"; xdotool key Ret
 click 25 617 2.5
 click 365 211 4
 shot pay-cancelled 收款
+# 3,000.00 is above the confirmation threshold: the amount is asked about,
+# shown large, before anything is sent.
+click 270 130; xdotool key ctrl+a; xdotool type --delay 40 "3000"; xdotool key Return; sleep 0.3
+click 25 537 1
+shot pay-large 收款
+xdotool key Escape; sleep 0.5
+# 20,000.00 is over the per-payment maximum: refused, nothing sent.
+click 270 130; xdotool key ctrl+a; xdotool type --delay 40 "20000"; xdotool key Return; sleep 0.3
+click 25 537 1
+shot pay-limit 收款
 
 click 185 411 1
 shot orders 最近订单
@@ -85,16 +95,16 @@ shot logs 日志
 xdotool windowraise "$pay"; sleep 0.3
 click 296 411 1.5
 shot settings-bank 设置
-click 150 18 0.8
+click 115 24 0.8
 shot settings-source 设置
-click 240 18 0.8
+click 185 24 0.8
 shot settings-scanner 设置
-click 330 18 0.8
+click 240 24 0.8
 shot settings-payment 设置
-click 470 18 0.8
+click 320 24 0.8
 shot settings-voice 设置
 # The OCR region overlay: drag a rectangle over part of the screen.
-click 150 18 0.8
+click 115 24 0.8
 xdotool mousemove 528 461 click 1; sleep 2.5
 xdotool mousemove 100 60 mousedown 1 mousemove 200 120 mousemove 420 150; sleep 0.5
 import -window root -strip "PNG24:$out/ocr-overlay.png"; echo "$out/ocr-overlay.png"
@@ -108,7 +118,7 @@ shot qr-idle 顾客扫码
 qr=$(win 顾客扫码)
 click 250 58; xdotool key ctrl+a; xdotool type --delay 40 "66"; xdotool key Return; sleep 2
 shot qr-dynamic 顾客扫码
-click 150 18 0.8
+click 108 24 0.8
 shot qr-static 顾客扫码
 xdotool windowraise "$pay"; sleep 0.3
 click 344 411 1

@@ -52,6 +52,7 @@ type Speaker struct {
 
 	mu      sync.Mutex
 	lastErr error
+	lastKey string // the cause of lastErr, without the sentence
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -217,8 +218,14 @@ func (s *Speaker) fail(err error) {
 	if s.ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		return // cut short by Close, not a fault
 	}
-	if s.lastErr == nil || s.lastErr.Error() != err.Error() {
+	// The sentence is part of the message; the cause is what changes or
+	// not (one warning for a PC without sound, not one per announcement).
+	key := err.Error()
+	if u := errors.Unwrap(err); u != nil {
+		key = u.Error()
+	}
+	if s.lastErr == nil || s.lastKey != key {
 		s.log.Warn("voice unavailable; payments are not affected", "err", err)
 	}
-	s.lastErr = err
+	s.lastErr, s.lastKey = err, key
 }

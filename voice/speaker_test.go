@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -117,6 +119,39 @@ func TestSpeakerReportsPlayerError(t *testing.T) {
 	if !errors.Is(s.Err(), ErrNoPlayer) {
 		t.Errorf("Err = %v, want ErrNoPlayer", s.Err())
 	}
+}
+
+// Issue 11 item 12: without a sound device the warning is logged once, not
+// once per announcement (each carries another sentence).
+func TestSpeakerWarnsOnce(t *testing.T) {
+	p := &recordingPlayer{err: ErrNoPlayer, done: make(chan struct{}, 1)}
+	var buf syncBuffer
+	s := New(Options{Player: p, Log: slog.New(slog.NewTextHandler(&buf, nil))})
+	for _, c := range []string{ClipPayFailed, ClipPayFailed, ClipYuan} {
+		s.Say([]string{c})
+		<-p.done
+	}
+	s.Close()
+	if n := strings.Count(buf.String(), "voice unavailable"); n != 1 {
+		t.Errorf("%d warnings for 3 announcements without sound, want 1:\n%s", n, buf.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 // A folder of recordings replaces the clips it has; the others stay built in.

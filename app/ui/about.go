@@ -18,12 +18,16 @@ func NewAboutWindow(env *Env) fyne.Window {
 	text.Wrapping = fyne.TextWrapWord
 	st := env.Ctrl.Status()
 	merchant := widget.NewLabel(T("settings.not_activated"))
+	ids := widget.NewLabel("")
 	if st.Activated {
 		merchant.SetText(st.MerchantName + " · " + st.StoreName)
+		// Support staff ask for the two numbers first.
+		s := env.Ctrl.Settings()
+		ids.SetText(Tf("about.ids", s.MchID, s.TerminalID))
 	}
 	w.SetContent(container.NewVBox(title.obj,
 		widget.NewLabel(Tf("about.version", version.Version)),
-		text, merchant,
+		text, merchant, ids,
 		widget.NewLabel(Tf("about.data", env.Ctrl.DataDir())),
 		widget.NewLabel(T("about.font")),
 		widget.NewButton(T("ok"), w.Close)))

@@ -74,7 +74,23 @@ type Settings struct {
 	VoiceOn  bool
 	Volume   int // 0–100
 	Language string
+
+	// MaxAmountAge: an amount seen longer ago than this is not charged by a
+	// scan without asking the cashier (config amount.max_amount_age).
+	MaxAmountAge time.Duration
+	// MaxPayment is the largest amount one payment may take; ConfirmAbove
+	// asks the cashier to confirm an amount at or above it, shown large
+	// (0: never ask).
+	MaxPayment   money.Fen
+	ConfirmAbove money.Fen
 }
+
+// Defaults for the amount guards when the configuration has none.
+const (
+	DefaultMaxPayment   money.Fen = 1_000_000 // 10,000.00 yuan
+	DefaultConfirmAbove money.Fen = 200_000   // 2,000.00 yuan
+	DefaultMaxAmountAge           = 2 * time.Minute
+)
 
 // Controller is everything the views need. Methods marked "slow" may block
 // on the network or disk and are called through Env.Go; the others return at
@@ -126,7 +142,15 @@ type Controller interface {
 	// CaptureNow refreshes the amount from a source that reads on demand
 	// (OCR reads when the pay window opens, never in a loop). Slow.
 	CaptureNow()
+	// ReadAmountNow reads the amount source once more and returns that
+	// fresh reading (bounded: it gives up after a few seconds), or why
+	// there is none. The pay window calls it for a scan when OCR is the
+	// source, so that the scan charges the screen's amount of now. Slow.
+	ReadAmountNow() (AmountReading, error)
 	TestVoice()
+	// VoiceError is the last playback error (nil when the last sentence
+	// played): what 试听 reports when nothing can be heard.
+	VoiceError() error
 	DataDir() string
 }
 
@@ -140,6 +164,15 @@ type Env struct {
 	// Every calls fn on the UI thread every d until stop is called. Tests
 	// replace it with a manual clock.
 	Every func(d time.Duration, fn func()) (stop func())
+
+	// handoff carries the pay and QR windows' in-flight orders over a
+	// rebuild (a language switch): the new window shows them, and takes no
+	// second order while one is open.
+	handoff struct {
+		pay    *payState
+		qr     *order.Order
+		payWin *PayWindow // the pay window in use (the newest built)
+	}
 }
 
 // NewEnv fills the defaults: real clock, goroutines, tickers.

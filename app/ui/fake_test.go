@@ -2,7 +2,7 @@ package ui
 
 import (
 	"bytes"
-	"errors"
+	"fmt"
 	"image"
 	"io"
 	"sync"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/scan"
 )
 
@@ -39,12 +40,21 @@ type fakeCtrl struct {
 	manual   []money.Fen
 	captures int
 	afterPay func(order.Order) // runs inside Pay, as the runner may
+	// screen is what ReadAmountNow returns (the OCR read a scan waits for).
+	screen    AmountReading
+	screenErr error
+	reads     int
+	// requeryErr is what Requery and CloseOrder fail with (the bank down).
+	requeryErr error
+	voiceErr   error
+	voiceTests int
 }
 
 func newFake() *fakeCtrl {
 	return &fakeCtrl{settings: Settings{AmountSource: "manual", ScannerMode: "wedge", WedgeMaxGapMS: 30,
 		PollInterval: 3 * time.Second, PollTimeout: 45 * time.Second, AutoCloseSec: 3, VoiceOn: true, Volume: 80,
-		Language: "zh-CN", Hotkey: "Ctrl+Alt+F9", SerialBaud: 9600, SerialParity: "none", ScannerBaud: 9600}}
+		Language: "zh-CN", Hotkey: "Ctrl+Alt+F9", SerialBaud: 9600, SerialParity: "none", ScannerBaud: 9600,
+		MaxAmountAge: 2 * time.Minute, MaxPayment: DefaultMaxPayment, ConfirmAbove: DefaultConfirmAbove}}
 }
 
 func sub[T any](list *[]any, fn func(T)) func() {
@@ -112,6 +122,9 @@ func (f *fakeCtrl) Recent(n int) []order.Order {
 }
 func (f *fakeCtrl) Requery(no string) (order.Order, error) {
 	f.requeried = append(f.requeried, no)
+	if f.requeryErr != nil {
+		return order.Order{}, f.requeryErr
+	}
 	return f.update(no, func(o *order.Order) { o.State = order.StatePaid }), nil
 }
 func (f *fakeCtrl) CloseOrder(no string) (order.Order, error) {
@@ -149,7 +162,8 @@ func (f *fakeCtrl) SaveSettings(s Settings) error {
 }
 func (f *fakeCtrl) Activate(url, mch, terminal, code string) (Status, error) {
 	if code != "DEMO-2026" {
-		return Status{}, errors.New("the activation code was refused")
+		return Status{}, fmt.Errorf("activation failed: %w", fmt.Errorf("payclient: activate %s/%s: %w", mch, terminal,
+			&payclient.APIError{Endpoint: "/merchant/info", ReturnCode: "FAIL", ReturnMsg: "ACTIVATION_INVALID"}))
 	}
 	f.settings.BankURL, f.settings.MchID, f.settings.TerminalID = url, mch, terminal
 	f.status = Status{Activated: true, MerchantName: "演示商户", StoreName: "一号店", StaticQR: "https://qr.example/static"}
@@ -166,8 +180,18 @@ func (f *fakeCtrl) CaptureScreen() (image.Image, error) {
 func (f *fakeCtrl) ReadRegion(r image.Rectangle) (string, money.Fen, error) {
 	return "¥12.50", 1250, nil
 }
-func (f *fakeCtrl) TestVoice()      {}
-func (f *fakeCtrl) CaptureNow()     { f.captures++ }
+func (f *fakeCtrl) TestVoice()        { f.voiceTests++ }
+func (f *fakeCtrl) VoiceError() error { return f.voiceErr }
+func (f *fakeCtrl) CaptureNow()       { f.captures++ }
+func (f *fakeCtrl) ReadAmountNow() (AmountReading, error) {
+	f.reads++
+	if f.screenErr != nil {
+		return AmountReading{}, f.screenErr
+	}
+	f.amount, f.hasAmount = f.screen, true
+	emit(f.amountSubs, f.screen)
+	return f.screen, nil
+}
 func (f *fakeCtrl) DataDir() string { return "/tmp/scanbox-test" }
 
 // manualClock drives Env.Every by hand.

@@ -96,7 +96,7 @@ func (w *LogsWindow) Window() fyne.Window { return w.win }
 func (w *LogsWindow) Show() { w.win.Show() }
 
 func formatLog(l LogLine) string {
-	return fmt.Sprintf("%s %-5s %s", l.Time.Local().Format("15:04:05.000"), l.Level.String(), l.Text)
+	return fmt.Sprintf("%s %-5s %s", l.Time.Local().Format("01-02 15:04:05.000"), l.Level.String(), l.Text)
 }
 
 func (w *LogsWindow) matches(l LogLine) bool {

@@ -1,19 +1,23 @@
 package ui
 
 import (
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/go-text/typesetting/font"
 
 	"github.com/scanbox/scanbox/assets"
+	"github.com/scanbox/scanbox/msg"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/scan"
 )
@@ -63,14 +67,8 @@ func TestFontCoversCatalog(t *testing.T) {
 	for _, v := range catalog {
 		texts = append(texts, v)
 	}
-	for _, m := range zhCodeMessages {
+	for _, m := range msg.All(msg.ZH) {
 		texts = append(texts, [2]string{m})
-	}
-	for _, m := range zhStateMessages {
-		texts = append(texts, [2]string{m})
-	}
-	for _, e := range zhErrors {
-		texts = append(texts, [2]string{e.zh})
 	}
 	for _, v := range texts {
 		for _, s := range v {
@@ -201,6 +199,7 @@ func TestDemoSamples(t *testing.T) {
 func TestQRWindowFlow(t *testing.T) {
 	env, f, clk := newTestEnv(t)
 	f.status = Status{Activated: true, MerchantName: "演示商户", StoreName: "一号店", StaticQR: "https://qr.example/s/1"}
+	f.settings.MchID, f.settings.TerminalID = "100000001", "T0001"
 	w := NewQRWindow(env)
 	w.Show()
 	test.Type(w.amount, "66")
@@ -230,6 +229,10 @@ func TestQRWindowFlow(t *testing.T) {
 	if !findText(about.Content(), "演示商户 · 一号店") {
 		t.Error("About does not show the merchant")
 	}
+	// Issue 11 item 12: About shows the merchant and terminal numbers.
+	if !findText(about.Content(), "商户号 100000001 · 终端号 T0001") {
+		t.Error("About does not show 商户号 and 终端号")
+	}
 }
 
 func findButton(o fyne.CanvasObject, label string) *widget.Button {
@@ -239,4 +242,21 @@ func findButton(o fyne.CanvasObject, label string) *widget.Button {
 		}
 	}
 	return nil
+}
+
+// Issue 11 item 14: the focus shows on the blue buttons (fyne's pale blue
+// tint does not), and log lines carry the date.
+func TestFocusVisibleAndLogDate(t *testing.T) {
+	th := NewTheme()
+	focus := th.Color(theme.ColorNameFocus, theme.VariantLight)
+	if focus == theme.DefaultTheme().Color(theme.ColorNameFocus, theme.VariantLight) {
+		t.Error("the focus colour is fyne's default tint")
+	}
+	if r, g, b, a := focus.RGBA(); a == 0 || r > 0x4000 || g > 0x4000 || b > 0x4000 {
+		t.Errorf("focus colour %v does not darken the blue buttons", focus)
+	}
+	l := LogLine{Time: time.Date(2026, 12, 1, 9, 5, 7, 0, time.Local), Level: slog.LevelInfo, Text: "x"}
+	if got := formatLog(l); !strings.HasPrefix(got, "12-01 09:05:07.000") {
+		t.Errorf("log line %q has no date", got)
+	}
 }

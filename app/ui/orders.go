@@ -32,9 +32,10 @@ type OrdersWindow struct {
 	requeryBtn *widget.Button
 	closeBtn   *widget.Button
 	copyBtn    *widget.Button
+	search     *widget.Entry
 
-	orders   []order.Order
-	selected int // row index into orders, -1 none
+	orders   []order.Order // the rows shown (filtered by search)
+	selected int           // row index into orders, -1 none
 	unsub    func()
 }
 
@@ -73,7 +74,10 @@ func NewOrdersWindow(env *Env) *OrdersWindow {
 	w.closeBtn = widget.NewButtonWithIcon(T("orders.close"), theme.CancelIcon(), w.closeOrder)
 	w.copyBtn = widget.NewButtonWithIcon(T("orders.copy"), theme.ContentCopyIcon(), w.copyNo)
 	refresh := widget.NewButtonWithIcon(T("orders.refresh"), theme.ViewRefreshIcon(), w.Reload)
-	top := container.NewVBox(w.unresolved, w.total)
+	w.search = widget.NewEntry()
+	w.search.SetPlaceHolder(T("orders.search"))
+	w.search.OnChanged = func(string) { w.Reload() }
+	top := container.NewVBox(w.unresolved, container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(260, 36), w.search), w.total))
 	bottom := container.NewBorder(nil, nil, nil,
 		container.NewHBox(w.requeryBtn, w.closeBtn, w.copyBtn, refresh), w.message)
 	w.win.SetContent(container.NewBorder(top, bottom, nil, nil, w.table))
@@ -100,7 +104,8 @@ func (w *OrdersWindow) Reload() {
 	if w.selected >= 0 && w.selected < len(w.orders) {
 		keep = w.orders[w.selected].OutTradeNo
 	}
-	w.orders = w.env.Ctrl.Recent(recentCount)
+	all := w.env.Ctrl.Recent(recentCount)
+	w.orders = filterOrders(all, w.search.Text)
 	w.selected = -1
 	for i, o := range w.orders {
 		if o.OutTradeNo == keep {
@@ -108,7 +113,7 @@ func (w *OrdersWindow) Reload() {
 		}
 	}
 	n := 0
-	for _, o := range w.orders {
+	for _, o := range all {
 		if !o.State.Terminal() {
 			n++
 		}
@@ -120,7 +125,7 @@ func (w *OrdersWindow) Reload() {
 		w.unresolved.SetText("")
 		w.unresolved.Hide()
 	}
-	w.total.SetText(DayTotal(w.orders, w.env.Now()))
+	w.total.SetText(DayTotal(all, w.env.Now()))
 	w.table.Refresh()
 	w.updateButtons()
 }
@@ -163,10 +168,13 @@ func cellText(o order.Order, col int) string {
 		return walletName(ch)
 	case 3:
 		if !o.State.Terminal() {
-			return "！" + stateName(o.State)
+			return "！" + orderStateName(o)
 		}
-		return stateName(o.State)
+		return orderStateName(o)
 	case 4:
+		if o.CodeMasked == "" && o.Kind == order.KindPrecreate {
+			return T("orders.customer_scanned")
+		}
 		return o.CodeMasked
 	case 5:
 		return o.OutTradeNo
@@ -235,12 +243,19 @@ func (w *OrdersWindow) runSlow(call func() (order.Order, error)) {
 	w.env.Go(func() {
 		o, err := call()
 		fyne.Do(func() {
+			w.Reload()
 			if err != nil {
 				w.message.SetText(errorMessage(err))
-			} else {
-				w.message.SetText(o.OutTradeNo + " · " + stateName(o.State))
+				return
 			}
-			w.Reload()
+			// The table's row is the newest state (the resolver may have
+			// settled it meanwhile): the result line says the same.
+			for _, r := range w.orders {
+				if r.OutTradeNo == o.OutTradeNo && !r.UpdatedAt.Before(o.UpdatedAt) {
+					o = r
+				}
+			}
+			w.message.SetText(resultLine(o))
 		})
 	})
 }
@@ -294,4 +309,44 @@ func DayTotal(orders []order.Order, now time.Time) string {
 		parts = append(parts, Tf("orders.today_wallet", walletName(ch), per[ch].n, per[ch].total.Grouped()))
 	}
 	return strings.Join(parts, "   ")
+}
+
+// orderStateName is the state word of the one vocabulary: a closed order
+// says whether the cashier cancelled it or the payer never confirmed.
+func orderStateName(o order.Order) string {
+	if o.State == order.StateClosed {
+		if o.Cancelled {
+			return T("state.cancelled")
+		}
+		return T("state.closed")
+	}
+	return stateName(o.State)
+}
+
+// resultLine is what Re-query and Close say: the order, its state, wallet
+// and time, and why (the catalog's sentence) when it is not paid.
+func resultLine(o order.Order) string {
+	line := o.OutTradeNo + " · " + orderStateName(o) + " · " + cellText(o, 2) + " · " + o.UpdatedAt.Local().Format("15:04:05")
+	if m := orderMessage(o); m != "" {
+		line += "\n" + m
+	}
+	return line
+}
+
+// filterOrders keeps the orders whose number contains q (any case), or
+// whose amount is q; "" keeps all. The cashier reads a number off a
+// customer's phone or a receipt and finds the order.
+func filterOrders(all []order.Order, q string) []order.Order {
+	q = strings.ToUpper(strings.TrimSpace(money.Normalize(q)))
+	if q == "" {
+		return all
+	}
+	amount, amountErr := money.Parse(q)
+	var out []order.Order
+	for _, o := range all {
+		if strings.Contains(strings.ToUpper(o.OutTradeNo), q) || amountErr == nil && o.AmountFen == amount {
+			out = append(out, o)
+		}
+	}
+	return out
 }

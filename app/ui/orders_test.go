@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payclient"
 )
 
 func TestOrdersWindowShowsPaidAndResolves(t *testing.T) {
@@ -86,5 +88,74 @@ func TestDayTotal(t *testing.T) {
 	want := "Today: 3 paid, 1,012.50 yuan   WeChat Pay 2 × 12.50 yuan   Alipay 1 × 1,000.00 yuan"
 	if got := DayTotal(orders, now); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
+
+// Issue 11 items 10 and 11: one vocabulary in the table; a re-query with
+// the bank down says why; the result line carries wallet and time;
+// customer-scans orders fill the code column.
+func TestOrdersVocabularyAndResultLine(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	at := clk.now
+	f.orders = []order.Order{
+		{OutTradeNo: "SB1", AmountFen: 100, State: order.StateClosed, Cancelled: true, CreatedAt: at, UpdatedAt: at},
+		{OutTradeNo: "SB2", AmountFen: 200, State: order.StateClosed, CreatedAt: at, UpdatedAt: at},
+		{OutTradeNo: "QR3", AmountFen: 300, Kind: order.KindPrecreate, State: order.StateRevoked, CreatedAt: at, UpdatedAt: at},
+		{OutTradeNo: "SB4", AmountFen: 400, State: order.StateUnknown, Guess: order.ChannelWeChat, CreatedAt: at, UpdatedAt: at},
+	}
+	w := NewOrdersWindow(env)
+	w.Show()
+	got := map[string]string{}
+	for _, o := range w.orders {
+		got[o.OutTradeNo] = cellText(o, 3)
+	}
+	if got["SB1"] != "已取消" || got["SB2"] != "超时关闭" || got["QR3"] != "已撤销" {
+		t.Errorf("states %v", got)
+	}
+	for _, o := range w.orders {
+		if o.OutTradeNo == "QR3" && cellText(o, 4) != "顾客扫码" {
+			t.Errorf("customer-scans code column %q", cellText(o, 4))
+		}
+	}
+	if findButton(w.win.Content(), "关闭订单") == nil {
+		t.Error("the close button is not 关闭订单")
+	}
+	f.requeryErr = fmt.Errorf("payflow: requery SB4: %w", payclient.ErrCommunication)
+	w.Select("SB4")
+	w.requery()
+	if w.message.Text != "无法连接银行，请检查网络；未确认的订单会在后台继续确认。" {
+		t.Errorf("bank down: %q", w.message.Text)
+	}
+	f.requeryErr = nil
+	w.Select("SB4")
+	w.requery()
+	if w.message.Text != "SB4 · 成功 · 微信支付 · 10:00:00" {
+		t.Errorf("result line %q", w.message.Text)
+	}
+}
+
+// Issue 11 item 11: search by order number (or amount).
+func TestOrdersSearch(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	f.orders = []order.Order{
+		{OutTradeNo: "SB2612010001AAAA", AmountFen: 1250, State: order.StatePaid, CreatedAt: clk.now},
+		{OutTradeNo: "SB2612010002BBBB", AmountFen: 990, State: order.StateUnknown, CreatedAt: clk.now},
+	}
+	w := NewOrdersWindow(env)
+	test.Type(w.search, "bbbb")
+	if len(w.orders) != 1 || w.orders[0].OutTradeNo != "SB2612010002BBBB" {
+		t.Fatalf("search by number: %+v", w.orders)
+	}
+	w.search.SetText("１２．５")
+	if len(w.orders) != 1 || w.orders[0].AmountFen != 1250 {
+		t.Fatalf("search by amount: %+v", w.orders)
+	}
+	// The banner and the day total are about all orders, not the filter.
+	if w.unresolved.Text != "！1 笔订单未确定，请重新查询" || w.total.Text[:len("今日：1 笔")] != "今日：1 笔" {
+		t.Errorf("banner %q total %q", w.unresolved.Text, w.total.Text)
+	}
+	w.search.SetText("")
+	if len(w.orders) != 2 {
+		t.Errorf("clearing the search: %d rows", len(w.orders))
 	}
 }

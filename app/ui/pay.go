@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -11,15 +12,39 @@ import (
 
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payflow"
 )
 
-// againWindow is how long after a success the same amount asks "charge
-// again?" first: a cashier who scans twice for one sale must be stopped.
-const againWindow = 60 * time.Second
+// amountInfo says where the amount on screen came from, when it was seen,
+// and whether a payment used it already: a scan alone never charges an
+// amount that is old or was charged (the next customer must not pay the
+// previous customer's total).
+type amountInfo struct {
+	source    string // "manual", "serial", "ocr"; "" when none
+	at        time.Time
+	charged   bool
+	chargedAt time.Time
+}
+
+// payState is what a pay window hands to the one that replaces it.
+type payState struct {
+	current      order.Order
+	currentCode  string
+	amountText   string
+	amt          amountInfo
+	unknownCodes map[string]string
+	visible      bool
+}
 
 // PayWindow is the cashier's window: amount, code, outcome. It is keyboard
 // driven: Enter on the amount moves to the code, Enter on the code charges,
 // Esc cancels the order being waited on (or hides the window).
+//
+// One order at a time: while one is being sent, waited on or closed, both
+// entries are locked and a scan is refused with a note (never appended to
+// a field). An order whose outcome is unknown does not lock the window: it
+// is shown with advice, its code stays refused, and the next sale can be
+// taken.
 type PayWindow struct {
 	env *Env
 	win fyne.Window
@@ -32,31 +57,42 @@ type PayWindow struct {
 	statusBig   *canvasText
 	detail      *widget.Label
 	countdown   *widget.Label
+	note        *widget.Label
 	chargeBtn   *widget.Button
 	cancelBtn   *widget.Button
 	extra       *fyne.Container
 	menu        *fyne.Container
 
-	reading    AmountReading
-	hasReading bool
-	starting   bool                   // Pay is running off the UI thread
-	early      map[string]order.Order // updates that beat Pay's answer
-	current    order.Order            // the order shown; zero when none
-	lastPaid   struct {
-		amount money.Fen
-		at     time.Time
-	}
-	stopTick  func()
-	stopClose func()
-	againDlg  *dialog.ConfirmDialog
-	unsubs    []func()
-	visible   bool
+	amt           amountInfo
+	settingText   bool // the window itself is changing the amount field
+	amountErr     bool // the status line shows an amount error
+	starting      bool // Pay is running off the UI thread
+	readingScreen bool // a scan waits for the fresh screen reading
+	early         map[string]order.Order
+	current       order.Order // the order shown; zero when none
+	currentCode   string      // its code, in memory only, to refuse it again
+	// unknownCodes: codes of orders this window saw end unknown, by code,
+	// with the order number; refused until the order is settled.
+	unknownCodes map[string]string
+	typed        []rune // keys typed while the fields are locked
+	// When each byte of the amount and code fields was typed: where a
+	// scanner burst begins is the split with the longest pause before it.
+	amountKeys, codeKeys keyTimes
+
+	stopTick    func()
+	stopClose   func()
+	againDlg    *dialog.ConfirmDialog
+	againUpdate func() // refreshes the open dialog's "N s ago"
+	unsubs      []func()
+	visible     bool
+	closed      bool
 }
 
 // NewPayWindow builds the window (hidden) and subscribes to amounts, scans
-// and orders for the life of the program.
+// and orders for the life of the program. A window rebuilt while an order
+// was open (a language switch) takes that order over.
 func NewPayWindow(env *Env) *PayWindow {
-	p := &PayWindow{env: env}
+	p := &PayWindow{env: env, unknownCodes: map[string]string{}}
 	p.win = env.App.NewWindow(T("pay.title"))
 	p.build()
 	p.win.SetCloseIntercept(p.Hide)
@@ -65,10 +101,37 @@ func NewPayWindow(env *Env) *PayWindow {
 		env.Ctrl.OnScan(func(code string) { fyne.Do(func() { p.scanArrived(code) }) }),
 		env.Ctrl.OnOrder(func(o order.Order) { fyne.Do(func() { p.orderChanged(o) }) }),
 	)
-	if r, ok := env.Ctrl.Amount(); ok {
+	env.handoff.payWin = p
+	if h := env.handoff.pay; h != nil {
+		env.handoff.pay = nil
+		p.adopt(h)
+	} else if r, ok := env.Ctrl.Amount(); ok {
 		p.amountArrived(r)
 	}
 	return p
+}
+
+// adopt takes over the state of the window this one replaces, with the
+// newest state of its order (updates may have come between the two).
+func (p *PayWindow) adopt(h *payState) {
+	p.setAmountText(h.amountText)
+	p.amt = h.amt
+	p.unknownCodes = h.unknownCodes
+	p.currentCode = h.currentCode
+	if h.current.OutTradeNo != "" {
+		o := h.current
+		for _, r := range p.env.Ctrl.Recent(50) {
+			if r.OutTradeNo == o.OutTradeNo && !r.UpdatedAt.Before(o.UpdatedAt) {
+				o = r
+			}
+		}
+		p.current = o
+		p.render()
+	}
+	p.showAmount()
+	if h.visible {
+		p.Show()
+	}
 }
 
 func (p *PayWindow) build() {
@@ -77,7 +140,7 @@ func (p *PayWindow) build() {
 	p.sourceLabel.Alignment = fyne.TextAlignCenter
 	p.amountEntry = newKeyEntry()
 	p.amountEntry.SetPlaceHolder(T("pay.amount_hint"))
-	p.amountEntry.OnChanged = func(string) { p.showAmount() }
+	p.amountEntry.OnChanged = p.amountTyped
 	p.amountEntry.OnSubmitted = func(string) { p.amountSubmitted() }
 	p.amountEntry.onEsc = p.escape
 	p.codeEntry = newKeyEntry()
@@ -92,6 +155,11 @@ func (p *PayWindow) build() {
 	p.detail.Wrapping = fyne.TextWrapWord
 	p.countdown = widget.NewLabel("")
 	p.countdown.Alignment = fyne.TextAlignCenter
+	p.note = widget.NewLabel("")
+	p.note.Alignment = fyne.TextAlignCenter
+	p.note.Wrapping = fyne.TextWrapWord
+	p.note.Importance = widget.WarningImportance
+	p.note.Hide()
 	p.chargeBtn = widget.NewButtonWithIcon(T("pay.charge"), theme.ConfirmIcon(), func() { p.charge(p.codeEntry.Text) })
 	p.chargeBtn.Importance = widget.HighImportance
 	p.cancelBtn = widget.NewButtonWithIcon(T("pay.cancel"), theme.CancelIcon(), p.cancelOrder)
@@ -100,23 +168,45 @@ func (p *PayWindow) build() {
 	p.extra = container.NewVBox()
 	p.menu = container.NewHBox()
 
+	// The wallet name sits in a fixed-width slot, so that the code field
+	// does not shrink when it appears.
+	walletSlot := container.NewStack(fixedWidth(90), p.walletLabel)
 	form := widget.NewForm(
 		widget.NewFormItem(T("pay.amount"), p.amountEntry),
-		widget.NewFormItem(T("pay.code"), container.NewBorder(nil, nil, nil, p.walletLabel, p.codeEntry)),
+		widget.NewFormItem(T("pay.code"), container.NewBorder(nil, nil, nil, walletSlot, p.codeEntry)),
 	)
 	p.win.SetContent(container.NewVBox(
 		p.amountBig.obj, p.sourceLabel, form,
 		container.NewGridWithColumns(2, p.chargeBtn, p.cancelBtn),
 		widget.NewSeparator(),
-		container.NewStack(fixedHeight(150), container.NewVBox(p.statusBig.obj, p.countdown, p.detail)),
+		container.NewStack(fixedHeight(150), container.NewVBox(p.statusBig.obj, p.countdown, p.detail, p.note)),
 		p.menu, p.extra,
 	))
 	p.win.Resize(fyne.NewSize(460, 440))
-	// Keys reach the canvas when nothing has the focus, which is the case
-	// while a dialog is up (its overlay has a focus of its own).
+	// Keys reach the canvas when nothing has the focus: while a dialog is
+	// up (its overlay has a focus of its own) and while an order locks the
+	// fields. A scanner burst typed then is caught here and refused.
 	p.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
-		if k.Name == fyne.KeyEscape {
+		switch k.Name {
+		case fyne.KeyEscape:
 			p.escape()
+		case fyne.KeyReturn, fyne.KeyEnter:
+			typed := string(p.typed)
+			p.typed = p.typed[:0]
+			switch {
+			case len(typed) >= 8 && (p.locked() || p.readingScreen):
+				p.noteScanRefused()
+			case len(typed) >= 16 && p.againDlg == nil:
+				// A scan while no field had the focus: it goes to the code.
+				if _, err := p.env.Ctrl.Wallet(typed); err == nil {
+					p.scanArrived(typed)
+				}
+			}
+		}
+	})
+	p.win.Canvas().SetOnTypedRune(func(r rune) {
+		if len(p.typed) < 64 {
+			p.typed = append(p.typed, r)
 		}
 	})
 	p.showAmount()
@@ -155,7 +245,7 @@ func (p *PayWindow) Show() {
 	p.win.RequestFocus()
 	keepOnTop(p.win)
 	p.visible = true
-	if !p.busy() {
+	if !p.locked() {
 		p.env.Go(p.env.Ctrl.CaptureNow)
 	}
 	if p.stopTick == nil {
@@ -165,7 +255,11 @@ func (p *PayWindow) Show() {
 }
 
 func (p *PayWindow) focusInput() {
-	if _, err := money.Parse(p.amountEntry.Text); err == nil {
+	if p.locked() {
+		p.win.Canvas().Unfocus()
+		return
+	}
+	if _, err := p.parseAmount(); err == nil {
 		p.win.Canvas().Focus(p.codeEntry)
 	} else {
 		p.win.Canvas().Focus(p.amountEntry)
@@ -183,12 +277,17 @@ func (p *PayWindow) Hide() {
 func (p *PayWindow) Visible() bool { return p.visible }
 
 // Close ends the window for good (a language switch rebuilds it): its
-// subscriptions stop, so a later scan cannot reach a closed window.
+// subscriptions stop, so a later scan cannot reach a closed window, and
+// its order, amount and refused codes pass to the next pay window built
+// on the same Env.
 func (p *PayWindow) Close() {
 	for _, u := range p.unsubs {
 		u()
 	}
 	p.unsubs = nil
+	p.closed = true
+	p.env.handoff.pay = &payState{current: p.current, currentCode: p.currentCode, amountText: p.amountEntry.Text,
+		amt: p.amt, unknownCodes: p.unknownCodes, visible: p.visible}
 	p.visible = false
 	p.stopTimers()
 	p.win.Close()
@@ -205,29 +304,66 @@ func (p *PayWindow) stopTimers() {
 	}
 }
 
+func (p *PayWindow) parseAmount() (money.Fen, error) {
+	return money.Parse(money.Normalize(p.amountEntry.Text))
+}
+
+func (p *PayWindow) setAmountText(s string) {
+	p.settingText = true
+	p.amountEntry.SetText(s)
+	p.settingText = false
+}
+
 // amountArrived takes a new captured amount unless an order is in flight
 // (the amount on screen must stay the one being charged).
 func (p *PayWindow) amountArrived(r AmountReading) {
-	if p.busy() {
+	if p.locked() || p.readingScreen {
 		return
 	}
-	p.reading, p.hasReading = r, true
-	p.amountEntry.SetText(r.Amount.String())
+	p.setAmountText(r.Amount.String())
+	p.amt = amountInfo{source: r.Source, at: r.At}
+	p.clearAmountError()
 	p.showAmount()
 }
 
+// amountTyped: the cashier typed; the amount is theirs, as of now.
+func (p *PayWindow) amountTyped(text string) {
+	if p.settingText {
+		p.amountKeys.reset(text)
+		return
+	}
+	now := p.env.Now()
+	p.amountKeys.typed(text, now)
+	p.amt = amountInfo{source: "manual", at: now}
+	if _, err := p.parseAmount(); err == nil {
+		p.clearAmountError()
+	}
+	p.showAmount()
+}
+
+// clearAmountError removes an amount error the amount no longer has.
+func (p *PayWindow) clearAmountError() {
+	if p.amountErr {
+		p.amountErr = false
+		p.statusBig.set("", colorNeutral)
+		p.detail.SetText("")
+	}
+}
+
 func (p *PayWindow) showAmount() {
-	f, err := money.Parse(p.amountEntry.Text)
+	f, err := p.parseAmount()
 	if err != nil {
 		p.amountBig.set("¥ —", colorNeutral)
 	} else {
-		p.amountBig.set("¥ "+f.Grouped(), colorPaid)
+		p.amountBig.set("¥ "+f.Grouped(), colorAmount)
 	}
 	line := ""
-	if p.hasReading && err == nil && f == p.reading.Amount {
-		line = Tf("pay.source", sourceName(p.reading.Source), ageText(p.env.Now().Sub(p.reading.At)))
-	} else if err == nil {
-		line = Tf("pay.source", sourceName("manual"), T("pay.age.now"))
+	switch {
+	case err != nil || p.amt.source == "":
+	case p.amt.charged:
+		line = Tf("pay.source.charged", ageText(p.env.Now().Sub(p.amt.chargedAt)))
+	default:
+		line = Tf("pay.source", sourceName(p.amt.source), ageText(p.env.Now().Sub(p.amt.at)))
 	}
 	if line != p.sourceLabel.Text {
 		p.sourceLabel.SetText(line)
@@ -249,20 +385,100 @@ func ageText(d time.Duration) string {
 	}
 }
 
+// keyTimes remembers when each byte of a field's text was typed. Typing
+// at the end appends; any other edit forgets the times (a zero time reads
+// as a long pause, which is what a paste or a correction is).
+type keyTimes struct {
+	text string
+	at   []time.Time
+}
+
+func (k *keyTimes) reset(text string) {
+	k.text, k.at = text, make([]time.Time, len(text))
+}
+
+func (k *keyTimes) typed(text string, now time.Time) {
+	if len(text) > len(k.text) && text[:len(k.text)] == k.text {
+		for i := len(k.text); i < len(text); i++ {
+			k.at = append(k.at, now)
+		}
+		k.text = text
+		return
+	}
+	k.reset(text)
+}
+
+// pauseBefore is how long the typist paused before byte i.
+func (k *keyTimes) pauseBefore(text string, i int) time.Duration {
+	if text != k.text || i <= 0 || i >= len(k.at) || k.at[i-1].IsZero() || k.at[i].IsZero() {
+		return time.Hour
+	}
+	return k.at[i].Sub(k.at[i-1])
+}
+
+// splitBurst finds a scanner burst at the end of text: a payment code
+// (16 to 24 digits) after an amount (at most 7 integer digits, or nothing
+// when rest may be empty). Of the splits that leave a code and a valid
+// rest, the one with the longest pause before it wins: the person typed the
+// amount, stopped, and the scanner typed its code in one run.
+func splitBurst(text string, pause func(i int) time.Duration, isCode func(string) bool, restOK func(string) bool) (rest, code string, ok bool) {
+	i := len(text)
+	for i > 0 && text[i-1] >= '0' && text[i-1] <= '9' {
+		i--
+	}
+	best, bestPause := -1, time.Duration(-1)
+	for n := 16; n <= min(24, len(text)-i); n++ {
+		at := len(text) - n
+		if !isCode(text[at:]) || !restOK(text[:at]) {
+			continue
+		}
+		if d := pause(at); d > bestPause {
+			best, bestPause = at, d
+		}
+	}
+	if best < 0 {
+		return text, "", false
+	}
+	return text[:best], text[best:], true
+}
+
 func (p *PayWindow) amountSubmitted() {
-	f, err := money.Parse(p.amountEntry.Text)
+	isCode := func(c string) bool { _, err := p.env.Ctrl.Wallet(c); return err == nil }
+	text := p.amountEntry.Text
+	pause := func(i int) time.Duration { return p.amountKeys.pauseBefore(text, i) }
+	isAmount := func(a string) bool { _, err := money.Parse(money.Normalize(a)); return err == nil }
+	if amount, code, ok := splitBurst(text, pause, isCode, isAmount); ok {
+		// The scan went to the amount field: put the amount back as it was
+		// and give the code to the code field.
+		p.setAmountText(amount)
+		p.showAmount()
+		p.codeEntry.SetText(code)
+		p.win.Canvas().Focus(p.codeEntry)
+		p.charge(code)
+		return
+	}
+	f, err := p.parseAmount()
 	if err != nil {
-		p.showError(T("pay.no_amount"), err.Error())
+		p.showAmountError(err)
 		return
 	}
 	p.env.Ctrl.SetManualAmount(f)
-	p.reading = AmountReading{Amount: f, Source: "manual", At: p.env.Now()}
-	p.hasReading = true
+	p.setAmountText(f.String())
+	p.amt = amountInfo{source: "manual", at: p.env.Now()}
 	p.showAmount()
 	p.win.Canvas().Focus(p.codeEntry)
 }
 
+func (p *PayWindow) showAmountError(err error) {
+	p.showError(T("pay.no_amount"), errorMessage(err))
+	p.amountErr = true
+}
+
 func (p *PayWindow) codeChanged(code string) {
+	p.codeKeys.typed(code, p.env.Now())
+	if c := p.lastCode(code); c != code {
+		code = c
+	}
 	if len(code) < 16 {
 		p.walletLabel.SetText("")
 		return
@@ -274,10 +490,28 @@ func (p *PayWindow) codeChanged(code string) {
 	}
 }
 
+// lastCode is the code to charge from what the code field holds: the
+// whole text, or, when two codes ran together (a scan typed after a code
+// left in the field), the newest one, which began with the last fast run
+// of keys.
+func (p *PayWindow) lastCode(text string) string {
+	if len(text) <= 24 {
+		return text
+	}
+	isCode := func(c string) bool { _, err := p.env.Ctrl.Wallet(c); return err == nil }
+	pause := func(i int) time.Duration { return p.codeKeys.pauseBefore(text, i) }
+	anything := func(string) bool { return true }
+	if _, code, ok := splitBurst(text, pause, isCode, anything); ok {
+		return code
+	}
+	return text
+}
+
 // scanArrived is a code from the scan box: it charges without any click.
 func (p *PayWindow) scanArrived(code string) {
-	if p.busy() {
-		return // one order at a time; the scan is not lost money
+	if p.locked() || p.readingScreen {
+		p.noteScanRefused()
+		return
 	}
 	if !p.visible {
 		p.Show()
@@ -289,19 +523,118 @@ func (p *PayWindow) scanArrived(code string) {
 	p.charge(code)
 }
 
-// busy: an order is being started or followed; one at a time.
-func (p *PayWindow) busy() bool {
-	return p.starting || p.current.OutTradeNo != "" && !p.current.State.Terminal()
+// noteScanRefused says why a scan during a payment did nothing.
+func (p *PayWindow) noteScanRefused() {
+	p.setNote(T("pay.scan_refused"))
 }
+
+// setNote shows a one-line note under the outcome; an empty note takes no
+// room, so the rows under the status area keep their place.
+func (p *PayWindow) setNote(s string) {
+	if s == p.note.Text {
+		return
+	}
+	p.note.SetText(s)
+	if s == "" {
+		p.note.Hide()
+	} else {
+		p.note.Show()
+	}
+}
+
+// busy: an order is being started or followed (sent, waited on, closed).
+// An unknown order is not followed here: the resolver has it.
+func (p *PayWindow) busy() bool {
+	if p.starting {
+		return true
+	}
+	switch p.current.State {
+	case order.StatePending, order.StateWaiting, order.StateClosing:
+		return p.current.OutTradeNo != ""
+	}
+	return false
+}
+
+// locked: the fields take no input (an order in flight).
+func (p *PayWindow) locked() bool { return p.busy() }
 
 // charge starts a payment of the amount on screen with code.
 func (p *PayWindow) charge(code string) {
-	if p.busy() {
+	if p.locked() || p.readingScreen {
+		p.noteScanRefused()
 		return
 	}
-	amount, err := money.Parse(p.amountEntry.Text)
+	if p.againDlg != nil {
+		return
+	}
+	code = p.lastCode(strings.TrimSpace(code))
+	p.setNote("")
+	if p.needsScreenRead() {
+		p.readScreenThen(code)
+		return
+	}
+	p.checkAndStart(code)
+}
+
+// needsScreenRead: with OCR as the source a scan charges what the POS
+// screen shows now, unless the cashier typed the amount for this sale.
+func (p *PayWindow) needsScreenRead() bool {
+	if p.env.Ctrl.Settings().AmountSource != "ocr" {
+		return false
+	}
+	return !(p.amt.source == "manual" && !p.amt.charged && p.fresh())
+}
+
+func (p *PayWindow) fresh() bool {
+	maxAge := p.env.Ctrl.Settings().MaxAmountAge
+	if maxAge <= 0 {
+		maxAge = DefaultMaxAmountAge
+	}
+	return p.env.Now().Sub(p.amt.at) <= maxAge
+}
+
+// readScreenThen waits for a fresh screen reading and charges it; a failed
+// read charges nothing.
+func (p *PayWindow) readScreenThen(code string) {
+	p.readingScreen = true
+	p.chargeBtn.Disable()
+	p.statusBig.set(T("pay.reading_screen"), colorWaiting)
+	p.countdown.SetText("")
+	p.detail.SetText("")
+	p.env.Go(func() {
+		r, err := p.env.Ctrl.ReadAmountNow()
+		fyne.Do(func() {
+			p.readingScreen = false
+			p.chargeBtn.Enable()
+			if err != nil {
+				p.showError(T("pay.read_failed"), errorMessage(err))
+				p.codeEntry.SetText("")
+				p.win.Canvas().Focus(p.amountEntry)
+				return
+			}
+			p.setAmountText(r.Amount.String())
+			p.amt = amountInfo{source: r.Source, at: r.At}
+			p.showAmount()
+			p.checkAndStart(code)
+		})
+	})
+}
+
+func (p *PayWindow) maxPayment() money.Fen {
+	if m := p.env.Ctrl.Settings().MaxPayment; m > 0 {
+		return m
+	}
+	return DefaultMaxPayment
+}
+
+// checkAndStart refuses what must not be charged, asks about what must not
+// be charged without a word (an amount already charged, an old amount, a
+// large amount), then starts.
+func (p *PayWindow) checkAndStart(code string) {
+	amount, err := p.parseAmount()
 	if err != nil {
-		p.showError(T("pay.no_amount"), err.Error())
+		p.showAmountError(err)
+		p.codeEntry.SetText("") // the customer shows the code again
 		p.win.Canvas().Focus(p.amountEntry)
 		return
 	}
@@ -311,24 +644,77 @@ func (p *PayWindow) charge(code string) {
 		p.win.Canvas().Focus(p.codeEntry)
 		return
 	}
-	since := p.env.Now().Sub(p.lastPaid.at)
-	if p.lastPaid.amount == amount && since < againWindow {
-		// No is the default: Esc answers it, so a double scan costs nothing.
-		p.againDlg = dialog.NewConfirm(T("pay.again.title"), Tf("pay.again.body", amount.Grouped(), int(since/time.Second)),
-			func(yes bool) {
-				p.againDlg = nil
-				if yes {
-					p.start(amount, code)
-				} else {
-					p.codeEntry.SetText("")
-				}
-			}, p.win)
-		p.againDlg.SetDismissText(T("cancel"))
-		p.againDlg.SetConfirmText(T("pay.again.yes"))
-		p.againDlg.Show()
+	if no := p.unknownCodes[code]; no != "" {
+		p.showError(T("pay.code_unresolved"), errorMessage(payflow.ErrCodeUnresolved))
+		p.codeEntry.SetText("")
 		return
 	}
-	p.start(amount, code)
+	if limit := p.maxPayment(); amount > limit {
+		p.showError(T("pay.over_limit"), Tf("pay.over_limit.detail", limit.Grouped()))
+		p.amountErr = true
+		p.codeEntry.SetText("")
+		p.win.Canvas().Focus(p.amountEntry)
+		return
+	}
+	var asks []func(next func())
+	switch {
+	case p.amt.charged:
+		asks = append(asks, func(next func()) {
+			p.ask(T("pay.again.title"), func() string {
+				return Tf("pay.again.body", amount.Grouped(), ageText(p.env.Now().Sub(p.amt.chargedAt)))
+			}, nil, T("pay.again.yes"), next)
+		})
+	case !p.fresh():
+		asks = append(asks, func(next func()) {
+			p.ask(T("pay.stale.title"), func() string {
+				return Tf("pay.stale.body", amount.Grouped(), ageText(p.env.Now().Sub(p.amt.at)))
+			}, nil, T("pay.stale.yes"), next)
+		})
+	}
+	if above := p.env.Ctrl.Settings().ConfirmAbove; above > 0 && amount >= above {
+		asks = append(asks, func(next func()) {
+			big := newCanvasText(40, colorAmount)
+			big.set("¥ "+amount.Grouped(), colorAmount)
+			p.ask(T("pay.large.title"), func() string { return T("pay.large.body") }, big.obj, T("pay.large.yes"), next)
+		})
+	}
+	p.askChain(asks, func() { p.start(amount, code) })
+}
+
+func (p *PayWindow) askChain(asks []func(func()), done func()) {
+	if len(asks) == 0 {
+		done()
+		return
+	}
+	asks[0](func() { p.askChain(asks[1:], done) })
+}
+
+// ask shows a question whose default is No: Esc and Enter on the
+// highlighted (dismiss) button answer it without charging, so a double
+// scan costs nothing. body is re-read every second, so "N s ago" moves.
+func (p *PayWindow) ask(title string, body func() string, extra fyne.CanvasObject, yes string, onYes func()) {
+	label := widget.NewLabel(body())
+	label.Wrapping = fyne.TextWrapWord
+	content := fyne.CanvasObject(label)
+	if extra != nil {
+		content = container.NewVBox(extra, label)
+	}
+	p.againDlg = dialog.NewCustomConfirm(title, yes, T("pay.again.no"), content, func(ok bool) {
+		p.againDlg, p.againUpdate = nil, nil
+		if ok {
+			onYes()
+		} else {
+			p.codeEntry.SetText("")
+		}
+	}, p.win)
+	p.againDlg.SetConfirmImportance(widget.MediumImportance)
+	p.againUpdate = func() {
+		if t := body(); t != label.Text {
+			label.SetText(t)
+		}
+	}
+	p.againDlg.Resize(fyne.NewSize(380, 200))
+	p.againDlg.Show()
 }
 
 // start hands the charge to the controller off the UI thread: Pay fsyncs
@@ -336,25 +722,49 @@ func (p *PayWindow) charge(code string) {
 func (p *PayWindow) start(amount money.Fen, code string) {
 	p.cancelAutoClose()
 	p.starting = true
+	p.currentCode = code
+	p.lockFields(true)
 	p.chargeBtn.Disable()
 	p.statusBig.set(T("pay.sending"), colorWaiting)
 	p.countdown.SetText("")
 	p.detail.SetText("")
+	p.setNote("")
 	p.env.Go(func() {
 		o, err := p.env.Ctrl.Pay(amount, code)
 		fyne.Do(func() { p.started(o, err) })
 	})
 }
 
+func (p *PayWindow) lockFields(lock bool) {
+	if lock {
+		p.amountEntry.Disable()
+		p.codeEntry.Disable()
+		p.win.Canvas().Unfocus()
+		return
+	}
+	p.amountEntry.Enable()
+	p.codeEntry.Enable()
+	p.typed = p.typed[:0]
+}
+
 // started shows Pay's answer (on the UI thread).
 func (p *PayWindow) started(o order.Order, err error) {
 	p.starting = false
+	if p.closed {
+		// Rebuilt while Pay ran: the window in use shows the order.
+		if n := p.env.handoff.payWin; n != nil && n != p && err == nil {
+			n.takeOver(o, p.currentCode)
+		}
+		return
+	}
 	early := p.early
 	p.early = nil
 	if err != nil {
+		p.lockFields(false)
 		p.chargeBtn.Enable()
 		p.showError(T("pay.failed"), errorMessage(err))
 		p.codeEntry.SetText("")
+		p.focusInput()
 		return
 	}
 	// The runner may have moved on (waiting) before Pay's answer reached
@@ -366,8 +776,23 @@ func (p *PayWindow) started(o order.Order, err error) {
 	p.render()
 }
 
-// orderChanged shows o if it is the order this window started. Updates
-// of other orders (background resolves, the headless CLI) are not shown.
+// takeOver shows an order a closed window started (see started).
+func (p *PayWindow) takeOver(o order.Order, code string) {
+	if p.busy() {
+		return
+	}
+	for _, r := range p.env.Ctrl.Recent(50) {
+		if r.OutTradeNo == o.OutTradeNo && !r.UpdatedAt.Before(o.UpdatedAt) {
+			o = r
+		}
+	}
+	p.current, p.currentCode = o, code
+	p.render()
+}
+
+// orderChanged shows o if it is the order this window started. Updates of
+// other orders are shown only when one this window saw end unknown is
+// settled (a note); background resolves and the CLI's orders are not.
 func (p *PayWindow) orderChanged(o order.Order) {
 	if p.starting {
 		if p.early == nil {
@@ -375,6 +800,16 @@ func (p *PayWindow) orderChanged(o order.Order) {
 		}
 		p.early[o.OutTradeNo] = o
 		return
+	}
+	if o.State.Terminal() {
+		for code, no := range p.unknownCodes {
+			if no == o.OutTradeNo {
+				delete(p.unknownCodes, code)
+				if o.OutTradeNo != p.current.OutTradeNo {
+					p.setNote(Tf("pay.settled", o.OutTradeNo, outcomeName(o)))
+				}
+			}
+		}
 	}
 	if p.current.OutTradeNo == "" || o.OutTradeNo != p.current.OutTradeNo {
 		return
@@ -386,85 +821,132 @@ func (p *PayWindow) orderChanged(o order.Order) {
 	p.render()
 }
 
+// outcomeName is the one word for how an order ended: closed when the
+// payer did not confirm in time, cancelled by the cashier, reversed after
+// payment.
+func outcomeName(o order.Order) string {
+	switch o.State {
+	case order.StateClosed:
+		if o.Cancelled {
+			return T("pay.cancelled")
+		}
+		return T("pay.closed")
+	case order.StateClosing:
+		if o.Cancelled {
+			return T("pay.cancelling")
+		}
+		return T("pay.closing")
+	case order.StatePaid:
+		return T("pay.paid")
+	case order.StateFailed:
+		return T("pay.failed")
+	case order.StateRevoked:
+		return T("pay.revoked")
+	case order.StateUnknown:
+		return T("pay.unknown")
+	case order.StateWaiting:
+		return T("pay.waiting")
+	}
+	return T("pay.sending")
+}
+
 func (p *PayWindow) render() {
 	o := p.current
 	p.detail.SetText(Tf("pay.order_no", o.OutTradeNo))
 	p.countdown.SetText("")
-	cancellable := false
+	p.statusBig.set(outcomeName(o), stateColor(o.State.String()))
 	switch o.State {
 	case order.StatePending:
-		p.statusBig.set(T("pay.sending"), colorWaiting)
-		cancellable = true
-	case order.StateWaiting:
-		p.statusBig.set(T("pay.waiting"), colorWaiting)
+		if o.ErrCode == payflow.CodeComm {
+			// The connection failed at once: say so, not "sending".
+			p.statusBig.set(T("pay.bank_unreachable"), colorAttention)
+		}
 		p.updateCountdown()
-		cancellable = true
-	case order.StateClosing:
-		p.statusBig.set(T("pay.closing"), colorAttention)
+	case order.StateWaiting:
+		p.updateCountdown()
 	case order.StateUnknown:
-		p.statusBig.set(T("pay.unknown"), colorAttention)
+		p.countdown.SetText(T("pay.unknown_hint"))
+		if p.currentCode != "" {
+			p.unknownCodes[p.currentCode] = o.OutTradeNo
+		}
+		// The money may have been taken: the same amount asks first.
+		p.markCharged(o)
 	case order.StatePaid:
 		p.statusBig.set(T("pay.paid")+"  ¥"+o.AmountFen.Grouped(), colorPaid)
-		p.lastPaid.amount, p.lastPaid.at = o.AmountFen, p.env.Now()
+		p.markCharged(o)
 		p.startAutoClose()
-	case order.StateFailed:
-		p.statusBig.set(T("pay.failed"), colorFailed)
-	case order.StateClosed:
-		p.statusBig.set(T("pay.closed"), colorNeutral)
-	case order.StateRevoked:
-		p.statusBig.set(T("pay.revoked"), colorFailed)
 	}
-	if m := orderMessage(o); m != "" {
+	if m := orderMessage(o); m != "" && o.State != order.StatePending && o.State != order.StateWaiting {
 		p.detail.SetText(Tf("pay.order_no", o.OutTradeNo) + "\n" + m)
 	}
+	busy := p.busy()
+	cancellable := busy && o.State != order.StateClosing
 	if cancellable {
 		p.cancelBtn.Enable()
-		p.chargeBtn.Disable()
 	} else {
 		p.cancelBtn.Disable()
-		p.chargeBtn.Enable()
 	}
-	if o.State.Terminal() {
+	if busy {
+		p.chargeBtn.Disable()
+		p.lockFields(true)
+	} else {
+		p.chargeBtn.Enable()
+		p.lockFields(false)
 		p.codeEntry.SetText("")
 		p.walletLabel.SetText("")
+		if o.State.Terminal() {
+			p.currentCode = ""
+		}
 		if p.visible {
 			p.focusInput()
 		}
 	}
 }
 
+// markCharged records that the amount on screen was used by o.
+func (p *PayWindow) markCharged(o order.Order) {
+	if f, err := p.parseAmount(); err == nil && f == o.AmountFen && !p.amt.charged {
+		p.amt.charged, p.amt.chargedAt = true, p.env.Now()
+		p.showAmount()
+	}
+}
+
 func (p *PayWindow) updateCountdown() {
-	if p.current.State != order.StateWaiting || p.current.Deadline.IsZero() {
+	o := p.current
+	if (o.State != order.StateWaiting && o.State != order.StatePending) || o.Deadline.IsZero() {
 		return
 	}
-	left := max(p.current.Deadline.Sub(p.env.Now()), 0)
+	left := max(o.Deadline.Sub(p.env.Now()), 0)
 	if t := Tf("pay.countdown", int((left+time.Second-1)/time.Second)); t != p.countdown.Text {
 		p.countdown.SetText(t)
 	}
 }
 
-// tick runs every second while the window is visible: the countdown and
-// the amount's age. Nothing else wakes the UI.
+// tick runs every second while the window is visible: the countdown, the
+// amount's age and an open question's "N s ago". Nothing else wakes the UI.
 func (p *PayWindow) tick() {
 	p.updateCountdown()
 	if !p.busy() {
 		p.showAmount()
 	}
+	if p.againUpdate != nil {
+		p.againUpdate()
+	}
 }
 
 func (p *PayWindow) cancelOrder() {
-	if !p.busy() {
+	if !p.busy() || p.starting {
 		return
 	}
 	if p.env.Ctrl.Cancel(p.current.OutTradeNo) {
 		p.cancelBtn.Disable()
-		p.statusBig.set(T("pay.closing"), colorAttention)
+		p.statusBig.set(T("pay.cancelling"), colorAttention)
 	}
 }
 
 func (p *PayWindow) escape() {
 	if d := p.againDlg; d != nil {
-		p.againDlg = nil
+		p.againDlg, p.againUpdate = nil, nil
 		d.Hide()
 		p.codeEntry.SetText("")
 		return
@@ -502,6 +984,7 @@ func (p *PayWindow) cancelAutoClose() {
 }
 
 func (p *PayWindow) showError(title, detail string) {
+	p.amountErr = false
 	p.statusBig.set(title, colorFailed)
 	p.countdown.SetText("")
 	p.detail.SetText(oneSentence(detail))

@@ -70,7 +70,7 @@ func TestPayWindowCancelFlow(t *testing.T) {
 	if got := p.statusBig.Text(); got != "已取消" {
 		t.Errorf("status %q, want closed", got)
 	}
-	if got := p.detail.Text; got != "订单号 "+no+"\n订单已关闭，未扣款。" {
+	if got := p.detail.Text; got != "订单号 "+no+"\n收银员已取消订单，未扣款。" {
 		t.Errorf("detail %q", got)
 	}
 	if !p.cancelBtn.Disabled() || p.chargeBtn.Disabled() {
@@ -134,10 +134,19 @@ func TestPayWindowPaidAutoCloseAndAgain(t *testing.T) {
 	if len(f.orders) != 2 {
 		t.Fatalf("confirming did not charge (%d orders)", len(f.orders))
 	}
-	// After 60 s it is no longer asked.
+	// The charged amount stays charged however long ago (issue 8 defect
+	// 1: ten minutes later it must still ask), until the amount changes.
 	clk.advance(61 * time.Second)
 	f.update(f.orders[1].OutTradeNo, func(o *order.Order) { o.State = order.StatePaid })
-	clk.advance(61 * time.Second)
+	clk.advance(10 * time.Minute)
+	p.charge("284567890123456784")
+	if len(f.orders) != 2 || p.againDlg == nil {
+		t.Fatalf("orders %d, dialog %v: a charged amount was charged again without asking", len(f.orders), p.againDlg != nil)
+	}
+	p.againDlg.Hide()
+	p.againDlg = nil
+	// A new amount for the next customer charges without a question.
+	emit(f.amountSubs, AmountReading{Amount: 8800, Source: "serial", At: clk.now})
 	p.charge("284567890123456784")
 	if len(f.orders) != 3 || p.againDlg != nil {
 		t.Errorf("orders %d, want 3 without asking", len(f.orders))
@@ -196,7 +205,7 @@ func TestPayWindowMessagesInChinese(t *testing.T) {
 	// A refusal before anything was sent is one Chinese sentence too.
 	f.payErr = fmt.Errorf("payflow: %w", payflow.ErrCodeUnresolved)
 	p.charge("254567890123456788")
-	if p.detail.Text != "这个付款码还有未完成的订单，请先在“最近订单”中确认。" {
+	if p.detail.Text != "这个付款码还有未完成的订单，请先在“最近订单”中确认，不要重复收款。" {
 		t.Errorf("refusal %q", p.detail.Text)
 	}
 	SetLanguage(English)

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	qrcode "github.com/skip2/go-qrcode"
@@ -35,6 +36,12 @@ type QRWindow struct {
 	current  order.Order
 	stopTick func()
 	unsub    func()
+	// paid is the amount of the last order paid here while the amount
+	// field was not changed since: making another QR for it asks first.
+	paid      money.Fen
+	paidAt    time.Time
+	againDlg  *dialog.ConfirmDialog
+	bigAmount *canvasText
 }
 
 // NewQRWindow builds the window.
@@ -47,6 +54,7 @@ func NewQRWindow(env *Env) *QRWindow {
 		w.amount.SetText(r.Amount.String())
 	}
 	w.amount.OnSubmitted = func(string) { w.make() }
+	w.amount.OnChanged = func(string) { w.paid = 0; w.showBig() }
 	w.makeBtn = widget.NewButtonWithIcon(T("qr.make"), theme.ConfirmIcon(), w.make)
 	w.makeBtn.Importance = widget.HighImportance
 	w.cancelBtn = widget.NewButtonWithIcon(T("cancel"), theme.CancelIcon(), w.cancel)
@@ -58,6 +66,9 @@ func NewQRWindow(env *Env) *QRWindow {
 	w.img.SetMinSize(fyne.NewSize(300, 300))
 	w.img.Hide()
 	w.status = newCanvasText(26, colorNeutral)
+	// The amount, large, for the customer who scans.
+	w.bigAmount = newCanvasText(40, colorAmount)
+	w.showBig()
 	w.detail = widget.NewLabel("")
 	w.detail.Alignment = fyne.TextAlignCenter
 	w.countdown = widget.NewLabel("")
@@ -66,7 +77,7 @@ func NewQRWindow(env *Env) *QRWindow {
 	dynamic := container.NewVBox(
 		widget.NewForm(widget.NewFormItem(T("pay.amount"), w.amount)),
 		container.NewGridWithColumns(2, w.makeBtn, w.cancelBtn),
-		w.img, w.status.obj, w.countdown, w.detail,
+		w.bigAmount.obj, w.img, w.status.obj, w.countdown, w.detail,
 	)
 	tabs := container.NewAppTabs(
 		container.NewTabItem(T("qr.dynamic"), dynamic),
@@ -78,8 +89,44 @@ func NewQRWindow(env *Env) *QRWindow {
 	w.win.SetOnClosed(func() {
 		w.unsub()
 		w.stopTimer()
+		// A rebuild (language switch) must not lose the QR being paid.
+		if w.busy() {
+			o := w.current
+			env.handoff.qr = &o
+		}
 	})
+	if h := env.handoff.qr; h != nil {
+		env.handoff.qr = nil
+		w.adopt(*h)
+	}
 	return w
+}
+
+// adopt shows the order the window this one replaces was following.
+func (w *QRWindow) adopt(o order.Order) {
+	for _, r := range w.env.Ctrl.Recent(50) {
+		if r.OutTradeNo == o.OutTradeNo && !r.UpdatedAt.Before(o.UpdatedAt) {
+			if r.CodeURL == "" {
+				r.CodeURL = o.CodeURL
+			}
+			o = r
+		}
+	}
+	w.amount.SetText(o.AmountFen.String())
+	w.current = o
+	if o.CodeURL != "" && !o.State.Terminal() {
+		w.img.Image = qrImage(o.CodeURL).Image
+		w.img.Show()
+	}
+	w.render()
+}
+
+func (w *QRWindow) showBig() {
+	if f, err := money.Parse(money.Normalize(w.amount.Text)); err == nil {
+		w.bigAmount.set("¥ "+f.Grouped(), colorAmount)
+	} else {
+		w.bigAmount.set("", colorAmount)
+	}
 }
 
 // staticQR shows the store's static code and its limit.
@@ -122,12 +169,44 @@ func (w *QRWindow) make() {
 	if w.busy() {
 		return
 	}
-	amount, err := money.Parse(w.amount.Text)
-	if err != nil {
-		w.status.set(T("pay.no_amount"), colorFailed)
-		w.detail.SetText(err.Error())
+	if w.againDlg != nil {
 		return
 	}
+	amount, err := money.Parse(money.Normalize(w.amount.Text))
+	if err != nil {
+		w.status.set(T("pay.no_amount"), colorFailed)
+		w.detail.SetText(errorMessage(err))
+		return
+	}
+	limit := w.env.Ctrl.Settings().MaxPayment
+	if limit <= 0 {
+		limit = DefaultMaxPayment
+	}
+	if amount > limit {
+		w.status.set(T("pay.over_limit"), colorFailed)
+		w.detail.SetText(Tf("pay.over_limit.detail", limit.Grouped()))
+		return
+	}
+	if w.paid == amount {
+		// The same guard as the pay window: No is the default.
+		w.againDlg = dialog.NewConfirm(T("pay.again.title"),
+			Tf("pay.again.body", amount.Grouped(), ageText(w.env.Now().Sub(w.paidAt))), func(yes bool) {
+				w.againDlg = nil
+				if yes {
+					w.paid = 0
+					w.precreate(amount)
+				}
+			}, w.win)
+		w.againDlg.SetDismissText(T("pay.again.no"))
+		w.againDlg.SetConfirmText(T("pay.again.yes"))
+		w.againDlg.SetConfirmImportance(widget.MediumImportance)
+		w.againDlg.Show()
+		return
+	}
+	w.precreate(amount)
+}
+
+func (w *QRWindow) precreate(amount money.Fen) {
 	w.makeBtn.Disable()
 	w.status.set(T("pay.sending"), colorWaiting)
 	w.env.Go(func() {
@@ -180,18 +259,11 @@ func (w *QRWindow) render() {
 		}
 		w.tick()
 		return
-	case order.StateClosing:
-		w.status.set(T("pay.closing"), colorAttention)
-	case order.StateUnknown:
-		w.status.set(T("pay.unknown"), colorAttention)
 	case order.StatePaid:
 		w.status.set(T("pay.paid")+"  ¥"+o.AmountFen.Grouped(), colorPaid)
-	case order.StateFailed:
-		w.status.set(T("pay.failed"), colorFailed)
-	case order.StateClosed:
-		w.status.set(T("pay.closed"), colorNeutral)
-	case order.StateRevoked:
-		w.status.set(T("pay.revoked"), colorFailed)
+		w.paid, w.paidAt = o.AmountFen, w.env.Now()
+	default:
+		w.status.set(outcomeName(o), stateColor(o.State.String()))
 	}
 	w.cancelBtn.Disable()
 	w.countdown.SetText("")
@@ -221,6 +293,6 @@ func (w *QRWindow) stopTimer() {
 func (w *QRWindow) cancel() {
 	if w.busy() && w.env.Ctrl.Cancel(w.current.OutTradeNo) {
 		w.cancelBtn.Disable()
-		w.status.set(T("pay.closing"), colorAttention)
+		w.status.set(T("pay.cancelling"), colorAttention)
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"image"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/scanbox/scanbox/money"
 )
 
 var (
@@ -27,9 +30,13 @@ type SettingsWindow struct {
 	win fyne.Window
 	s   Settings
 
+	// The bank identity is read-only: Save never writes it; it changes
+	// only through Activate (which refuses while orders are open).
 	url, mch, terminal, code *widget.Entry
 	activated                *widget.Label
-	activateBtn              *widget.Button
+	activateBtn, changeBtn   *widget.Button
+	maxPay, confirmAbove     *widget.Entry
+	maxAge                   *widget.Entry
 
 	source                      *widget.RadioGroup
 	port, baud, parity, profile *widget.Select
@@ -49,6 +56,7 @@ type SettingsWindow struct {
 	language                    *widget.Select
 	status                      *widget.Label
 	saveBtn                     *widget.Button
+	profiles                    []string
 	stopLive                    func()
 	unsubSerial                 func()
 }
@@ -70,7 +78,8 @@ func NewSettingsWindow(env *Env) *SettingsWindow {
 		container.NewTabItem(T("settings.payment"), w.paymentTab()),
 		container.NewTabItem(T("settings.voice")+" / "+T("settings.language"), w.voiceTab()),
 	)
-	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, w.saveBtn, w.status), nil, nil, tabs))
+	// The Save button keeps its height beside a two-line error.
+	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewVBox(w.saveBtn), w.status), nil, nil, tabs))
 	w.win.Resize(fyne.NewSize(640, 520))
 	w.unsubSerial = env.Ctrl.OnSerialLine(func(l string) { fyne.Do(func() { w.serialArrived(l) }) })
 	w.win.SetOnClosed(w.stop)
@@ -107,18 +116,48 @@ func (w *SettingsWindow) bankTab() fyne.CanvasObject {
 	w.code = widget.NewPasswordEntry()
 	w.activated = widget.NewLabel("")
 	w.activated.Wrapping = fyne.TextWrapWord
-	w.showActivation(w.env.Ctrl.Status())
 	w.activateBtn = widget.NewButtonWithIcon(T("settings.activate"), theme.LoginIcon(), w.activate)
+	w.changeBtn = widget.NewButtonWithIcon(T("settings.change_terminal"), theme.DocumentCreateIcon(), func() { w.editIdentity(true) })
+	w.showActivation(w.env.Ctrl.Status())
 	form := widget.NewForm(
 		widget.NewFormItem(T("settings.url"), w.url),
 		widget.NewFormItem(T("settings.mch"), w.mch),
 		widget.NewFormItem(T("settings.terminal"), w.terminal),
 		widget.NewFormItem(T("settings.code"), w.code),
 	)
-	return container.NewVBox(form, container.NewHBox(w.activateBtn), w.activated)
+	hint := widget.NewLabel(T("settings.bank_hint"))
+	hint.Wrapping = fyne.TextWrapWord
+	hint.Importance = widget.LowImportance
+	return container.NewVBox(form, container.NewHBox(w.changeBtn, w.activateBtn), w.activated, hint)
+}
+
+// editIdentity unlocks (or locks) the bank fields; they feed Activate only.
+func (w *SettingsWindow) editIdentity(on bool) {
+	for _, e := range []*widget.Entry{w.url, w.mch, w.terminal, w.code} {
+		if on {
+			e.Enable()
+		} else {
+			e.Disable()
+		}
+	}
+	if on {
+		w.activateBtn.Enable()
+		w.changeBtn.Disable()
+	} else {
+		w.activateBtn.Disable()
+		w.changeBtn.Enable()
+	}
 }
 
 func (w *SettingsWindow) showActivation(st Status) {
+	// Before the first activation the fields are open; afterwards they are
+	// locked until the cashier asks to change the terminal.
+	w.editIdentity(!st.Activated)
+	if !st.Activated {
+		w.changeBtn.Hide()
+	} else {
+		w.changeBtn.Show()
+	}
 	if st.Activated {
 		w.activated.SetText(Tf("settings.activated", st.MerchantName, st.StoreName))
 		w.activated.Importance = widget.SuccessImportance
@@ -146,6 +185,9 @@ func (w *SettingsWindow) activate() {
 			}
 			w.code.SetText("")
 			w.s = w.env.Ctrl.Settings()
+			w.url.SetText(w.s.BankURL)
+			w.mch.SetText(w.s.MchID)
+			w.terminal.SetText(w.s.TerminalID)
 			w.showActivation(st)
 		})
 	})
@@ -160,10 +202,11 @@ func (w *SettingsWindow) sourceTab() fyne.CanvasObject {
 	w.port.PlaceHolder = noPort
 	w.baud = widget.NewSelect(baudChoices, nil)
 	w.baud.SetSelected(strconv.Itoa(orDefault(w.s.SerialBaud, 9600)))
-	w.parity = widget.NewSelect(parityChoices, nil)
-	w.parity.SetSelected(orDefaultS(w.s.SerialParity, "none"))
-	w.profile = widget.NewSelect(w.env.Ctrl.SerialProfiles(), nil)
-	w.profile.SetSelected(orDefaultS(w.s.SerialProfile, "auto"))
+	w.parity = widget.NewSelect(choiceLabels("settings.parity.", parityChoices), nil)
+	w.parity.SetSelectedIndex(indexOf(parityChoices, orDefaultS(w.s.SerialParity, "none"), 0))
+	w.profiles = w.env.Ctrl.SerialProfiles()
+	w.profile = widget.NewSelect(choiceLabels("settings.profile.", w.profiles), nil)
+	w.profile.SetSelectedIndex(indexOf(w.profiles, orDefaultS(w.s.SerialProfile, "auto"), 0))
 	w.forward = widget.NewSelect(nil, nil)
 	w.serialLive = widget.NewLabel("")
 	w.serialLive.TextStyle.Monospace = true
@@ -181,6 +224,9 @@ func (w *SettingsWindow) sourceTab() fyne.CanvasObject {
 	w.regionLabel = widget.NewLabel("")
 	w.showRegion()
 	w.ocrPreview = widget.NewLabel("")
+	// A long reading is cut, not allowed to widen the window.
+	w.ocrPreview.Truncation = fyne.TextTruncateEllipsis
+	w.regionLabel.Truncation = fyne.TextTruncateEllipsis
 	pick := widget.NewButtonWithIcon(T("settings.pick_region"), theme.ZoomFitIcon(), w.pickRegion)
 	testRead := widget.NewButton(T("settings.ocr_test"), w.readOnce)
 	ocr := widget.NewForm(
@@ -319,10 +365,23 @@ func (w *SettingsWindow) paymentTab() fyne.CanvasObject {
 	w.deadline = entryWith(secs(w.s.PollTimeout))
 	w.autoClose = entryWith(strconv.Itoa(w.s.AutoCloseSec))
 	w.hotkey = entryWith(w.s.Hotkey)
+	w.maxPay = entryWith(orDefaultFen(w.s.MaxPayment, DefaultMaxPayment).String())
+	w.confirmAbove = entryWith(w.s.ConfirmAbove.String())
+	if w.s.ConfirmAbove <= 0 {
+		w.confirmAbove.SetText("0")
+	}
+	age := w.s.MaxAmountAge
+	if age <= 0 {
+		age = DefaultMaxAmountAge
+	}
+	w.maxAge = entryWith(secs(age))
 	return widget.NewForm(
 		widget.NewFormItem(T("settings.poll"), w.poll),
 		widget.NewFormItem(T("settings.deadline"), w.deadline),
 		widget.NewFormItem(T("settings.autoclose"), w.autoClose),
+		widget.NewFormItem(T("settings.max_payment"), w.maxPay),
+		widget.NewFormItem(T("settings.confirm_above"), w.confirmAbove),
+		widget.NewFormItem(T("settings.max_age"), w.maxAge),
 		widget.NewFormItem(T("settings.hotkey"), w.hotkey),
 	)
 }
@@ -333,7 +392,7 @@ func (w *SettingsWindow) voiceTab() fyne.CanvasObject {
 	w.volume = widget.NewSlider(0, 100)
 	w.volume.Step = 5
 	w.volume.SetValue(float64(w.s.Volume))
-	testBtn := widget.NewButtonWithIcon(T("settings.voice_test"), theme.MediaPlayIcon(), w.env.Ctrl.TestVoice)
+	testBtn := widget.NewButtonWithIcon(T("settings.voice_test"), theme.MediaPlayIcon(), w.testVoice)
 	w.language = widget.NewSelect([]string{"中文 (zh-CN)", "English (en)"}, nil)
 	if ParseLanguage(w.s.Language) == English {
 		w.language.SetSelectedIndex(1)
@@ -349,13 +408,15 @@ func (w *SettingsWindow) voiceTab() fyne.CanvasObject {
 
 // collect reads the form into a Settings, or names the first bad field.
 func (w *SettingsWindow) collect() (Settings, error) {
+	// The bank identity stays as loaded: only Activate changes it.
 	s := w.s
-	s.BankURL, s.MchID, s.TerminalID = strings.TrimSpace(w.url.Text), strings.TrimSpace(w.mch.Text), strings.TrimSpace(w.terminal.Text)
 	s.AmountSource = w.selectedSource()
 	s.SerialPort = w.port.Selected
 	s.SerialBaud, _ = strconv.Atoi(w.baud.Selected)
-	s.SerialParity = w.parity.Selected
-	s.SerialProfile = w.profile.Selected
+	s.SerialParity = parityChoices[max(w.parity.SelectedIndex(), 0)]
+	if i := w.profile.SelectedIndex(); i >= 0 {
+		s.SerialProfile = w.profiles[i]
+	}
 	s.SerialForward = w.forward.Selected
 	if s.SerialForward == noPort {
 		s.SerialForward = ""
@@ -368,21 +429,34 @@ func (w *SettingsWindow) collect() (Settings, error) {
 	s.ScannerPort = w.scannerPort.Selected
 	s.ScannerBaud, _ = strconv.Atoi(w.scannerBaud.Selected)
 	var err error
-	if s.WedgeMaxGapMS, err = atoiField(w.wedgeGap, "settings.wedge_gap"); err != nil {
+	if s.WedgeMaxGapMS, err = intField(w.wedgeGap, "settings.wedge_gap", rangeWedgeGapMS); err != nil {
 		return s, err
 	}
 	var f float64
-	if f, err = floatField(w.poll, "settings.poll"); err != nil {
+	if f, err = floatField(w.poll, "settings.poll", rangePollS); err != nil {
 		return s, err
 	}
 	s.PollInterval = time.Duration(f * float64(time.Second))
-	if f, err = floatField(w.deadline, "settings.deadline"); err != nil {
+	if f, err = floatField(w.deadline, "settings.deadline", rangeDeadlineS); err != nil {
 		return s, err
 	}
 	s.PollTimeout = time.Duration(f * float64(time.Second))
-	if s.AutoCloseSec, err = atoiField(w.autoClose, "settings.autoclose"); err != nil {
+	if s.PollTimeout < s.PollInterval {
+		return s, fmt.Errorf("%s", Tf("settings.deadline_short", T("settings.deadline"), T("settings.poll")))
+	}
+	if s.AutoCloseSec, err = intField(w.autoClose, "settings.autoclose", rangeAutoCloseS); err != nil {
 		return s, err
 	}
+	if s.MaxPayment, err = fenField(w.maxPay, "settings.max_payment", 1, money.Max); err != nil {
+		return s, err
+	}
+	if s.ConfirmAbove, err = fenField(w.confirmAbove, "settings.confirm_above", 0, s.MaxPayment); err != nil {
+		return s, err
+	}
+	if f, err = floatField(w.maxAge, "settings.max_age", rangeMaxAgeS); err != nil {
+		return s, err
+	}
+	s.MaxAmountAge = time.Duration(f * float64(time.Second))
 	s.Hotkey = strings.TrimSpace(w.hotkey.Text)
 	s.VoiceOn = w.voiceOn.Checked
 	s.Volume = int(w.volume.Value)
@@ -421,20 +495,62 @@ func secs(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
 }
 
-func atoiField(e *widget.Entry, key string) (int, error) {
-	v, err := strconv.Atoi(strings.TrimSpace(e.Text))
-	if err != nil || v < 0 {
+// The documented ranges of the numeric settings (docs/ui.md, Settings).
+var (
+	rangeWedgeGapMS = [2]float64{5, 200}
+	rangePollS      = [2]float64{1, 30}
+	rangeDeadlineS  = [2]float64{10, 300}
+	rangeAutoCloseS = [2]float64{0, 60}
+	rangeMaxAgeS    = [2]float64{10, 1800}
+)
+
+func rangeErr(key string, lo, hi string) error {
+	return fmt.Errorf("%s", Tf("settings.out_of_range", T(key), lo, hi))
+}
+
+func intField(e *widget.Entry, key string, r [2]float64) (int, error) {
+	v, err := strconv.Atoi(strings.TrimSpace(money.Normalize(e.Text)))
+	if err != nil {
 		return 0, fmt.Errorf("%s", Tf("settings.bad_number", T(key)))
+	}
+	if float64(v) < r[0] || float64(v) > r[1] {
+		return 0, rangeErr(key, strconv.Itoa(int(r[0])), strconv.Itoa(int(r[1])))
 	}
 	return v, nil
 }
 
-func floatField(e *widget.Entry, key string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSpace(e.Text), 64)
-	if err != nil || v <= 0 {
+func floatField(e *widget.Entry, key string, r [2]float64) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(money.Normalize(e.Text)), 64)
+	if err != nil {
 		return 0, fmt.Errorf("%s", Tf("settings.bad_number", T(key)))
 	}
+	if v < r[0] || v > r[1] {
+		return 0, rangeErr(key, strconv.FormatFloat(r[0], 'f', -1, 64), strconv.FormatFloat(r[1], 'f', -1, 64))
+	}
 	return v, nil
+}
+
+// fenField reads a yuan amount ("0" allowed when lo is 0).
+func fenField(e *widget.Entry, key string, lo, hi money.Fen) (money.Fen, error) {
+	t := money.Normalize(e.Text)
+	if strings.TrimSpace(t) == "0" && lo == 0 {
+		return 0, nil
+	}
+	v, err := money.Parse(t)
+	if err != nil && !errors.Is(err, money.ErrTooLarge) {
+		return 0, fmt.Errorf("%s", Tf("settings.bad_amount", T(key)))
+	}
+	if err != nil || v < lo || v > hi {
+		return 0, rangeErr(key, lo.Grouped(), hi.Grouped())
+	}
+	return v, nil
+}
+
+func orDefaultFen(v, def money.Fen) money.Fen {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func indexOf(list []string, s string, def int) int {
@@ -458,4 +574,35 @@ func orDefaultS(v, def string) string {
 		return def
 	}
 	return v
+}
+
+// choiceLabels shows a config value in the cashier's language where the
+// catalog has it (parity "none", protocol "auto"); names such as "cd5220"
+// stay as they are.
+func choiceLabels(prefix string, values []string) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		if t := T(prefix + v); t != prefix+v {
+			out[i] = t
+		} else {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// testVoice plays the sample sentence and, a moment later (the speaker
+// plays on its own goroutine), says whether it could be played: on a PC
+// without sound 试听 must not simply stay silent.
+func (w *SettingsWindow) testVoice() {
+	w.env.Ctrl.TestVoice()
+	var stop func()
+	stop = w.env.Every(2*time.Second, func() {
+		stop()
+		if err := w.env.Ctrl.VoiceError(); err != nil {
+			w.status.SetText(errorMessage(err))
+		} else {
+			w.status.SetText(T("settings.voice_ok"))
+		}
+	})
 }

@@ -1,12 +1,16 @@
 package ui
 
 import (
+	"fmt"
 	"image"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/scanbox/scanbox/voice"
 )
 
 func TestSettingsSaveAndReload(t *testing.T) {
@@ -19,7 +23,7 @@ func TestSettingsSaveAndReload(t *testing.T) {
 	w.source.SetSelected("串口（顾客显示屏）")
 	w.port.SetSelected("/dev/ttyUSB0")
 	w.baud.SetSelected("2400")
-	w.parity.SetSelected("even")
+	w.parity.SetSelected("偶校验") // translated (issue 11 item 14)
 	w.profile.SetSelected("cd5220")
 	w.forward.SetSelected("/dev/ttyS0")
 	w.scannerMode.SetSelected("串口模式")
@@ -30,6 +34,9 @@ func TestSettingsSaveAndReload(t *testing.T) {
 	w.volume.SetValue(35)
 	w.voiceOn.SetChecked(false)
 	w.language.SetSelectedIndex(1)
+	w.maxPay.SetText("５０００") // a Chinese IME's digits
+	w.confirmAbove.SetText("800")
+	w.maxAge.SetText("90")
 	test.Tap(w.saveBtn)
 	if w.status.Text != "设置已保存" || f.saves != 1 {
 		t.Fatalf("status %q saves %d", w.status.Text, f.saves)
@@ -45,7 +52,8 @@ func TestSettingsSaveAndReload(t *testing.T) {
 	want := Settings{AmountSource: "serial", SerialPort: "/dev/ttyUSB0", SerialBaud: 2400, SerialParity: "even",
 		SerialProfile: "cd5220", SerialForward: "/dev/ttyS0", ScannerMode: "serial", ScannerPort: "/dev/ttyS0",
 		ScannerBaud: 9600, WedgeMaxGapMS: 30, PollInterval: 1500 * time.Millisecond, PollTimeout: 60 * time.Second,
-		AutoCloseSec: 0, Hotkey: "Ctrl+Alt+F9", VoiceOn: false, Volume: 35, Language: "en"}
+		AutoCloseSec: 0, Hotkey: "Ctrl+Alt+F9", VoiceOn: false, Volume: 35, Language: "en",
+		MaxPayment: 500000, ConfirmAbove: 80000, MaxAmountAge: 90 * time.Second}
 	if s != want {
 		t.Errorf("reloaded\n got %+v\nwant %+v", s, want)
 	}
@@ -75,7 +83,7 @@ func TestSettingsActivate(t *testing.T) {
 	w.terminal.SetText("T0001")
 	w.code.SetText("WRONG")
 	test.Tap(w.activateBtn)
-	if w.activated.Text != "the activation code was refused" {
+	if w.activated.Text != "激活码无效或已用过，请向银行索取新的激活码。" {
 		t.Errorf("refused: %q", w.activated.Text)
 	}
 	w.code.SetText("DEMO-2026")
@@ -133,5 +141,80 @@ func TestRegionPickerMapsToScreenPixels(t *testing.T) {
 	q.Cancel()
 	if ok {
 		t.Error("Cancel reported a region")
+	}
+}
+
+// Issue 8 defect 2: Save never writes the bank identity; the fields are
+// read-only once activated and feed Activate only.
+func TestSettingsSaveKeepsBankIdentity(t *testing.T) {
+	env, f, _ := newTestEnv(t)
+	f.settings.BankURL, f.settings.MchID, f.settings.TerminalID = "https://bank.example/v1", "100000001", "T0001"
+	f.status = Status{Activated: true, MerchantName: "演示商户", StoreName: "一号店"}
+	w := NewSettingsWindow(env)
+	if !w.url.Disabled() || !w.mch.Disabled() || !w.terminal.Disabled() || !w.activateBtn.Disabled() {
+		t.Fatal("the bank fields of an activated terminal are editable")
+	}
+	test.Tap(w.changeBtn)
+	if w.terminal.Disabled() || w.activateBtn.Disabled() {
+		t.Fatal("Change terminal did not open the fields for activation")
+	}
+	w.terminal.SetText("T0002")
+	w.mch.SetText("999")
+	test.Tap(w.saveBtn)
+	if f.saves != 1 {
+		t.Fatalf("saves %d", f.saves)
+	}
+	if got := f.settings; got.TerminalID != "T0001" || got.MchID != "100000001" || got.BankURL != "https://bank.example/v1" {
+		t.Errorf("Save wrote the bank identity: %s %s %s", got.BankURL, got.MchID, got.TerminalID)
+	}
+}
+
+// Issue 11 item 12: every numeric field is checked against its range.
+func TestSettingsRanges(t *testing.T) {
+	env, f, _ := newTestEnv(t)
+	w := NewSettingsWindow(env)
+	for _, c := range []struct {
+		e    *widget.Entry
+		v    string
+		want string
+	}{
+		{w.deadline, "99999", "等待时限 (秒)：须在 10 到 300 之间"},
+		{w.poll, "0", "查询间隔 (秒)：须在 1 到 30 之间"},
+		{w.autoClose, "-1", "成功后自动关闭 (秒，0 不关闭)：须在 0 到 60 之间"},
+		{w.wedgeGap, "5000", "按键间隔上限 (毫秒)：须在 5 到 200 之间"},
+		{w.maxPay, "2000000", "单笔上限 (元)：须在 0.01 到 1,000,000.00 之间"},
+		{w.maxAge, "5", "金额有效期 (秒)：须在 10 到 1800 之间"},
+	} {
+		old := c.e.Text
+		c.e.SetText(c.v)
+		test.Tap(w.saveBtn)
+		if f.saves != 0 || w.status.Text != c.want {
+			t.Errorf("%s: saves %d status %q, want %q", c.v, f.saves, w.status.Text, c.want)
+		}
+		c.e.SetText(old)
+	}
+	w.confirmAbove.SetText("20000")
+	w.maxPay.SetText("10000")
+	test.Tap(w.saveBtn)
+	if f.saves != 0 || w.status.Text != "超过此金额需确认 (元，0 不确认)：须在 0.00 到 10,000.00 之间" {
+		t.Errorf("confirm above the maximum: %q", w.status.Text)
+	}
+}
+
+// Issue 11 item 12: 试听 on a PC without sound says so.
+func TestSettingsVoiceTestReports(t *testing.T) {
+	env, f, clk := newTestEnv(t)
+	w := NewSettingsWindow(env)
+	f.voiceErr = fmt.Errorf("voice: play \"x\": %w", voice.ErrNoPlayer)
+	w.testVoice()
+	clk.advance(2 * time.Second)
+	if f.voiceTests != 1 || w.status.Text != "本机没有可用的声音输出，听不到语音播报；收款不受影响。" {
+		t.Errorf("tests %d status %q", f.voiceTests, w.status.Text)
+	}
+	f.voiceErr = nil
+	w.testVoice()
+	clk.advance(5 * time.Second)
+	if w.status.Text != "已播放试听语音" {
+		t.Errorf("status %q", w.status.Text)
 	}
 }

@@ -153,7 +153,7 @@ data="$WINEPREFIX/drive_c/ProgramData/ScanBox"
 wine msiexec /i "$(winpath "$msi")" /qn BANK_URL="$good_base" MCH_ID="$MCH" TERMINAL_ID="$TERM_ID" ACTIVATION_CODE="$CODE" >"$work/msiexec-i.log" 2>&1
 rc=$?
 check "msiexec /i /qn with provisioning properties exits 0 (got $rc)" test "$rc" = 0
-for f in scanbox.exe scanbox-ocr.exe tessdata/eng.traineddata; do
+for f in scanbox.exe scanbox-ocr.exe tessdata/eng.traineddata tessdata/chi_sim.traineddata; do
 	check "installed $f" test -s "$pf/$f"
 done
 want_clips=$(find "$root/assets/voice" -type f ! -name '.*' | wc -l)
