@@ -132,6 +132,7 @@ type Core struct {
 
 	pinOnce sync.Once
 	pin     *pin.Manager
+	slips   sync.WaitGroup // payment slips being printed
 }
 
 // Open opens dir for one front-end. It fails only when the data directory
@@ -173,6 +174,7 @@ func Open(dir string, opts Options) (*Core, error) {
 	if opts.Sources {
 		c.RestartSources()
 	}
+	c.printPayments()
 	return c, nil
 }
 
@@ -563,6 +565,7 @@ func (c *Core) Close() error {
 		stopR()
 	}
 	c.bg.Wait()
+	c.slips.Wait() // c.ctx is cancelled: a stuck print returns at once
 	// A drive ends within one step of its context ending; wait for it, so
 	// that no record is appended to a closed journal.
 	for deadline := time.Now().Add(3 * time.Second); r != nil && len(r.Active()) > 0 && time.Now().Before(deadline); {

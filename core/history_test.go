@@ -1,14 +1,22 @@
 package core
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/journal"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/payclient/banksim/simtest"
+	"github.com/scanbox/scanbox/refund"
 	"github.com/scanbox/scanbox/store"
 )
 
@@ -66,5 +74,61 @@ func TestNoHistoryOnOldJournal(t *testing.T) {
 	}
 	if st := c.Status(); st.Shift != nil || st.HistoryError != "" {
 		t.Fatalf("status: %+v", st)
+	}
+}
+
+// With payment slips on, each paid order prints one slip beside the
+// payment, showing the code only masked; a printer that cannot be reached
+// changes nothing about the payment.
+func TestPaymentSlips(t *testing.T) {
+	_, url := simtest.NewServer(t, banksim.Options{})
+	c, err := Open(t.TempDir(), Options{Kind: KindServe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := activate(t, c, url, banksim.DefaultTerminalID); err != nil {
+		t.Fatal(err)
+	}
+	slips := filepath.Join(t.TempDir(), "slips.bin")
+	cfg := c.Config()
+	cfg.Receipt = config.ReceiptConfig{Printer: "file:" + slips, PaymentSlips: true}
+	if err := c.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	const code = "134567890123456780"
+	pay := func(code string) {
+		t.Helper()
+		o, err := c.Pay(1250, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, err = c.Wait(context.Background(), o.OutTradeNo); err != nil || o.State != order.StatePaid {
+			t.Fatalf("pay: %v %v", o.State, err)
+		}
+	}
+	pay(code)
+	var b []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if b, _ = os.ReadFile(slips); strings.Contains(string(b), "\x1dVB\x03") {
+			break
+		}
+	}
+	if strings.Count(string(b), "\x1b@") != 1 || !strings.Contains(string(b), "1345**********6780") || strings.Contains(string(b), code) {
+		t.Fatalf("payment slip: %q", b)
+	}
+	cfg.Receipt.Printer = "file:" + filepath.Join(t.TempDir(), "gone", "slips.bin")
+	if err := c.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	pay("134567890123456790") // a printer that fails: the payment is paid all the same
+	if _, err := c.PrintRefund(context.Background(), refund.Refund{OutTradeNo: "x"}); err == nil ||
+		!strings.Contains(err.Error(), "收款不受影响") {
+		t.Errorf("a failing printer: %v", err)
+	}
+	cfg.Receipt = config.ReceiptConfig{}
+	c.SetConfig(cfg)
+	if printed, err := c.PrintRefund(context.Background(), refund.Refund{OutTradeNo: "x"}); printed || err != nil {
+		t.Errorf("no printer: printed %v, %v", printed, err)
 	}
 }

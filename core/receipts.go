@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/scanbox/scanbox/config"
@@ -158,4 +159,57 @@ func slipState(s refund.State, l receipt.Lang) string {
 		return "银行人工处理"
 	}
 	return "处理中"
+}
+
+// PaymentSlip lays out the payment slip of o (the code only masked).
+func (c *Core) PaymentSlip(o order.Order) receipt.Slip {
+	_, opts, shop, _ := slipSetup(c.Config())
+	return paymentSlip(o, opts, shop)
+}
+
+func paymentSlip(o order.Order, opts receipt.Options, shop receipt.Shop) receipt.Slip {
+	return receipt.PaymentSlip(receipt.Payment{Shop: shop, Time: o.UpdatedAt, OutTradeNo: o.OutTradeNo, Channel: o.Channel,
+		Amount: o.AmountFen, TransactionID: o.TransactionID, Code: o.CodeMasked}, opts)
+}
+
+// printPayments prints a payment slip for each order that becomes paid,
+// when the configuration asks for them (receipt.payment_slips and a
+// printer). Printing runs beside the payment, never in its way: the order
+// is durable and its result shown before the slip is even laid out, and a
+// failing printer only logs. Each order is printed once per process.
+func (c *Core) printPayments() func() {
+	var mu sync.Mutex
+	printed := map[string]bool{}
+	return c.Subscribe(func(o order.Order) {
+		if o.State != order.StatePaid {
+			return
+		}
+		cfg := c.Config()
+		if !cfg.Receipt.PaymentSlips || cfg.Receipt.Printer == "" {
+			return
+		}
+		mu.Lock()
+		seen := printed[o.OutTradeNo]
+		printed[o.OutTradeNo] = true
+		mu.Unlock()
+		if seen {
+			return
+		}
+		// Added only while open, under mu, so Close's Wait sees every one.
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return
+		}
+		c.slips.Add(1)
+		c.mu.Unlock()
+		go func() {
+			defer c.slips.Done()
+			// On the core's context: Close cancels a print stuck on a
+			// printer instead of waiting for its 10 s deadline.
+			c.printSlip(c.ctx, "payment", func(opts receipt.Options, shop receipt.Shop) receipt.Slip {
+				return paymentSlip(o, opts, shop)
+			})
+		}()
+	})
 }
