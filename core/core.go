@@ -560,6 +560,7 @@ func (c *Core) Close() error {
 	if rd != nil {
 		rd.Close()
 	}
+	c.finishSlips(2 * time.Second)
 	c.cancel()
 	if stopR != nil {
 		stopR()

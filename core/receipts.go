@@ -213,3 +213,15 @@ func (c *Core) printPayments() func() {
 		}()
 	})
 }
+
+// finishSlips gives payment slips being printed up to d to finish before
+// Close cancels them (a `scanbox pay` that owns the directory closes right
+// after its payment).
+func (c *Core) finishSlips(d time.Duration) {
+	done := make(chan struct{})
+	go func() { c.slips.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(d):
+	}
+}
