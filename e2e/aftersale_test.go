@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/core"
+	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payclient/banksim"
 	"github.com/scanbox/scanbox/store"
 )
@@ -544,4 +546,154 @@ func startServeEnv(t *testing.T, bin, dir string, env []string) *exec.Cmd {
 	}
 	go io.Copy(io.Discard, out)
 	return cmd
+}
+
+// TestRefundKill9: 20 `scanbox refund` processes, each killed with SIGKILL
+// at a random moment (half of them after the refund was stored, while the
+// request is out or the bank is still paying back), against a bank that
+// drops, slows, garbles and forges answers; then `resolve`. Every refund
+// the bank executed is in the journal with the bank's state, none was
+// executed twice, no order is refunded beyond its amount, and nothing is
+// left unresolved.
+func TestRefundKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	const thePIN = "864200"
+	bin := buildScanbox(t)
+	base := startBanksim(t, bin, "--fault-rate", "0.3", "--slow", "600ms", "--refund-delay", "400ms", "--seed", "31")
+	dir := t.TempDir()
+	if out, code := run(t, bin, "activate", "--data-dir", dir, "--url", base, "--mch", banksim.DefaultMchID,
+		"--terminal", banksim.DefaultTerminalID, "--code", banksim.DefaultActivationCode); code != 0 {
+		t.Fatalf("activate exit %d: %s", code, out)
+	}
+	servePacing(t, dir)
+	if _, stderr, code := runIn(t, thePIN+"\n"+thePIN+"\n", nil, bin, "pin", "set", "--data-dir", dir); code != 0 {
+		t.Fatalf("pin set: exit %d, %q", code, stderr)
+	}
+	const nOrders = 5
+	amount := map[string]int64{}
+	var orders []string
+	for i := 0; len(orders) < nOrders && i < 4*nOrders; i++ {
+		out, _, code := runFull(t, bin, "pay", "--data-dir", dir, "--amount", "20.00", "--code", randomCode(t, 10*i), "--json")
+		var res struct {
+			OutTradeNo string `json:"out_trade_no"`
+			State      string `json:"state"`
+		}
+		if json.Unmarshal([]byte(out), &res); code == 0 && res.State == "paid" {
+			orders = append(orders, res.OutTradeNo)
+			amount[res.OutTradeNo] = 2000
+		}
+	}
+	if len(orders) < nOrders {
+		t.Fatalf("only %d payments went through", len(orders))
+	}
+	resolveUntilClean(t, bin, dir)
+
+	rng := rand.New(rand.NewPCG(29, 7))
+	const kills = 20
+	killedAfterStore := 0
+	for i := range kills {
+		no := orders[i%len(orders)]
+		fen := 100 + rng.IntN(900) // 1.00 to 9.99: some attempts exceed what is left
+		cmd := exec.Command(bin, "refund", "--data-dir", dir, "--order", no, "--amount", fmt.Sprintf("%d.%02d", fen/100, fen%100), "--pin-stdin")
+		cmd.Stdin = strings.NewReader(thePIN + "\n")
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		stored := make(chan struct{})
+		go func() {
+			sc := bufio.NewScanner(out)
+			once := false
+			for sc.Scan() {
+				if !once && strings.Contains(sc.Text(), "stored") {
+					once = true
+					close(stored)
+				}
+			}
+		}()
+		if i%2 == 1 {
+			// After the refund is durable: mid-request or mid-follow.
+			select {
+			case <-stored:
+				time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+				killedAfterStore++
+			case <-time.After(5 * time.Second):
+			}
+		} else {
+			time.Sleep(time.Duration(rng.IntN(1200)) * time.Millisecond)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	if killedAfterStore < kills/4 {
+		t.Errorf("only %d kills came after a refund was stored", killedAfterStore)
+	}
+	resolveUntilClean(t, bin, dir)
+
+	var journal []refundOut
+	mustJSON(t, &journal, bin, "refunds", "--data-dir", dir, "--json", "--limit", "1000")
+	rep, err := banksim.FetchLedger(context.Background(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bank := map[string]banksim.RefundEntry{}
+	for _, e := range rep.Refunds {
+		bank[e.OutRefundNo] = e
+	}
+	want := map[payclient.RefundState]string{payclient.RefundSuccess: "refunded", payclient.RefundFailed: "failed",
+		payclient.RefundChange: "change", payclient.RefundProcessing: "processing"}
+	inJournal := map[string]bool{}
+	taken := map[string]int64{}
+	for _, r := range journal {
+		inJournal[r.OutRefundNo] = true
+		e, atBank := bank[r.OutRefundNo]
+		switch {
+		case r.State != "refunded" && r.State != "failed" && r.State != "change":
+			t.Errorf("refund %s left %s after resolve", r.OutRefundNo, r.State)
+		case atBank && want[e.State] != r.State:
+			t.Errorf("refund %s: journal %s, bank %v", r.OutRefundNo, r.State, e.State)
+		case !atBank && r.State != "failed":
+			t.Errorf("refund %s is %s in the journal but unknown to the bank", r.OutRefundNo, r.State)
+		}
+		if r.State != "failed" {
+			taken[r.OutTradeNo] += r.RefundFen
+		}
+	}
+	for no, e := range bank {
+		if !inJournal[no] {
+			t.Errorf("the bank executed refund %s (%v) that the journal never recorded", no, e.State)
+		}
+	}
+	for no, n := range rep.RefundExecutions {
+		if n > 1 {
+			t.Errorf("refund %s executed %d times", no, n)
+		}
+	}
+	for no, fen := range taken {
+		if fen > amount[no] {
+			t.Errorf("order %s refunded %d fen of %d", no, fen, amount[no])
+		}
+	}
+	var st historyStatus
+	mustJSON(t, &st, bin, "status", "--data-dir", dir, "--json")
+	if st.UnresolvedRefunds != 0 {
+		t.Errorf("%d refunds unresolved", st.UnresolvedRefunds)
+	}
+	t.Logf("%d refunds in the journal, %d executed by the bank, %d kills after a refund was stored; faults %v",
+		len(journal), len(bank), killedAfterStore, rep.FaultCounts)
+	faults := 0
+	for _, n := range rep.FaultCounts {
+		faults += n
+	}
+	if faults < 3 {
+		t.Errorf("only %d faults injected", faults)
+	}
+	if len(bank) < kills/4 {
+		t.Errorf("only %d refunds reached the bank: the kills came too early to prove anything", len(bank))
+	}
 }
