@@ -65,6 +65,16 @@ func printStatus(w io.Writer, st core.Status) {
 	} else {
 		fmt.Fprintf(tw, "shift:\tnone open\n")
 	}
+	if r := st.Reconciliation; r != nil {
+		switch {
+		case r.Error != "":
+			fmt.Fprintf(tw, "reconciliation:\t%s not done: %s\n", r.Date, r.Error)
+		case r.Agreed:
+			fmt.Fprintf(tw, "reconciliation:\t%s agrees with the bank\n", r.Date)
+		default:
+			fmt.Fprintf(tw, "reconciliation:\t%s: %d difference(s) with the bank; see scanbox reconcile --date %s\n", r.Date, len(r.Differences), r.Date)
+		}
+	}
 	if st.HistoryError != "" {
 		fmt.Fprintf(tw, "history:\t%s\n", st.HistoryError)
 	}

@@ -128,6 +128,10 @@ type Config struct {
 	// Receipt is the optional receipt printer (docs/receipts.md); off
 	// when Printer is empty. A printer that fails never affects payments.
 	Receipt ReceiptConfig `json:"receipt,omitzero"`
+	// ReconcileAt is when (HH:MM, China time) the running tray or serve
+	// reconciles yesterday with the bank's bill each day; "" means 09:00,
+	// "off" never.
+	ReconcileAt string `json:"reconcile_at,omitempty"`
 
 	// MaxPayment is the largest amount one payment may take (default
 	// 10,000.00 yuan): an amount with two zeros too many must never reach

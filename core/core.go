@@ -133,6 +133,8 @@ type Core struct {
 	pinOnce sync.Once
 	pin     *pin.Manager
 	slips   sync.WaitGroup // payment slips being printed
+
+	lastRecon *Reconciliation // guarded by mu
 }
 
 // Open opens dir for one front-end. It fails only when the data directory
@@ -175,6 +177,10 @@ func Open(dir string, opts Options) (*Core, error) {
 		c.RestartSources()
 	}
 	c.printPayments()
+	if opts.Background {
+		c.bg.Add(1)
+		go func() { defer c.bg.Done(); c.reconcileDaily() }()
+	}
 	return c, nil
 }
 

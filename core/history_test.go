@@ -132,3 +132,45 @@ func TestPaymentSlips(t *testing.T) {
 		t.Errorf("no printer: printed %v, %v", printed, err)
 	}
 }
+
+// The owner reconciles yesterday once a day, at or after reconcile_at; the
+// result is kept for status and the tray.
+func TestReconcileIfDue(t *testing.T) {
+	_, url := simtest.NewServer(t, banksim.Options{})
+	c, err := Open(t.TempDir(), Options{Kind: KindServe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	day, _ := store.DayBounds(time.Now())
+	if c.ReconcileIfDue(day.Add(10 * time.Hour)) {
+		t.Fatal("reconciled before activation")
+	}
+	if err := activate(t, c, url, banksim.DefaultTerminalID); err != nil {
+		t.Fatal(err)
+	}
+	if c.ReconcileIfDue(day.Add(8*time.Hour+59*time.Minute)) || c.LastReconciliation() != nil {
+		t.Fatal("reconciled before 09:00")
+	}
+	if !c.ReconcileIfDue(day.Add(9 * time.Hour)) {
+		t.Fatal("not reconciled at 09:00")
+	}
+	r := c.LastReconciliation()
+	if r == nil || r.Error != "" || !r.Agreed || r.Date != day.AddDate(0, 0, -1).Format(time.DateOnly) {
+		t.Fatalf("last reconciliation %+v", r)
+	}
+	if c.ReconcileIfDue(day.Add(15 * time.Hour)) {
+		t.Error("reconciled twice in one day")
+	}
+	if st := c.Status(); st.Reconciliation == nil || st.Reconciliation.Date != r.Date {
+		t.Errorf("status: %+v", st.Reconciliation)
+	}
+	cfg := c.Config()
+	cfg.ReconcileAt = "off"
+	if err := c.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if c.ReconcileIfDue(day.Add(24*time.Hour + 10*time.Hour)) {
+		t.Error("reconciled with reconcile_at off")
+	}
+}

@@ -28,6 +28,9 @@ type Status struct {
 	UnresolvedRefunds int `json:"unresolved_refunds"`
 	// Shift is the open shift (nil: none open).
 	Shift *ShiftStatus `json:"shift"`
+	// Reconciliation is the owner's last background reconciliation of
+	// yesterday (absent until one ran).
+	Reconciliation *Reconciliation `json:"last_reconciliation,omitempty"`
 	// HistoryError says why refunds and the shift could not be read.
 	HistoryError  string  `json:"history_error,omitempty"`
 	InFlight      int     `json:"payments_in_flight"`
@@ -87,6 +90,7 @@ func (c *Core) Status() Status {
 	}
 	st.TerminalSN = cfg.TerminalSN
 	c.historyStatus(&st)
+	st.Reconciliation = c.LastReconciliation()
 	if client != nil {
 		// 0 until measured, and for differences under about 2 s.
 		ms := client.ClockOffset().Milliseconds()
