@@ -55,12 +55,8 @@ type trayController struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
-	mu      sync.Mutex
-	offline bool
-	// started is when (on this PC's clock, like the amount readings) each
-	// payment of this process began: a paid order consumes the reading it
-	// was charged, never a newer one. Order times are the bank's clock.
-	started   map[string]time.Time
+	mu        sync.Mutex
+	offline   bool
 	announced map[string]order.State
 	// onLanguage is called (from the saving goroutine) after the language
 	// changed, so the tray can rebuild its windows.
@@ -172,14 +168,10 @@ func (c *trayController) orderChanged(o order.Order) {
 	if speak {
 		c.speaker.Announce(o)
 	}
-	if o.State.Terminal() {
-		c.mu.Lock()
-		t0, ok := c.started[o.OutTradeNo]
-		delete(c.started, o.OutTradeNo)
-		c.mu.Unlock()
-		if ok && o.State == order.StatePaid {
-			// The amount was charged: it must not be charged again by accident.
-			c.core.Amount().Consume(o.AmountFen, t0)
+	if o.State == order.StatePaid {
+		// The amount was charged: it must not be charged again by accident.
+		if r, ok := c.core.Amount().Get(); ok && r.Amount == o.AmountFen {
+			c.core.Amount().Clear()
 		}
 	}
 	c.statusSubs.Emit(c.Status())
@@ -208,17 +200,7 @@ func (c *trayController) Pay(amount money.Fen, code string) (order.Order, error)
 	}
 	// The core drives the order on the program's context, not on a
 	// request's: closing the pay window must not abandon a payment.
-	t0 := time.Now()
-	o, err := c.core.Pay(amount, code)
-	if err == nil {
-		c.mu.Lock()
-		if c.started == nil {
-			c.started = map[string]time.Time{}
-		}
-		c.started[o.OutTradeNo] = t0
-		c.mu.Unlock()
-	}
-	return o, err
+	return c.core.Pay(amount, code)
 }
 
 func (c *trayController) Precreate(amount money.Fen) (order.Order, error) {

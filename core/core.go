@@ -112,14 +112,19 @@ type Core struct {
 	cancel   context.CancelFunc
 	started  time.Time
 
-	mu          sync.Mutex
-	cfg         config.Config
-	client      *payclient.Client
-	runner      *payflow.Runner
-	refunds     *refund.Runner
-	runnerErr   error
-	stopRunner  func()
-	activating  bool
+	mu         sync.Mutex
+	cfg        config.Config
+	client     *payclient.Client
+	runner     *payflow.Runner
+	refunds    *refund.Runner
+	runnerErr  error
+	stopRunner func()
+	activating bool
+	// starting counts payments between Pay's checks and the runner taking
+	// the order in flight: Activate refuses while any is (review item 6:
+	// else an activation in that gap switches the terminal under a payment
+	// that is about to leave with the old identity).
+	starting    int
 	closed      bool
 	src         sourceState
 	stopSources func()
@@ -439,13 +444,22 @@ func (c *Core) Bank() *payclient.Client {
 func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 	c.mu.Lock()
 	r, act, closed, limit := c.runner, c.activating, c.closed || c.ctx.Err() != nil, c.cfg.MaxPayment
+	if !closed && !act {
+		c.starting++
+	}
 	c.mu.Unlock()
 	switch {
 	case closed:
 		return order.Order{}, ErrClosed
 	case act:
 		return order.Order{}, ErrActivating
-	case limit > 0 && amount > limit:
+	}
+	defer func() {
+		c.mu.Lock()
+		c.starting--
+		c.mu.Unlock()
+	}()
+	if limit > 0 && amount > limit {
 		// The same ceiling as the pay window's, for the CLI and the POS
 		// API: refused before anything is journaled or sent.
 		return order.Order{}, fmt.Errorf("%w (%s yuan)", ErrOverLimit, limit)
@@ -454,6 +468,8 @@ func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 		_, err := c.Runner()
 		return order.Order{}, err
 	}
+	// Start returns once the order is journaled and in flight, where
+	// Activate's checks see it.
 	return r.Start(c.ctx, payflow.PayRequest{Amount: amount, Code: code})
 }
 
@@ -488,9 +504,9 @@ func (c *Core) PayCurrent(code string, maxAge time.Duration) (order.Order, error
 	if err != nil {
 		return o, err
 	}
-	// Consumed, not forgotten: it stays on show as charged, and Fresh
-	// refuses it, so the next customer is not charged it by a scan alone.
-	c.amount.Consume(cur.Amount, cur.At)
+	if now, ok := c.amount.Get(); ok && now == cur {
+		c.amount.Clear() // the next customer is not charged it
+	}
 	return o, nil
 }
 

@@ -68,6 +68,12 @@ func (c *Core) Refunds() (*refund.Runner, error) {
 func (c *Core) Refund(req refund.Request) (refund.Refund, error) {
 	c.mu.Lock()
 	act, closed := c.activating, c.closed || c.ctx.Err() != nil
+	if !closed && !act {
+		// Counted like a payment being started: Activate refuses until the
+		// refund is stored (then its unresolved-refund guard holds), so the
+		// terminal cannot be switched under a refund about to leave.
+		c.starting++
+	}
 	c.mu.Unlock()
 	switch {
 	case closed:
@@ -75,6 +81,11 @@ func (c *Core) Refund(req refund.Request) (refund.Refund, error) {
 	case act:
 		return refund.Refund{}, ErrActivating
 	}
+	defer func() {
+		c.mu.Lock()
+		c.starting--
+		c.mu.Unlock()
+	}()
 	r, err := c.Refunds()
 	if err != nil {
 		return refund.Refund{}, err

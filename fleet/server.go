@@ -505,12 +505,3 @@ func (s *Server) handleAPITerminals(w http.ResponseWriter, r *http.Request) {
 	}
 	io.WriteString(w, "]\n")
 }
-
-// ctxKey types request-scoped values.
-type ctxKey int
-
-const sessionKey ctxKey = 0
-
-func withSession(ctx context.Context, se *session) context.Context {
-	return context.WithValue(ctx, sessionKey, se)
-}

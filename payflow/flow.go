@@ -148,12 +148,13 @@ func Step(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 	if o.State.Terminal() {
 		// A definite answer is never revised. The one thing a paid order
 		// still takes is the details of an ORDERPAID answer, asked for by
-		// query for at most PollTimeout after it was recorded paid.
-		if o.State == order.StatePaid && o.TransactionID == "" {
+		// query for at most PollTimeout after it was recorded paid, and
+		// then once per resolve round (EvResume) until they arrive.
+		if NeedsDetails(o) {
 			switch {
 			case ev.Kind == EvAnswer && ev.Outcome == payclient.OutcomePaid && ev.Payment != nil:
 				return record(o, ev.Payment), Effect{}
-			case ev.Kind == EvTick:
+			case ev.Kind == EvTick || ev.Kind == EvResume:
 				return o, Effect{Kind: EffQuery}
 			case (ev.Kind == EvAnswer || ev.Kind == EvCancel) && ev.Now.Before(o.UpdatedAt.Add(cfg.PollTimeout)):
 				// Cancel changes nothing here: the order is paid, and
@@ -287,6 +288,15 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 		next = o.Deadline
 	}
 	return o, Effect{Kind: EffWait, Until: next}
+}
+
+// NeedsDetails reports whether o is paid but still lacks the details of the
+// bank's SUCCESS (its transaction_id): an ORDERPAID answer makes an order
+// paid at once, and its details come from a later query. Such an order
+// disagrees with the bank's bill until they are recorded, so the resolver
+// keeps asking for them; its state never changes.
+func NeedsDetails(o order.Order) bool {
+	return o.State == order.StatePaid && o.TransactionID == ""
 }
 
 func record(o order.Order, p *payclient.Payment) order.Order {

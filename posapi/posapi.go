@@ -65,7 +65,9 @@ func NewToken(dir string) (string, error) {
 		return "", fmt.Errorf("posapi: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil && !isWindows() {
+	// Restricted before the token is written, so it is never readable by
+	// others, not even for a moment.
+	if err := restrictToOwner(tmp.Name()); err != nil {
 		tmp.Close()
 		return "", fmt.Errorf("posapi: %w", err)
 	}
@@ -98,8 +100,6 @@ func ReadToken(dir string) (string, error) {
 	}
 	return t, nil
 }
-
-func isWindows() bool { return os.PathSeparator == '\\' }
 
 // Server is a running POS API.
 type Server struct {
