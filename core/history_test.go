@@ -174,3 +174,41 @@ func TestReconcileIfDue(t *testing.T) {
 		t.Error("reconciled with reconcile_at off")
 	}
 }
+
+// Activation waits for unresolved refunds of the terminal, as for orders:
+// their queries need the current key.
+func TestActivationRefusedWhileRefundsOpen(t *testing.T) {
+	_, url := simtest.NewServer(t, banksim.Options{})
+	c, err := Open(t.TempDir(), Options{Kind: KindServe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := activate(t, c, url, banksim.DefaultTerminalID); err != nil {
+		t.Fatal(err)
+	}
+	o, err := c.Pay(1000, "134567890123456780")
+	if err == nil {
+		o, err = c.Wait(context.Background(), o.OutTradeNo)
+	}
+	if err != nil || o.State != order.StatePaid {
+		t.Fatalf("pay: %v %v", o.State, err)
+	}
+	s, _ := c.Store()
+	now := time.Now()
+	if err := s.AppendRefund(store.Refund{OutRefundNo: "RF0000000000000000000001", OutTradeNo: o.OutTradeNo, RefundFen: 100,
+		State: store.RefundUnknown, CreatedAt: now, UpdatedAt: now, MchID: banksim.DefaultMchID, TerminalID: banksim.DefaultTerminalID}); err != nil {
+		t.Fatal(err)
+	}
+	err = activate(t, c, url, banksim.DefaultTerminalID)
+	if !errors.Is(err, ErrUnresolvedOrders) || !strings.Contains(err.Error(), "refund") {
+		t.Fatalf("activation with a refund open: %v", err)
+	}
+	if err := s.AppendRefund(store.Refund{OutRefundNo: "RF0000000000000000000001", OutTradeNo: o.OutTradeNo, RefundFen: 100,
+		State: store.RefundFailed, CreatedAt: now, UpdatedAt: now, MchID: banksim.DefaultMchID, TerminalID: banksim.DefaultTerminalID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := activate(t, c, url, banksim.DefaultTerminalID); err != nil {
+		t.Fatalf("activation once the refund is definite: %v", err)
+	}
+}
