@@ -43,8 +43,8 @@ func TestStdinLinesForPIN(t *testing.T) {
 		want bool
 	}{{[]string{"--pin-stdin"}, true}, {[]string{"-pin-stdin=true"}, true}, {[]string{"--pin-stdin=false"}, false},
 		{[]string{"--", "--pin-stdin"}, false}, {[]string{"--pin-stdinx"}, false}, {[]string{"pin-stdin"}, false}} {
-		if got := hasFlag(c.args, "pin-stdin"); got != c.want {
-			t.Errorf("hasFlag(%q) = %v", c.args, got)
+		if got := boolFlagSet(c.args, "pin-stdin"); got != c.want {
+			t.Errorf("boolFlagSet(%q) = %v", c.args, got)
 		}
 	}
 }

@@ -34,7 +34,7 @@ func init() {
 		return 0
 	}
 	stdinLines["refund"] = func(args []string) int {
-		if hasFlag(args, "pin-stdin") {
+		if boolFlagSet(args, "pin-stdin") {
 			return 1
 		}
 		return 0
@@ -90,8 +90,8 @@ func takeStdin(args []string) (lines, rest []string) {
 	return lines, args
 }
 
-// hasFlag reports whether a boolean flag is given (before any "--").
-func hasFlag(args []string, name string) bool {
+// boolFlagSet reports whether a boolean flag is set (before any "--"; --name=false is not).
+func boolFlagSet(args []string, name string) bool {
 	for _, a := range args {
 		if a == "--" {
 			return false

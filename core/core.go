@@ -128,6 +128,7 @@ type Core struct {
 	closed      bool
 	src         sourceState
 	stopSources func()
+	fleet       *fleetRun // the fleet agent of a long-running owner (fleet.go)
 
 	orders  Fanout[order.Order]
 	scans   Fanout[string]
@@ -183,6 +184,7 @@ func Open(dir string, opts Options) (*Core, error) {
 	}
 	c.printPayments()
 	if opts.Background {
+		c.startFleet() // never fails the open: a broken fleet is only logged
 		c.bg.Add(1)
 		go func() { defer c.bg.Done(); c.reconcileDaily() }()
 	}
@@ -573,6 +575,7 @@ func (c *Core) Close() error {
 	c.closed = true
 	stopR, stopS, r, rr := c.stopRunner, c.stopSources, c.runner, c.refunds
 	c.mu.Unlock()
+	c.stopFleet()
 	if stopS != nil {
 		stopS()
 	}
