@@ -74,6 +74,6 @@ func runHeadlessDemo(stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "          result: %s\n\n", o.State)
 	}
 	fmt.Fprintln(stdout, "Recent orders (scanbox orders):")
-	printOrders(stdout, c.Journal().Recent(20), false)
+	printOrders(stdout, c.Journal().Recent(20), false, nil)
 	return exitOK
 }
