@@ -148,9 +148,43 @@ func cmdResolve(ctx context.Context, h host, args []string, stdout, stderr io.Wr
 		r.Wait(ctx, o.OutTradeNo)
 	}
 	printOrders(stdout, touched, *asJSON, refundedOf(c))
+	refundsLeft := resolveRefunds(ctx, c, stderr)
 	if n := len(c.Journal().Unresolved()); n > 0 {
 		fmt.Fprintf(stderr, "scanbox resolve: %d order(s) are still unresolved; the bank could not be reached, try again later\n", n)
 		return exitUnknown
 	}
+	if refundsLeft > 0 {
+		fmt.Fprintf(stderr, "scanbox resolve: %d refund(s) are still unresolved; the bank could not be reached or is still paying them back, try again later\n", refundsLeft)
+		return exitUnknown
+	}
 	return exitOK
+}
+
+// resolveRefunds brings every unresolved refund towards a definite state and
+// returns how many are still unresolved. Refunds driven right now by a
+// command or the background resolver (ResolveAll leaves those) are waited for.
+func resolveRefunds(ctx context.Context, c *core.Core, stderr io.Writer) int {
+	r, err := c.Refunds()
+	if err != nil {
+		return 0 // no refunds on this record (an old journal)
+	}
+	if _, err := r.ResolveAll(ctx); err != nil {
+		fmt.Fprintf(stderr, "scanbox resolve: refunds: stopped early: %v\n", err)
+	}
+	s, err := c.Store()
+	if err != nil {
+		return 0
+	}
+	left, err := s.UnresolvedRefunds()
+	if err != nil {
+		fmt.Fprintf(stderr, "scanbox resolve: cannot read the refunds: %v\n", err)
+		return 1
+	}
+	for _, x := range left {
+		r.Wait(ctx, x.OutRefundNo)
+	}
+	if left, err = s.UnresolvedRefunds(); err != nil {
+		return 1
+	}
+	return len(left)
 }

@@ -30,6 +30,8 @@ import (
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payflow"
+	"github.com/scanbox/scanbox/pin"
+	"github.com/scanbox/scanbox/refund"
 	"github.com/scanbox/scanbox/store"
 )
 
@@ -111,6 +113,7 @@ type Core struct {
 	cfg         config.Config
 	client      *payclient.Client
 	runner      *payflow.Runner
+	refunds     *refund.Runner
 	runnerErr   error
 	stopRunner  func()
 	activating  bool
@@ -123,6 +126,9 @@ type Core struct {
 	serial  Fanout[string]
 	changed Fanout[struct{}]
 	bg      sync.WaitGroup
+
+	pinOnce sync.Once
+	pin     *pin.Manager
 }
 
 // Open opens dir for one front-end. It fails only when the data directory
@@ -272,13 +278,18 @@ func (c *Core) startRunner() error {
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	unsub := r.Subscribe(c.orders.Emit)
+	rr := c.buildRefunds(cfg, client)
 	if c.opts.Background {
 		c.bg.Add(1)
 		go func() { defer c.bg.Done(); r.Background(ctx) }()
+		if rr != nil {
+			c.bg.Add(1)
+			go func() { defer c.bg.Done(); rr.Background(ctx) }()
+		}
 	}
 	c.mu.Lock()
 	old := c.stopRunner
-	c.runner, c.client, c.runnerErr = r, client, nil
+	c.runner, c.refunds, c.client, c.runnerErr = r, rr, client, nil
 	c.stopRunner = func() { unsub(); cancel() }
 	c.mu.Unlock()
 	if old != nil {
@@ -491,7 +502,7 @@ func (c *Core) Close() error {
 		return nil
 	}
 	c.closed = true
-	stopR, stopS, r := c.stopRunner, c.stopSources, c.runner
+	stopR, stopS, r, rr := c.stopRunner, c.stopSources, c.runner, c.refunds
 	c.mu.Unlock()
 	if stopS != nil {
 		stopS()
@@ -512,6 +523,7 @@ func (c *Core) Close() error {
 	for deadline := time.Now().Add(3 * time.Second); r != nil && len(r.Active()) > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
+	c.waitRefunds(rr, 3*time.Second)
 	err := c.journal.Close()
 	c.lockF.Close()
 	c.log.Info("data directory closed", "uptime_s", int(time.Since(c.started).Seconds()))
