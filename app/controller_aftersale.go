@@ -18,7 +18,6 @@ import (
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
-	"github.com/scanbox/scanbox/pin"
 	"github.com/scanbox/scanbox/receipt"
 	"github.com/scanbox/scanbox/reconcile"
 	"github.com/scanbox/scanbox/refund"
@@ -32,8 +31,6 @@ type afterSale struct {
 	c *trayController
 
 	mu      sync.Mutex
-	runner  *refund.Runner // built on first use, for the activated identity
-	runFor  string         // mch/terminal the runner was built for
 	last    *ui.ReconcileResult
 	printer receipt.Printer
 }
@@ -64,33 +61,13 @@ func newAfterSale(c *trayController) *afterSale {
 
 func (a *afterSale) store() (*store.Store, error) { return a.c.core.Store() }
 
-// refunds is the refund runner over the core's store and bank client, for
-// the identity in use. Built here because the core gives none yet; the
-// runner's store checks keep one order from being refunded beyond its
-// amount even beside another runner on the same store.
+// refunds is the core's refund runner (ErrNotActivated before activation,
+// ErrNoHistory on an old journal).
 func (a *afterSale) refunds() (*refund.Runner, error) {
 	if _, err := a.c.getRunner(); err != nil {
 		return nil, err
 	}
-	s, err := a.store()
-	if err != nil {
-		return nil, err
-	}
-	cfg := a.c.core.Config()
-	bank := a.c.core.Bank()
-	if bank == nil {
-		return nil, errNotActivated
-	}
-	id := cfg.MchID + "/" + cfg.TerminalID
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.runner == nil || a.runFor != id {
-		a.runner = refund.New(refundstore.New(s), bank, pin.Open(a.c.dir),
-			refund.Config{MchID: cfg.MchID, TerminalID: cfg.TerminalID}, a.c.log,
-			refund.WithClockOffset(bank.ClockOffset))
-		a.runFor = id
-	}
-	return a.runner, nil
+	return a.c.core.Refunds()
 }
 
 func refundLine(x refund.Refund) ui.RefundLine {
@@ -124,15 +101,19 @@ func (a *afterSale) Refunds(no string) ([]ui.RefundLine, error) {
 	return out, nil
 }
 
-// Refund implements ui.RefundController.
+// Refund implements ui.RefundController: the core checks the PIN, stores
+// the refund and drives it on its own context (closing the window abandons
+// nothing); ctx bounds only the wait for its result.
 func (a *afterSale) Refund(ctx context.Context, no string, amount money.Fen, reason, p string) (ui.RefundLine, error) {
-	r, err := a.refunds()
+	if _, err := a.refunds(); err != nil {
+		return ui.RefundLine{}, err
+	}
+	x, err := a.c.core.Refund(refund.Request{OutTradeNo: no, Amount: amount, Reason: reason, PIN: p})
 	if err != nil {
 		return ui.RefundLine{}, err
 	}
-	x, err := r.Refund(ctx, refund.Request{OutTradeNo: no, Amount: amount, Reason: reason, PIN: p})
-	if err != nil {
-		return ui.RefundLine{}, err
+	if y, err := a.c.core.WaitRefund(ctx, x.OutRefundNo); err == nil {
+		x = y
 	}
 	a.c.core.Changed()
 	return refundLine(x), nil

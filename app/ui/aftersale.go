@@ -12,6 +12,10 @@ import (
 	"context"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/msg"
 	"github.com/scanbox/scanbox/order"
@@ -258,4 +262,35 @@ var aftersaleCatalog = map[string][2]string{
 	"reconcile.sides":                   {"银行：%s · 本机：%s", "Bank: %s · ScanBox: %s"},
 	"reconcile.nothing":                 {"无", "nothing"},
 	"reconcile.at":                      {"对账时间 %s", "Reconciled at %s"},
+}
+
+// afterSaleKeys are the tray menu rows of the after-sale windows.
+var afterSaleKeys = map[string]bool{"menu.today": true, "menu.shift": true, "menu.reconcile": true}
+
+// SplitMenu separates the after-sale rows from the others: the pay
+// window's button row keeps its width with the others, and the after-sale
+// rows get a row of their own (NewMenuBar) under it.
+func SplitMenu(rows []MenuAction) (others, afterSale []MenuAction) {
+	for _, r := range rows {
+		if afterSaleKeys[r.Key] {
+			afterSale = append(afterSale, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	return others, afterSale
+}
+
+// NewMenuBar is a row of small buttons for rows, as the pay window's.
+func NewMenuBar(rows []MenuAction) *fyne.Container {
+	bar := container.NewHBox()
+	for _, r := range rows {
+		if r.Action == nil || r.Quit {
+			continue
+		}
+		b := widget.NewButton(T(r.Key), r.Action)
+		b.Importance = widget.LowImportance
+		bar.Objects = append(bar.Objects, b)
+	}
+	return bar
 }

@@ -286,7 +286,7 @@ func TestReconcileDifferences(t *testing.T) {
 	f.result = ReconcileResult{Date: "2026-11-24", BankLines: 7, JournalLines: 7}
 	w.day.SetText("2026-11-24")
 	test.Tap(w.run)
-	if w.verdict.Text != "✓ 2026-11-24：银行与本机记录一致（银行 7 笔，本机 7 笔）。" || len(w.list.Objects) != 0 ||
+	if w.verdict.Text != "√ 2026-11-24：银行与本机记录一致（银行 7 笔，本机 7 笔）。" || len(w.list.Objects) != 0 ||
 		w.verdict.Importance != widget.SuccessImportance {
 		t.Errorf("clean: %q, %d cards", w.verdict.Text, len(w.list.Objects))
 	}

@@ -99,7 +99,7 @@ func (w *ReconcileWindow) show(r ReconcileResult) {
 	w.res, w.has = r, true
 	if r.Agreed() {
 		w.verdict.Importance = widget.SuccessImportance
-		w.verdict.SetText("✓ " + Tf("reconcile.agreed", r.Date, r.BankLines, r.JournalLines))
+		w.verdict.SetText("√ " + Tf("reconcile.agreed", r.Date, r.BankLines, r.JournalLines))
 	} else {
 		w.verdict.Importance = widget.WarningImportance
 		w.verdict.SetText("！" + Tf("reconcile.differ", r.Date, len(r.Diffs), r.BankLines, r.JournalLines))
