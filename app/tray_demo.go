@@ -7,9 +7,13 @@ import (
 
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/pin"
 )
 
 func init() { trayDemo = runTrayDemo }
+
+// demoPIN is the demo data directory's manager PIN.
+const demoPIN = "123456"
 
 // runTrayDemo is `scanbox demo` with a display: the embedded simulator on
 // loopback, a throw-away data directory activated against it, and the tray
@@ -34,10 +38,15 @@ func runTrayDemo(stdout, stderr io.Writer) int {
 		cfg.AutoCloseAfterSuccess = 0
 		err = config.Save(dir, cfg)
 	}
+	if err == nil {
+		// A manager PIN, so that the demo can refund.
+		err = pin.Open(dir).Set(demoPIN)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "scanbox demo: %s\n", oneLine(err.Error()))
 		return exitUsage
 	}
+	fmt.Fprintf(stdout, "Manager PIN for refunds in this demo: %s\n", demoPIN)
 	fmt.Fprintln(stdout, "Activated. The pay window lists sample codes: press Scan next to one, or type it.")
 	return runTrayIn(dir, trayOptions{demo: true}, stderr)
 }

@@ -195,8 +195,8 @@ func TestShiftOpenClosePrint(t *testing.T) {
 	if got := labelsOf(w.table); len(got) != 15 || got[5] != "微信支付" || got[7] != "40.00" {
 		t.Errorf("table %q", got)
 	}
-	if !strings.Contains(w.preview.Text, "王芳") || w.preview.Text != strings.Join(f.kept[0].Preview, "\n") {
-		t.Errorf("preview %q", w.preview.Text)
+	if got := strings.Join(w.preview.Lines(), "\n"); !strings.Contains(got, "王芳") || got != strings.Join(f.kept[0].Preview, "\n") || !w.prevHead.Visible() {
+		t.Errorf("preview %q", got)
 	}
 	if !w.printBtn.Visible() {
 		t.Fatal("no Print button after close")
@@ -213,8 +213,8 @@ func TestShiftOpenClosePrint(t *testing.T) {
 	// The next cashier opens a new shift from the same dialog.
 	test.Type(w.cashier, "李雷")
 	test.Tap(w.openBtn)
-	if f.open == nil || f.open.ID != 2 || w.preview.Text != "" {
-		t.Errorf("new shift: %+v preview %q", f.open, w.preview.Text)
+	if f.open == nil || f.open.ID != 2 || len(w.preview.Lines()) != 0 || w.prevHead.Visible() {
+		t.Errorf("new shift: %+v preview %q", f.open, w.preview.Lines())
 	}
 	// Opening a second shift is refused in one sentence.
 	f2 := &fakeShifts{}

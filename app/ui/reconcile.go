@@ -59,6 +59,15 @@ func NewReconcileWindow(env *Env, ctrl ReconcileController) *ReconcileWindow {
 	return w
 }
 
+// Refresh shows the tray's newest result if it is newer than the one shown
+// (the morning's run finished while the window was hidden).
+func (w *ReconcileWindow) Refresh() {
+	if r, ok := w.ctrl.LastReconcile(); ok && (!w.has || r.At.After(w.res.At)) {
+		w.day.SetText(r.Date)
+		w.show(r)
+	}
+}
+
 // Window is the fyne window.
 func (w *ReconcileWindow) Window() fyne.Window { return w.win }
 

@@ -92,18 +92,24 @@ func (w *RefundWindow) Show() { w.win.Show() }
 
 // Reload reads what is left and the order's refunds again; the amount
 // field is set to what is left.
-func (w *RefundWindow) Reload() {
+func (w *RefundWindow) Reload() { w.reload(true) }
+
+// reload keeps the amount typed when resetAmount is false (after a
+// refusal, the cashier corrects the PIN, not the amount).
+func (w *RefundWindow) reload(resetAmount bool) {
 	w.left, w.leftErr = w.ctrl.Remaining(w.ord.OutTradeNo)
+	amount := ""
 	switch {
 	case w.leftErr != nil:
 		w.remaining.SetText(errorMessage(w.leftErr))
-		w.amount.SetText("")
 	case w.left <= 0:
 		w.remaining.SetText(T("refund.none_left"))
-		w.amount.SetText("")
 	default:
 		w.remaining.SetText(Tf("refund.remaining", w.left.Grouped()))
-		w.amount.SetText(w.left.String())
+		amount = w.left.String()
+	}
+	if resetAmount || w.leftErr != nil || w.left <= 0 {
+		w.amount.SetText(amount)
 	}
 	w.showHistory()
 	w.updateButton()
@@ -194,7 +200,7 @@ func (w *RefundWindow) finish(x RefundLine, err error) {
 	// The PIN is not kept for a second refund: the manager types it again.
 	w.pinEntry.SetText("")
 	if err != nil {
-		w.Reload()
+		w.reload(false)
 		w.fail(errorMessage(err))
 		return
 	}

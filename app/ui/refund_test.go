@@ -6,6 +6,8 @@ import (
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/scanbox/scanbox/order"
 )
 
 func TestRefundWindowHappyPath(t *testing.T) {
@@ -67,9 +69,16 @@ func TestRefundWindowRefusalsSendNothing(t *testing.T) {
 		w := NewRefundWindow(env, rc, paidOrder)
 		test.Type(w.pinEntry, "111111")
 		test.Tap(w.submit)
-		want := "店长密码不对（再错 4 次将锁定退款 15 分钟），未退款。"
+		w.amount.SetText("12.50")
+		test.Type(w.pinEntry, "111111")
+		test.Tap(w.submit)
+		want := "店长密码不对（再错 3 次将锁定退款 15 分钟），未退款。"
 		if w.result.Text != want || w.result.Importance != widget.DangerImportance {
 			t.Errorf("result %q, want %q", w.result.Text, want)
+		}
+		// The amount typed stays; the PIN is cleared.
+		if w.amount.Text != "12.50" || w.pinEntry.Text != "" {
+			t.Errorf("after a refusal: amount %q, PIN kept %v", w.amount.Text, w.pinEntry.Text != "")
 		}
 		checkNothingSent(t, rc, w)
 	})
@@ -147,5 +156,38 @@ func checkNothingSent(t *testing.T, rc *runnerRefunds, w *RefundWindow) {
 	}
 	if w.submit.Disabled() {
 		t.Error("the Refund button stays disabled after a refusal")
+	}
+}
+
+// Recent orders' Refund button: on for a paid order once the app set
+// OnRefund, off for another state; it hands over the selected order.
+func TestOrdersRefundButton(t *testing.T) {
+	env, f, _ := newTestEnv(t)
+	paid, _ := f.Pay(3000, wechatCode)
+	f.update(paid.OutTradeNo, func(o *order.Order) { o.State = order.StatePaid })
+	open, _ := f.Pay(990, "284567890123456784")
+	w := NewOrdersWindow(env)
+	w.Select(paid.OutTradeNo)
+	if !w.refundBtn.Disabled() {
+		t.Error("Refund is on without OnRefund")
+	}
+	var got []string
+	w.OnRefund = func(o order.Order) { got = append(got, o.OutTradeNo) }
+	w.Select(open.OutTradeNo)
+	if !w.refundBtn.Disabled() {
+		t.Error("Refund is on for an order not paid")
+	}
+	w.Select(paid.OutTradeNo)
+	if w.refundBtn.Disabled() {
+		t.Fatal("Refund is off for a paid order")
+	}
+	test.Tap(w.refundBtn)
+	if len(got) != 1 || got[0] != paid.OutTradeNo {
+		t.Errorf("OnRefund got %v", got)
+	}
+	// The refund window's splits: the pay window keeps its first row.
+	others, after := SplitMenu(MenuTable(Actions{Pay: func() {}, Today: func() {}, Shift: func() {}, Reconcile: func() {}}))
+	if len(after) != 3 || len(others) != 7 || len(NewMenuBar(after).Objects) != 3 {
+		t.Errorf("split %d/%d", len(others), len(after))
 	}
 }

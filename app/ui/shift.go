@@ -26,7 +26,8 @@ type ShiftWindow struct {
 	printBtn *widget.Button
 	summary  *widget.Label
 	table    *fyne.Container
-	preview  *widget.Label
+	preview  *SlipView
+	prevHead *widget.Label
 	message  *widget.Label
 	openRow  *fyne.Container
 
@@ -52,17 +53,16 @@ func NewShiftWindow(env *Env, ctrl ShiftController) *ShiftWindow {
 	w.printBtn = widget.NewButtonWithIcon(T("shift.print"), theme.DocumentPrintIcon(), w.Print)
 	w.summary = widget.NewLabel("")
 	w.table = container.NewGridWithColumns(5)
-	w.preview = widget.NewLabel("")
-	w.preview.TextStyle.Monospace = true
+	w.preview = NewSlipView()
 	w.message = widget.NewLabel("")
 	w.message.Wrapping = fyne.TextWrapWord
 	w.openRow = container.NewBorder(nil, nil, widget.NewLabel(T("shift.cashier")), w.openBtn, w.cashier)
-	prevTitle := widget.NewLabel(T("shift.preview"))
-	prevTitle.TextStyle.Bold = true
+	w.prevHead = widget.NewLabel(T("shift.preview"))
+	w.prevHead.TextStyle.Bold = true
 	w.win.SetContent(container.NewBorder(
-		container.NewVBox(w.state, w.openRow, container.NewHBox(w.closeBtn, w.printBtn), w.message, w.summary, w.table, prevTitle),
-		nil, nil, nil, container.NewVScroll(w.preview)))
-	w.win.Resize(fyne.NewSize(600, 640))
+		container.NewVBox(w.state, w.openRow, container.NewHBox(w.closeBtn, w.printBtn), w.message, w.summary, w.table, w.prevHead),
+		nil, nil, nil, container.NewScroll(container.NewCenter(w.preview.Object()))))
+	w.win.Resize(fyne.NewSize(620, 760))
 	w.Reload()
 	return w
 }
@@ -112,11 +112,13 @@ func (w *ShiftWindow) render() {
 		t := w.closed.Summary.Total
 		w.summary.SetText(Tf("shift.summary", t.PaidCount, t.Paid.Grouped(), t.RefundCount, t.Refunded.Grouped(), t.Net.Grouped()))
 		w.table.Objects = summaryCells(w.closed.Summary)
-		w.preview.SetText(strings.Join(w.closed.Preview, "\n"))
+		w.preview.SetLines(w.closed.Preview)
+		w.prevHead.Show()
 	} else {
 		w.summary.SetText("")
 		w.table.Objects = nil
-		w.preview.SetText("")
+		w.preview.SetLines(nil)
+		w.prevHead.Hide()
 	}
 	w.table.Refresh()
 }
