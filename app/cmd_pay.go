@@ -95,7 +95,15 @@ func cmdPay(ctx context.Context, h host, args []string, stdout, stderr io.Writer
 	}
 	o, err := c.Pay(fen, *code)
 	if err != nil {
+		var paid *payflow.AlreadyPaidError
 		switch {
+		case errors.As(err, &paid) && paid.Order.AmountFen == fen:
+			// Codes are single-use: the same code for the same amount is
+			// this sale sent again (its first run's answer was not heard).
+			// Exit 1 would tell the POS that nothing was charged.
+			fmt.Fprintf(stderr, "scanbox pay: this payment code has already paid order %s (%s yuan); do not take the money again\n",
+				paid.Order.OutTradeNo, paid.Order.AmountFen)
+			return exitUnknown
 		case errors.Is(err, payflow.ErrCodeUnresolved):
 			fmt.Fprintf(stderr, "scanbox pay: %v; run scanbox resolve\n", err)
 			return exitUnknown

@@ -35,7 +35,7 @@ func init() {
 		return 0
 	}
 	stdinLines["refund"] = func(args []string) int {
-		if hasFlag(args, "pin-stdin") {
+		if hasBoolFlag(args, "pin-stdin") {
 			return 1
 		}
 		return 0
@@ -91,8 +91,8 @@ func takeStdin(args []string) (lines, rest []string) {
 	return lines, args
 }
 
-// hasFlag reports whether a boolean flag is given (before any "--").
-func hasFlag(args []string, name string) bool {
+// hasBoolFlag reports whether a boolean flag is given (before any "--").
+func hasBoolFlag(args []string, name string) bool {
 	for _, a := range args {
 		if a == "--" {
 			return false

@@ -125,18 +125,16 @@ func (o *owner) stop() {
 // if it is fresh (config amount.max_amount_age) and consume it; without one
 // the scan is not charged, loudly, because nobody is at a window to ask.
 func chargeScan(c *core.Core, code string) {
-	r, err := c.Amount().Fresh(time.Now(), c.Config().Amount.MaxAmountAge.D())
-	if err != nil {
+	// Read, charge and consume in one step: two scans in quick succession
+	// must not both charge one customer's amount.
+	o, err := c.PayCurrent(code, c.Config().Amount.MaxAmountAge.D())
+	if errors.Is(err, core.ErrNoFreshAmount) {
 		c.Log().Warn("scan not charged: no fresh amount", "code", scan.Mask(code), "err", err)
 		return
 	}
-	o, err := c.Pay(r.Amount, code)
 	if err != nil {
 		c.Log().Warn("scan not charged", "code", scan.Mask(code), "err", err)
 		return
-	}
-	if cur, ok := c.Amount().Get(); ok && cur == r {
-		c.Amount().Clear() // consumed: the next customer is not charged it
 	}
 	c.Log().Info("scan charged", "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen), "code", o.CodeMasked)
 }

@@ -1,17 +1,12 @@
 package main
 
 import (
-	"archive/zip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
 	"io"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -95,7 +90,14 @@ func newTrayControllerOn(cr *core.Core, o *owner) *trayController {
 	}
 	go c.followAmount()
 	c.unsubs = append(c.unsubs, cr.Subscribe(c.orderChanged),
-		cr.OnChange(func(struct{}) { c.statusSubs.Emit(c.Status()) }))
+		cr.OnChange(func(struct{}) {
+			// A configuration saved elsewhere (the fleet's remote settings)
+			// reaches the speaker too: two atomic stores.
+			cfg := cr.Config()
+			c.speaker.SetEnabled(cfg.Voice)
+			c.speaker.SetVolume(cfg.Volume)
+			c.statusSubs.Emit(c.Status())
+		}))
 	c.log.Info("tray started", "version", version.Version, "data_dir", c.dir, "activated", cfg.Activated())
 	return c
 }
@@ -273,47 +275,9 @@ func (c *trayController) Logs(after uint64, maxLines int) []ui.LogLine {
 
 func (c *trayController) OnLog(fn func(struct{})) func() { return c.logSubs.Add(fn) }
 
-// ExportSupport writes the zip support staff ask for: the log files, the
-// recent orders as JSON and the configuration. config.json never holds a
-// secret (the key is stored apart, protected), so it is copied as loaded;
-// the pending activation's URL and numbers are not secret either.
-func (c *trayController) ExportSupport(w io.Writer) error {
-	z := zip.NewWriter(w)
-	add := func(name string, data []byte) error {
-		f, err := z.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Now()})
-		if err != nil {
-			return err
-		}
-		_, err = f.Write(data)
-		return err
-	}
-	logs, _ := filepath.Glob(filepath.Join(logging.LogDir(c.dir), "*"))
-	sort.Strings(logs)
-	for _, p := range logs {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue // a rotating file may vanish; the others still help
-		}
-		if err := add("logs/"+filepath.Base(p), b); err != nil {
-			return err
-		}
-	}
-	orders, _ := json.MarshalIndent(c.journal.Recent(100), "", "  ")
-	if err := add("orders.json", orders); err != nil {
-		return err
-	}
-	cfgJSON, _ := json.MarshalIndent(c.core.Config(), "", "  ")
-	if err := add("config.json", cfgJSON); err != nil {
-		return err
-	}
-	about := fmt.Sprintf("%s %s\nos=%s arch=%s\ndata_dir=%s\nexported=%s\n", version.Product, version.Version,
-		runtime.GOOS, runtime.GOARCH, c.dir, time.Now().Format(time.RFC3339))
-	if err := add("about.txt", []byte(about)); err != nil {
-		return err
-	}
-	c.log.Info("support bundle exported", "log_files", len(logs))
-	return z.Close()
-}
+// ExportSupport writes the support zip (core.ExportSupport: logs, recent
+// orders, configuration), the same one the fleet agent uploads on request.
+func (c *trayController) ExportSupport(w io.Writer) error { return c.core.ExportSupport(w) }
 
 func (c *trayController) Settings() ui.Settings {
 	return settingsFromConfig(c.core.Config())

@@ -34,9 +34,9 @@ var demoSales = []demoSale{
 
 // runHeadlessDemo is `scanbox demo --headless`: the whole flow on the
 // embedded simulator in a throw-away data directory, each step printed.
-func runHeadlessDemo(stdout, stderr io.Writer) int {
+func runHeadlessDemo(setup demoSetup, stdout, stderr io.Writer) int {
 	ctx := context.Background()
-	dir, info, cleanup, code := demoBank(banksim.Options{PasswordDelay: 3 * time.Second}, stdout, stderr)
+	dir, info, cleanup, code := demoBank(setup, banksim.Options{PasswordDelay: 3 * time.Second}, stdout, stderr)
 	if code != exitOK {
 		return code
 	}

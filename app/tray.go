@@ -101,6 +101,14 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 		defer stop()
 	}
 
+	// The tray icon and menu are set before Run, not in OnStarted: fyne
+	// starts the system tray (systray's nativeStart, which connects to
+	// D-Bus) only if it was asked for before its loop began. Set later, the
+	// tray never started, and Quit (the menu, or SIGTERM caught by fyne)
+	// called systray's nativeEnd on a nil D-Bus connection: the nil pointer
+	// panic in godbus Conn.Close of issue 11 item 15.
+	// scripts/accept-sigterm.sh checks 20 SIGTERMs in a row.
+	t.setState(ui.StateOf(ctrl.Status()))
 	a.Lifecycle().SetOnStarted(func() {
 		t.setState(ui.StateOf(ctrl.Status()))
 		t.newPay()

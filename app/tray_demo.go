@@ -18,11 +18,11 @@ const demoPIN = "123456"
 // runTrayDemo is `scanbox demo` with a display: the embedded simulator on
 // loopback, a throw-away data directory activated against it, and the tray
 // app with the pay window open and sample codes under it.
-func runTrayDemo(stdout, stderr io.Writer) int {
+func runTrayDemo(setup demoSetup, stdout, stderr io.Writer) int {
 	// The simulated payer takes 4 s over the password, and pays a dynamic QR
 	// 8 s after it is shown, so every path can be watched.
 	opts := banksim.Options{PasswordDelay: 4 * time.Second, AutoPayAfter: 8 * time.Second}
-	dir, _, cleanup, code := demoBank(opts, stdout, stderr)
+	dir, _, cleanup, code := demoBank(setup, opts, stdout, stderr)
 	if code != exitOK {
 		return code
 	}

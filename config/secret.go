@@ -11,9 +11,10 @@ import (
 // Secret files in the data directory. Their content is protect()ed: a DPAPI
 // blob (machine scope) on Windows, the raw bytes in a 0600 file elsewhere.
 const (
-	keyFile     = "signing.key"
-	pendingFile = "activation.pending"
-	codeKeyFile = "code.key"
+	keyFile      = "signing.key"
+	pendingFile  = "activation.pending"
+	codeKeyFile  = "code.key"
+	fleetKeyFile = "fleet.key"
 )
 
 var (
@@ -26,9 +27,10 @@ var (
 // Purposes bind each protected blob to what it holds (DPAPI entropy), so a
 // blob copied from one file to the other does not decrypt.
 const (
-	purposeKey     = "ScanBox signing key v1"
-	purposePending = "ScanBox pending activation code v1"
-	purposeCodeKey = "ScanBox payment-code fingerprint key v1"
+	purposeKey      = "ScanBox signing key v1"
+	purposePending  = "ScanBox pending activation code v1"
+	purposeCodeKey  = "ScanBox payment-code fingerprint key v1"
+	purposeFleetKey = "ScanBox fleet agent key v1"
 )
 
 // CodeKeyLen is the size of the payment-code fingerprint key.
@@ -66,6 +68,30 @@ func CodeKey(dir string) ([]byte, error) {
 }
 
 var errNoCodeKey = errors.New("config: no payment-code key")
+
+// ErrNoFleetKey means the terminal has not joined a fleet.
+var ErrNoFleetKey = errors.New("config: no fleet key: ScanBox has not joined a fleet")
+
+// SaveFleetKey stores the fleet agent's private key (agent/), protected
+// like the signing key.
+func SaveFleetKey(dir string, key []byte) error {
+	if len(key) == 0 {
+		return errors.New("config: refusing to save an empty fleet key")
+	}
+	blob, err := protect(key, purposeFleetKey)
+	if err != nil {
+		return fmt.Errorf("config: protect fleet key: %w", err)
+	}
+	if err := writeFileAtomic(dir, fleetKeyFile, blob, 0o600); err != nil {
+		return fmt.Errorf("config: save fleet key: %w", err)
+	}
+	return nil
+}
+
+// LoadFleetKey returns the fleet agent's private key, or ErrNoFleetKey.
+func LoadFleetKey(dir string) ([]byte, error) {
+	return loadSecret(dir, fleetKeyFile, purposeFleetKey, ErrNoFleetKey)
+}
 
 // SaveKey stores the terminal's signing key, protected at rest.
 func SaveKey(dir string, key []byte) error {

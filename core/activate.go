@@ -42,7 +42,7 @@ func (c *Core) Activate(ctx context.Context, req ActivateRequest) (*payclient.Me
 		c.mu.Unlock()
 		return nil, ErrActivating
 	}
-	if c.runner != nil && len(c.runner.Active()) > 0 {
+	if c.starting > 0 || (c.runner != nil && len(c.runner.Active()) > 0) {
 		c.mu.Unlock()
 		return nil, ErrPaymentInProgress
 	}

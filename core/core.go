@@ -54,6 +54,7 @@ var (
 	ErrActivating        = errors.New("the terminal is being activated; try again in a moment")
 	ErrClosed            = errors.New("ScanBox is shutting down")
 	ErrIdentityChange    = errors.New("the bank connection (URL, merchant, terminal) changes only by activating the terminal")
+	ErrOverLimit         = errors.New("the amount is over this terminal's per-payment maximum")
 )
 
 // Journal is what holds the money record: the runner's interface plus Close.
@@ -105,21 +106,29 @@ type Core struct {
 	lockF     *os.File
 	journal   Journal
 	amount    capture.Current
-	ctx       context.Context
-	cancel    context.CancelFunc
-	started   time.Time
+	// payCurMu makes PayCurrent's read, charge and consume one step.
+	payCurMu sync.Mutex
+	ctx      context.Context
+	cancel   context.CancelFunc
+	started  time.Time
 
-	mu          sync.Mutex
-	cfg         config.Config
-	client      *payclient.Client
-	runner      *payflow.Runner
-	refunds     *refund.Runner
-	runnerErr   error
-	stopRunner  func()
-	activating  bool
+	mu         sync.Mutex
+	cfg        config.Config
+	client     *payclient.Client
+	runner     *payflow.Runner
+	refunds    *refund.Runner
+	runnerErr  error
+	stopRunner func()
+	activating bool
+	// starting counts payments between Pay's checks and the runner taking
+	// the order in flight: Activate refuses while any is (review item 6:
+	// else an activation in that gap switches the terminal under a payment
+	// that is about to leave with the old identity).
+	starting    int
 	closed      bool
 	src         sourceState
 	stopSources func()
+	fleet       *fleetRun // the fleet agent of a long-running owner (fleet.go)
 
 	orders  Fanout[order.Order]
 	scans   Fanout[string]
@@ -169,6 +178,9 @@ func Open(dir string, opts Options) (*Core, error) {
 	}
 	if opts.Sources {
 		c.RestartSources()
+	}
+	if opts.Background {
+		c.startFleet() // never fails the open: a broken fleet is only logged
 	}
 	return c, nil
 }
@@ -426,7 +438,10 @@ func (c *Core) Bank() *payclient.Client {
 // with Wait or Subscribe. Refused while the terminal is being activated.
 func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 	c.mu.Lock()
-	r, act, closed := c.runner, c.activating, c.closed || c.ctx.Err() != nil
+	r, act, closed, limit := c.runner, c.activating, c.closed || c.ctx.Err() != nil, c.cfg.MaxPayment
+	if !closed && !act {
+		c.starting++
+	}
 	c.mu.Unlock()
 	switch {
 	case closed:
@@ -434,11 +449,60 @@ func (c *Core) Pay(amount money.Fen, code string) (order.Order, error) {
 	case act:
 		return order.Order{}, ErrActivating
 	}
+	defer func() {
+		c.mu.Lock()
+		c.starting--
+		c.mu.Unlock()
+	}()
+	if limit > 0 && amount > limit {
+		// The same ceiling as the pay window's, for the CLI and the POS
+		// API: refused before anything is journaled or sent.
+		return order.Order{}, fmt.Errorf("%w (%s yuan)", ErrOverLimit, limit)
+	}
 	if r == nil {
 		_, err := c.Runner()
 		return order.Order{}, err
 	}
+	// Start returns once the order is journaled and in flight, where
+	// Activate's checks see it.
 	return r.Start(c.ctx, payflow.PayRequest{Amount: amount, Code: code})
+}
+
+// CheckCode refuses a code as Pay would (payflow.ErrCodeUnresolved,
+// *payflow.AlreadyPaidError, not a payment code) without charging it; nil
+// when Pay would go on to charge it. Without a runner it says why.
+func (c *Core) CheckCode(code string) error {
+	r, err := c.Runner()
+	if err != nil {
+		return err
+	}
+	return r.CheckCode(code)
+}
+
+// ErrNoFreshAmount: PayCurrent found no current amount, or only one older
+// than maxAge (it wraps capture's reason).
+var ErrNoFreshAmount = errors.New("no fresh amount to charge")
+
+// PayCurrent charges code with the current amount if it is younger than
+// maxAge, and consumes it, as one step: of payments asked for together
+// (two codes scanned in quick succession, a POS sending twice) only the
+// first charges it; the others find no amount (ErrNoFreshAmount). A
+// refused payment leaves the amount for the next scan.
+func (c *Core) PayCurrent(code string, maxAge time.Duration) (order.Order, error) {
+	c.payCurMu.Lock()
+	defer c.payCurMu.Unlock()
+	cur, err := c.amount.Fresh(time.Now(), maxAge)
+	if err != nil {
+		return order.Order{}, fmt.Errorf("%w: %w", ErrNoFreshAmount, err)
+	}
+	o, err := c.Pay(cur.Amount, code)
+	if err != nil {
+		return o, err
+	}
+	if now, ok := c.amount.Get(); ok && now == cur {
+		c.amount.Clear() // the next customer is not charged it
+	}
+	return o, nil
 }
 
 // Wait follows an order until it is definite or left unknown, or ctx ends.
@@ -504,6 +568,7 @@ func (c *Core) Close() error {
 	c.closed = true
 	stopR, stopS, r, rr := c.stopRunner, c.stopSources, c.runner, c.refunds
 	c.mu.Unlock()
+	c.stopFleet()
 	if stopS != nil {
 		stopS()
 	}

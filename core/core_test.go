@@ -145,3 +145,38 @@ func TestStatusOwner(t *testing.T) {
 		t.Errorf("the tray's status %+v", st)
 	}
 }
+
+// The per-payment maximum holds for every front-end, not only the pay
+// window: over it, Pay refuses with nothing journaled and nothing sent.
+func TestPayRefusedOverLimit(t *testing.T) {
+	sim, url := simtest.NewServer(t, banksim.Options{Terminals: []string{"T0001"}})
+	c, err := Open(t.TempDir(), Options{Kind: KindServe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := activate(t, c, url, "T0001"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := c.Config()
+	cfg.MaxPayment, cfg.ConfirmAbove = 5000, 0
+	if err := c.SetConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Pay(5001, "134567890123456780"); !errors.Is(err, ErrOverLimit) {
+		t.Fatalf("Pay over the maximum: %v, want ErrOverLimit", err)
+	}
+	if n := len(c.Journal().Recent(10)); n != 0 {
+		t.Fatalf("%d orders journaled for a refused payment", n)
+	}
+	if n := len(sim.Ledger()); n != 0 {
+		t.Fatalf("the bank saw %d orders for a refused payment", n)
+	}
+	o, err := c.Pay(5000, "134567890123456780")
+	if err != nil {
+		t.Fatalf("Pay at the maximum: %v", err)
+	}
+	if o, err = c.Wait(context.Background(), o.OutTradeNo); err != nil || o.State != order.StatePaid {
+		t.Fatalf("payment at the maximum: %v %v", o.State, err)
+	}
+}

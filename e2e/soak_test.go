@@ -169,7 +169,19 @@ func soakFaultsAndBehaviours(t *testing.T, open func(string) (soakStore, error))
 
 	// Resolve, as the background resolver or `scanbox resolve` would, with
 	// the faults still on: it must converge.
-	for round := 0; round < 100 && len(j.Unresolved()) > 0; round++ {
+	// A paid order still lacking its details (ORDERPAID, then every
+	// details query lost) is not finished either: it would disagree with
+	// the bank's bill.
+	lacking := func() (n int) {
+		for _, o := range j.Recent(10 * payments) {
+			if payflow.NeedsDetails(o) {
+				n++
+			}
+		}
+		return n
+	}
+	lackedBefore := lacking()
+	for round := 0; round < 100 && (len(j.Unresolved()) > 0 || lacking() > 0); round++ {
 		if _, err := r.ResolveAll(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -192,7 +204,8 @@ func soakFaultsAndBehaviours(t *testing.T, open func(string) (soakStore, error))
 	for _, o := range orders {
 		states[o.State]++
 		if !ledgerMatches(o, ledger[o.OutTradeNo]) {
-			t.Errorf("order %s: journal says %v (%s), bank ledger says %+v", o.OutTradeNo, o.State, o.ErrCode, ledger[o.OutTradeNo])
+			t.Errorf("order %s: journal says %v (%s) with transaction_id %q, bank ledger says %+v",
+				o.OutTradeNo, o.State, o.ErrCode, o.TransactionID, ledger[o.OutTradeNo])
 		}
 	}
 	// Journal before the bank call: the bank knows no order the journal lacks.
@@ -223,5 +236,6 @@ func soakFaultsAndBehaviours(t *testing.T, open func(string) (soakStore, error))
 			t.Errorf("no order ended %v: the mix is too narrow", s)
 		}
 	}
-	t.Logf("soak: %d payments, final states %v, faults %v, behaviours %v", payments, states, faults, behaviours)
+	t.Logf("soak: %d payments, final states %v, faults %v, behaviours %v, paid orders completed by resolve %d",
+		payments, states, faults, behaviours, lackedBefore)
 }

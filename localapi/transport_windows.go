@@ -65,5 +65,40 @@ func dial(ctx context.Context, dir string) (net.Conn, error) {
 		}
 		return nil, fmt.Errorf("localapi: %w", err)
 	}
+	if err := checkPipeOwner(c); err != nil {
+		c.Close()
+		return nil, err
+	}
 	return c, nil
+}
+
+// ErrImpostor is a pipe of the right name owned by someone who cannot be a
+// ScanBox owner instance (review item 5: the name is predictable, and a
+// local user who creates it first would be sent the payment codes).
+var ErrImpostor = errors.New("localapi: the program answering on ScanBox's pipe is not a ScanBox instance of this user, an administrator or the system; nothing was sent")
+
+// checkPipeOwner accepts a pipe owned by SYSTEM, the Administrators group
+// or the user running this client: the only accounts the owner's pipe ACL
+// lets in, so a genuine owner is always one of them.
+func checkPipeOwner(c net.Conn) error {
+	f, ok := c.(interface{ Fd() uintptr })
+	if !ok {
+		return fmt.Errorf("%w (cannot read the pipe's owner)", ErrImpostor)
+	}
+	sd, err := windows.GetSecurityInfo(windows.Handle(f.Fd()), windows.SE_KERNEL_OBJECT, windows.OWNER_SECURITY_INFORMATION)
+	if err != nil {
+		return fmt.Errorf("%w (%v)", ErrImpostor, err)
+	}
+	owner, _, err := sd.Owner()
+	if err != nil || owner == nil {
+		return fmt.Errorf("%w (no owner)", ErrImpostor)
+	}
+	if owner.IsWellKnown(windows.WinLocalSystemSid) || owner.IsWellKnown(windows.WinBuiltinAdministratorsSid) {
+		return nil
+	}
+	u, err := windows.GetCurrentProcessToken().GetTokenUser()
+	if err == nil && owner.Equals(u.User.Sid) {
+		return nil
+	}
+	return ErrImpostor
 }

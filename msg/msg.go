@@ -81,6 +81,7 @@ var sentinels = []struct {
 	{core.ErrUnresolvedOrders, pair{"本终端还有未确定的订单，请先在“最近订单”中确认，再更换终端。", "Orders of this terminal are not resolved yet; resolve them in Recent orders before changing the terminal."}},
 	{core.ErrActivating, pair{"正在激活终端，请稍后再试。", "The terminal is being activated; try again in a moment."}},
 	{core.ErrClosed, pair{"扫码收款正在退出，未收款。", "ScanBox is shutting down; nothing was charged."}},
+	{core.ErrOverLimit, pair{"金额超过本终端的单笔收款上限，未收款；请核对金额或分笔收款。", "The amount is over this terminal's per-payment maximum; nothing was charged. Check the amount or split the payment."}},
 	{core.ErrIdentityChange, pair{"银行地址、商户号和终端号只能通过激活更改。", "The bank URL, merchant and terminal change only by activating the terminal."}},
 	{core.ErrBadURL, pair{"银行地址不可用，请核对银行提供的地址。", "The bank URL is not usable; check the address the bank gave you."}},
 	{core.ErrStorage, pair{"数据目录无法写入，请检查磁盘空间和权限。", "The data directory could not be written; check the disk space and permissions."}},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/scan"
 )
 
 // Endpoint paths of bank-api.md, appended to the base URL.
@@ -248,16 +249,6 @@ func checkFeeBody(fee money.Fen, body string) error {
 		return fmt.Errorf("%w: body is not valid UTF-8", ErrInvalidRequest)
 	}
 	return nil
-}
-
-// MaskCode shows a payment code as people and logs may see it: the first 4
-// and last 4 digits, the rest as '*'. Codes of 8 characters or fewer are
-// fully masked.
-func MaskCode(code string) string {
-	if len(code) <= 8 {
-		return strings.Repeat("*", len(code))
-	}
-	return code[:4] + strings.Repeat("*", len(code)-8) + code[len(code)-4:]
 }
 
 // call sends one signed request and applies the response rules of
@@ -511,7 +502,7 @@ func (c *Client) micropay(ctx context.Context, r MicropayRequest) (p *Payment, e
 	start := time.Now()
 	defer func() {
 		c.t.logCall(ctx, EndpointMicropay, r.OutTradeNo, start, err,
-			slog.String("auth_code", MaskCode(r.AuthCode)), slog.Int64("amount_fen", int64(r.TotalFee)))
+			slog.String("auth_code", scan.Mask(r.AuthCode)), slog.Int64("amount_fen", int64(r.TotalFee)))
 	}()
 	if err := checkOutTradeNo(r.OutTradeNo); err != nil {
 		return nil, err

@@ -580,19 +580,6 @@ func TestInvalidRequestNotSent(t *testing.T) {
 	}
 }
 
-func TestMaskCode(t *testing.T) {
-	for in, want := range map[string]string{
-		"134567890123456780": "1345**********6780",
-		"123456789":          "1234*6789",
-		"12345678":           "********",
-		"":                   "",
-	} {
-		if got := MaskCode(in); got != want {
-			t.Errorf("MaskCode(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestWrapUnwrapKey(t *testing.T) {
 	nonce := bytes.Repeat([]byte{7}, 12)
 	kc, kn, err := WrapKey("DEMO-2026", "100000001", "T0001", []byte("the-key"), nonce)

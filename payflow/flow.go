@@ -148,12 +148,13 @@ func Step(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 	if o.State.Terminal() {
 		// A definite answer is never revised. The one thing a paid order
 		// still takes is the details of an ORDERPAID answer, asked for by
-		// query for at most PollTimeout after it was recorded paid.
-		if o.State == order.StatePaid && o.TransactionID == "" {
+		// query for at most PollTimeout after it was recorded paid, and
+		// then once per resolve round (EvResume) until they arrive.
+		if NeedsDetails(o) {
 			switch {
 			case ev.Kind == EvAnswer && ev.Outcome == payclient.OutcomePaid && ev.Payment != nil:
 				return record(o, ev.Payment), Effect{}
-			case ev.Kind == EvTick:
+			case ev.Kind == EvTick || ev.Kind == EvResume:
 				return o, Effect{Kind: EffQuery}
 			case (ev.Kind == EvAnswer || ev.Kind == EvCancel) && ev.Now.Before(o.UpdatedAt.Add(cfg.PollTimeout)):
 				// Cancel changes nothing here: the order is paid, and
@@ -229,6 +230,14 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 		}
 		return finish(o, order.StatePaid, "", now), Effect{}
 	case payclient.OutcomeFailed:
+		if ev.Call == payclient.CallMicropay && o.Resends > 0 {
+			// A refusal of the re-send (TERMINAL_DISABLED, DEVICE_MISMATCH
+			// are checked before the bank looks the number up) says nothing
+			// about the first micropay, whose answer was lost and which may
+			// have charged: ask about the order before calling it failed.
+			o.ErrCode = ev.ErrCode
+			return o, Effect{Kind: EffQuery}
+		}
 		return finish(o, order.StateFailed, ev.ErrCode, now), Effect{}
 	case payclient.OutcomeClosed:
 		return finish(o, order.StateClosed, ev.ErrCode, now), Effect{}
@@ -279,6 +288,15 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 		next = o.Deadline
 	}
 	return o, Effect{Kind: EffWait, Until: next}
+}
+
+// NeedsDetails reports whether o is paid but still lacks the details of the
+// bank's SUCCESS (its transaction_id): an ORDERPAID answer makes an order
+// paid at once, and its details come from a later query. Such an order
+// disagrees with the bank's bill until they are recorded, so the resolver
+// keeps asking for them; its state never changes.
+func NeedsDetails(o order.Order) bool {
+	return o.State == order.StatePaid && o.TransactionID == ""
 }
 
 func record(o order.Order, p *payclient.Payment) order.Order {

@@ -263,7 +263,10 @@ func TestRegressionCodeNotRecoverableFromJournal(t *testing.T) {
 	}
 	defer r.Cancel(o.OutTradeNo)
 	unsalted := sha256.Sum256([]byte(wechatCode))
-	for _, rec := range j.recs {
+	j.mu.Lock() // the order is still being driven (and appended) meanwhile
+	recs := append([]order.Order(nil), j.recs...)
+	j.mu.Unlock()
+	for _, rec := range recs {
 		if rec.CodeHash == hex.EncodeToString(unsalted[:]) || strings.Contains(fmt.Sprintf("%+v", rec), wechatCode) {
 			t.Fatalf("the journal holds something that confirms the code without a key: %+v", rec)
 		}

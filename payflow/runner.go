@@ -186,33 +186,12 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 		body = r.cfg.Body
 	}
 	body = CutBody(body)
+	masked := scan.Mask(code)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	// Never charge one scan under a second number while the first is open
-	// (bank-api.md step 5): check both the journal and flights in memory.
-	for _, h := range []string{fp, legacy} {
-		if prev, ok := r.j.FindUnresolvedByCodeHash(h); ok {
-			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
-		}
-	}
-	// A fingerprint made under another key (this runner has no
-	// installation key, or code.key was lost) cannot be compared: an open
-	// order with the same masked digits is then taken to be this code.
-	// Refusing a different code costs a fresh scan; charging the same one
-	// twice would cost the customer.
-	masked := scan.Mask(code)
-	for _, prev := range r.j.Unresolved() {
-		if prev.CodeMasked == masked && !scan.Comparable(prev.CodeHash, r.codeKey) && !scan.IsLegacyHash(prev.CodeHash) {
-			r.log.Warn("an open order's code fingerprint was made under another key; refusing the rescan on its masked digits",
-				"out_trade_no", prev.OutTradeNo, "code", masked)
-			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
-		}
-	}
-	for _, prev := range r.j.Recent(200) {
-		if (prev.CodeHash == fp || prev.CodeHash == legacy) && prev.State == order.StatePaid {
-			return order.Order{}, fmt.Errorf("%w (order %s)", ErrCodeAlreadyPaid, prev.OutTradeNo)
-		}
+	if err := r.refuseLocked(fp, legacy, masked); err != nil {
+		return order.Order{}, err
 	}
 	now := r.bankNow()
 	o := order.Order{
@@ -242,6 +221,65 @@ func (r *Runner) Start(ctx context.Context, req PayRequest) (order.Order, error)
 	go r.notify(o)
 	return o, nil
 }
+
+// refuseLocked says why a code (by its fingerprint, legacy hash and masked
+// digits) must not be charged now: ErrCodeUnresolved, or an
+// *AlreadyPaidError. Called with r.mu held.
+func (r *Runner) refuseLocked(fp, legacy, masked string) error {
+	// Never charge one scan under a second number while the first is open
+	// (bank-api.md step 5): check both the journal and flights in memory.
+	for _, h := range []string{fp, legacy} {
+		if prev, ok := r.j.FindUnresolvedByCodeHash(h); ok {
+			return fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+		}
+	}
+	// A fingerprint made under another key (this runner has no
+	// installation key, or code.key was lost) cannot be compared: an open
+	// order with the same masked digits is then taken to be this code.
+	// Refusing a different code costs a fresh scan; charging the same one
+	// twice would cost the customer.
+	for _, prev := range r.j.Unresolved() {
+		if prev.CodeMasked == masked && !scan.Comparable(prev.CodeHash, r.codeKey) && !scan.IsLegacyHash(prev.CodeHash) {
+			r.log.Warn("an open order's code fingerprint was made under another key; refusing the rescan on its masked digits",
+				"out_trade_no", prev.OutTradeNo, "code", masked)
+			return fmt.Errorf("%w (order %s)", ErrCodeUnresolved, prev.OutTradeNo)
+		}
+	}
+	for _, prev := range r.j.Recent(200) {
+		if (prev.CodeHash == fp || prev.CodeHash == legacy) && prev.State == order.StatePaid {
+			return &AlreadyPaidError{Order: prev}
+		}
+	}
+	return nil
+}
+
+// CheckCode refuses a code the way Start would before charging it
+// (ErrCodeUnresolved, *AlreadyPaidError, or the code is not a payment
+// code), without starting anything. A front-end asks it before refusing a
+// request for another reason (no fresh amount): a request repeated after
+// its first attempt charged must be told so, not "failed".
+func (r *Runner) CheckCode(code string) error {
+	if _, err := scan.Recognize(code); err != nil {
+		return err
+	}
+	code = scan.Clean(code)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refuseLocked(scan.Fingerprint(r.codeKey, code), scan.LegacyHash(code), scan.Mask(code))
+}
+
+// AlreadyPaidError refuses a code that has paid an order (errors.Is
+// ErrCodeAlreadyPaid). Payment codes are single-use, so this is most often
+// the same sale sent again after its answer was lost: Order says which
+// order took the money, so that nobody takes it a second time.
+type AlreadyPaidError struct{ Order order.Order }
+
+func (e *AlreadyPaidError) Error() string {
+	return fmt.Sprintf("%v (order %s)", ErrCodeAlreadyPaid, e.Order.OutTradeNo)
+}
+
+// Unwrap makes errors.Is(err, ErrCodeAlreadyPaid) true.
+func (e *AlreadyPaidError) Unwrap() error { return ErrCodeAlreadyPaid }
 
 // Precreate creates a dynamic-QR order and returns once the bank answered
 // the precreate (CodeURL set) or the attempt ended otherwise; the order is
@@ -355,7 +393,13 @@ func (r *Runner) resumeAt(o order.Order) time.Time {
 // ErrOtherIdentity, ErrFinal or ErrBusy (the last three return the order).
 // Every operation on a journal order (ResolveAll, Requery, CloseOrder) goes
 // through claim, so the identity check cannot be forgotten by one of them.
-func (r *Runner) claim(no string) (order.Order, *flight, error) {
+func (r *Runner) claim(no string) (order.Order, *flight, error) { return r.claimFor(no, false) }
+
+// claimFor is claim; with details, a paid order that still lacks its
+// details (NeedsDetails) may be claimed too, to ask the bank for them. Step
+// never changes such an order's state; the flight keeps a payment that is
+// still asking for them from being queried twice at once.
+func (r *Runner) claimFor(no string, details bool) (order.Order, *flight, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	o, ok := r.j.Get(no)
@@ -367,7 +411,7 @@ func (r *Runner) claim(no string) (order.Order, *flight, error) {
 			"out_trade_no", o.OutTradeNo, "mch_id", o.MchID, "terminal_id", o.TerminalID,
 			"active_mch_id", r.cfg.MchID, "active_terminal_id", r.cfg.TerminalID)
 		return o, nil, ErrOtherIdentity
-	case o.State.Terminal():
+	case o.State.Terminal() && !(details && NeedsDetails(o)):
 		return o, nil, ErrFinal
 	}
 	if _, busy := r.flights[no]; busy {
@@ -579,12 +623,43 @@ func (r *Runner) call(ctx context.Context, o order.Order, k EffectKind, fl *flig
 // and the bank must not get hundreds of requests from one terminal at once.
 const ResolveConcurrency = 4
 
+// DetailsWindow bounds how far back ResolveAll looks for paid orders still
+// lacking their details (NeedsDetails): the most recent DetailsWindow
+// orders. The background resolver asks about such an order every
+// ResolveEvery, so it falls out of the window only if the bank fails that
+// many newer orders' worth of rounds; and a round never reads the whole
+// journal (store/ keeps its 512 newest orders decoded in memory, so this
+// read costs no disk access).
+const DetailsWindow = 500
+
+// toResolve lists what a resolve round takes: every unresolved order, then
+// this terminal's recent paid orders still lacking their details, oldest
+// first, each once.
+func (r *Runner) toResolve() []order.Order {
+	snaps := r.j.Unresolved()
+	seen := make(map[string]bool, len(snaps))
+	for _, o := range snaps {
+		seen[o.OutTradeNo] = true
+	}
+	recent := r.j.Recent(DetailsWindow)
+	for i := len(recent) - 1; i >= 0; i-- { // Recent is newest first
+		o := recent[i]
+		if NeedsDetails(o) && r.ours(o) && !seen[o.OutTradeNo] {
+			seen[o.OutTradeNo] = true
+			snaps = append(snaps, o)
+		}
+	}
+	return snaps
+}
+
 // ResolveAll drives every unresolved journal order that is not already in
 // flight here to a definite state (or leaves it unknown when the bank cannot
-// be reached) and returns the orders it touched, in journal order. At most
-// ResolveConcurrency orders are driven at once.
+// be reached), asks once for the details of each recent paid order that
+// still lacks them (see DetailsWindow; its state never changes), and returns
+// the orders it touched, in journal order. At most ResolveConcurrency orders
+// are driven at once.
 func (r *Runner) ResolveAll(ctx context.Context) ([]order.Order, error) {
-	snaps := r.j.Unresolved()
+	snaps := r.toResolve()
 	results := make([]*order.Order, len(snaps))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -596,7 +671,7 @@ func (r *Runner) ResolveAll(ctx context.Context) ([]order.Order, error) {
 				// The list is a snapshot: claim re-reads the order and skips
 				// it if it finished, is being driven since, or is another
 				// terminal's.
-				o, fl, err := r.claim(snaps[i].OutTradeNo)
+				o, fl, err := r.claimFor(snaps[i].OutTradeNo, true)
 				if err != nil {
 					continue
 				}
@@ -634,13 +709,14 @@ func (r *Runner) Wake() {
 	}
 }
 
-// Background resolves unresolved orders at start and then every
-// Config.ResolveEvery (or when woken) until ctx ends. Run it in a goroutine.
+// Background resolves unresolved orders (and completes paid orders lacking
+// their details) at start and then every Config.ResolveEvery (or when
+// woken) until ctx ends. Run it in a goroutine.
 func (r *Runner) Background(ctx context.Context) {
 	t := time.NewTicker(r.cfg.ResolveEvery)
 	defer t.Stop()
 	for {
-		if n := len(r.j.Unresolved()); n > 0 {
+		if n := len(r.toResolve()); n > 0 {
 			r.log.Info("resolving unresolved orders", "count", n)
 			if _, err := r.ResolveAll(ctx); err != nil && ctx.Err() == nil {
 				r.log.Warn("resolve round ended early", "err", err)

@@ -65,7 +65,9 @@ func NewToken(dir string) (string, error) {
 		return "", fmt.Errorf("posapi: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil && !isWindows() {
+	// Restricted before the token is written, so it is never readable by
+	// others, not even for a moment.
+	if err := restrictToOwner(tmp.Name()); err != nil {
 		tmp.Close()
 		return "", fmt.Errorf("posapi: %w", err)
 	}
@@ -98,8 +100,6 @@ func ReadToken(dir string) (string, error) {
 	}
 	return t, nil
 }
-
-func isWindows() bool { return os.PathSeparator == '\\' }
 
 // Server is a running POS API.
 type Server struct {
@@ -231,6 +231,9 @@ type apiError struct {
 	Code     string `json:"code"`
 	Message  string `json:"message"`
 	ExitCode int    `json:"exit_code"`
+	// OutTradeNo names the order that already took the money
+	// (CODE_ALREADY_PAID).
+	OutTradeNo string `json:"out_trade_no,omitempty"`
 }
 
 func writeErr(w http.ResponseWriter, status int, code, msg string, exit int) {
@@ -245,12 +248,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // payError maps a refusal before anything was sent to the CLI's codes.
-func payError(w http.ResponseWriter, err error) {
+// amount is what the refused request asked to charge (0: the current
+// amount, already consumed, or none).
+func payError(w http.ResponseWriter, err error, amount money.Fen) {
+	var paid *payflow.AlreadyPaidError
 	switch {
 	case errors.Is(err, core.ErrNotActivated):
 		writeErr(w, http.StatusConflict, "NOT_ACTIVATED", "ScanBox is not activated yet", exitUsage)
 	case errors.Is(err, payflow.ErrCodeUnresolved):
 		writeErr(w, http.StatusConflict, "CODE_UNRESOLVED", core.OneLine(err.Error()), exitUnknown)
+	case errors.As(err, &paid) && (amount == 0 || amount == paid.Order.AmountFen):
+		// Codes are single-use: the same code for the same amount (or for
+		// the amount the first attempt consumed) is this sale sent again.
+		// Exit 1 would tell the POS that nothing was charged.
+		writeJSON(w, http.StatusConflict, map[string]apiError{"error": {Code: "CODE_ALREADY_PAID",
+			Message: fmt.Sprintf("this payment code has already paid order %s (%s yuan); do not take the money again",
+				paid.Order.OutTradeNo, paid.Order.AmountFen),
+			ExitCode: exitUnknown, OutTradeNo: paid.Order.OutTradeNo}})
 	case errors.Is(err, payflow.ErrCodeAlreadyPaid):
 		writeErr(w, http.StatusConflict, "CODE_ALREADY_PAID", core.OneLine(err.Error()), exitFailed)
 	case errors.Is(err, payflow.ErrBadAmount):
@@ -370,7 +384,7 @@ func (h *Handler) pay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := scan.Recognize(req.Code); err != nil {
-		payError(w, err)
+		payError(w, err, 0)
 		return
 	}
 	f, err := req.fen()
@@ -378,27 +392,27 @@ func (h *Handler) pay(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "BAD_AMOUNT", core.OneLine(err.Error()), exitUsage)
 		return
 	}
-	fromCurrent := f == 0
-	var cur capture.Reading
-	if fromCurrent {
-		// An amount set long ago may be the previous customer's.
-		cur, err = h.c.Amount().Fresh(time.Now(), h.c.Config().Amount.MaxAmountAge.D())
-		if err != nil {
-			writeErr(w, http.StatusConflict, "NO_AMOUNT", "no fresh amount to charge: send amount, or PUT /v1/amount first ("+core.OneLine(err.Error())+")", exitFailed)
+	var o order.Order
+	if f == 0 {
+		// The current amount, if fresh (one set long ago may be the
+		// previous customer's), consumed by this payment in the same step.
+		o, err = h.c.PayCurrent(req.Code, h.c.Config().Amount.MaxAmountAge.D())
+		if errors.Is(err, core.ErrNoFreshAmount) {
+			// The same request sent again after its first attempt consumed
+			// the amount: say what that attempt did, not "failed".
+			if cerr := h.c.CheckCode(req.Code); errors.Is(cerr, payflow.ErrCodeUnresolved) || errors.Is(cerr, payflow.ErrCodeAlreadyPaid) {
+				payError(w, cerr, 0)
+				return
+			}
+			writeErr(w, http.StatusConflict, "NO_AMOUNT", "no fresh amount to charge: send amount, or PUT /v1/amount first ("+core.OneLine(strings.TrimPrefix(err.Error(), core.ErrNoFreshAmount.Error()+": "))+")", exitFailed)
 			return
 		}
-		f = cur.Amount
+	} else {
+		o, err = h.c.Pay(f, req.Code)
 	}
-	o, err := h.c.Pay(f, req.Code)
 	if err != nil {
-		payError(w, err)
+		payError(w, err, f)
 		return
-	}
-	if fromCurrent {
-		// Consumed by this payment: the next customer is not charged it.
-		if now, ok := h.c.Amount().Get(); ok && now == cur {
-			h.c.Amount().Clear()
-		}
 	}
 	h.log.Info("payment started", "out_trade_no", o.OutTradeNo, "amount_fen", int64(o.AmountFen), "code", o.CodeMasked)
 	w.Header().Set("Location", "/v1/orders/"+o.OutTradeNo)
@@ -441,7 +455,7 @@ func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
 	}
 	run, err := h.c.Runner()
 	if err != nil {
-		payError(w, err)
+		payError(w, err, 0)
 		return
 	}
 	if o.State.Terminal() || !run.Cancel(no) {

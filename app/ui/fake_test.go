@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 // fakeCtrl is an in-memory Controller. Tests drive it from the test
 // goroutine, so every callback (and the fyne.Do inside) runs synchronously.
 type fakeCtrl struct {
-	mu                                                               sync.Mutex
 	amount                                                           AmountReading
 	hasAmount                                                        bool
 	amountSubs, scanSubs, orderSubs, statusSubs, logSubs, serialSubs []any
@@ -133,7 +131,6 @@ func (f *fakeCtrl) CloseOrder(no string) (order.Order, error) {
 }
 func (f *fakeCtrl) Status() Status                  { return f.status }
 func (f *fakeCtrl) OnStatus(fn func(Status)) func() { return sub(&f.statusSubs, fn) }
-func (f *fakeCtrl) setStatus(s Status)              { f.status = s; emit(f.statusSubs, s) }
 func (f *fakeCtrl) Logs(after uint64, max int) []LogLine {
 	var out []LogLine
 	for _, l := range f.logs {

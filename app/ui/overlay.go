@@ -114,8 +114,7 @@ func abs32(v float32) float32 {
 // ShowRegionPicker opens the overlay full screen over a fresh screenshot.
 func ShowRegionPicker(env *Env, shot image.Image, done func(image.Rectangle, bool)) fyne.Window {
 	w := env.App.NewWindow(T("settings.pick_region"))
-	var picker *RegionPicker
-	picker = NewRegionPicker(shot, func(r image.Rectangle, ok bool) {
+	picker := NewRegionPicker(shot, func(r image.Rectangle, ok bool) {
 		w.Close()
 		done(r, ok)
 	})

@@ -27,14 +27,6 @@ func TestModeRoundTrip(t *testing.T) {
 	}
 }
 
-func TestMask(t *testing.T) {
-	for in, want := range map[string]string{"134567890123456789": "1345**********6789", "12345678": "********", "": ""} {
-		if got := Mask(in); got != want {
-			t.Errorf("Mask(%q) = %q", in, got)
-		}
-	}
-}
-
 type lineResult struct {
 	codes   []string
 	rejects []error

@@ -49,11 +49,3 @@ func ParseMode(s string) (Mode, error) {
 // ErrWedgeUnsupported is returned by StartWedge where there is no
 // low-level keyboard hook.
 var ErrWedgeUnsupported = errors.New("scanner: keyboard-wedge capture is only available on Windows")
-
-// Mask shows at most the first 4 and last 4 characters of a code, for logs.
-func Mask(code string) string {
-	if len(code) <= 8 {
-		return strings.Repeat("*", len(code))
-	}
-	return code[:4] + strings.Repeat("*", len(code)-8) + code[len(code)-4:]
-}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/scanbox/scanbox/agent"
+	"github.com/scanbox/scanbox/core"
+	"github.com/scanbox/scanbox/posapi"
+)
+
+// The bank's fleet (docs/fleet.md, "Plug-in side"): `scanbox fleet join`,
+// `scanbox fleet status` and `scanbox update --check` are data-directory
+// commands, carried out by the running instance's agent when one runs (so
+// that a join starts reporting at once), else by an agent opened for the
+// command.
+func init() {
+	onDir("fleet", "the bank's fleet: join --url URL --code CODE, status [--json]", cmdFleet)
+	dirCommands["update"] = cmdUpdate
+	commands["update"] = command{"updates from the bank's fleet: --check [--json]", func(args []string, stdout, stderr io.Writer) int {
+		if hasFlag(args, "install-staged") {
+			return cmdInstallStaged(args, stdout, stderr)
+		}
+		return runOnDir("update", cmdUpdate, args, stdout, stderr)
+	}}
+	core.FleetPOSToken = func(dir string, on bool) error {
+		if !on {
+			err := os.Remove(filepath.Join(dir, posapi.TokenFile))
+			if errors.Is(err, os.ErrNotExist) {
+				err = nil
+			}
+			return err
+		}
+		if _, err := posapi.ReadToken(dir); err == nil {
+			return nil // the POS already knows this one
+		}
+		_, err := posapi.NewToken(dir)
+		return err
+	}
+}
+
+// fleetTimeout bounds one exchange with the fleet started by a command.
+const fleetTimeout = 60 * time.Second
+
+// fleetAgent is the running instance's agent, or one opened for this
+// command.
+func fleetAgent(h host, c *core.Core) (*agent.Agent, error) {
+	if h.served() {
+		if a := c.Fleet(); a != nil {
+			return a, nil
+		}
+	}
+	a, err := c.NewFleetAgent()
+	if err != nil {
+		return nil, failf(exitUsage, "%s", agent.Sentence(err))
+	}
+	return a, nil
+}
+
+func cmdFleet(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || (args[0] != "join" && args[0] != "status") {
+		fmt.Fprintln(stderr, "usage: scanbox fleet join --url URL --code CODE | scanbox fleet status [--json]")
+		return exitUsage
+	}
+	sub := args[0]
+	fs, dir := newFlags("fleet "+sub, stderr)
+	url := fs.String("url", "", "the fleet's address (https://…), from the bank")
+	code := fs.String("code", "", "the single-use enrollment code, from the bank")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if !parseFlags(fs, args[1:], stderr) {
+		return exitUsage
+	}
+	c, release, err := h.open(*dir, core.Pacing{})
+	if err != nil {
+		return report(stderr, "fleet "+sub, err)
+	}
+	defer release()
+	a, err := fleetAgent(h, c)
+	if err != nil {
+		return report(stderr, "fleet "+sub, err)
+	}
+	if sub == "status" {
+		st := a.Status()
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(st)
+			return exitOK
+		}
+		printFleetStatus(stdout, st)
+		return exitOK
+	}
+	if *url == "" || *code == "" {
+		fmt.Fprintln(stderr, "scanbox fleet join: --url and --code are both needed")
+		return exitUsage
+	}
+	id, err := c.FleetIdentity()
+	if err != nil {
+		return report(stderr, "fleet join", failf(exitUsage, "activate ScanBox before joining the fleet: %v", err))
+	}
+	jctx, cancel := context.WithTimeout(ctx, fleetTimeout)
+	defer cancel()
+	if err := a.Join(jctx, *url, *code, id); err != nil {
+		if errors.Is(err, agent.ErrUnreachable) {
+			// Sentence speaks of reports kept for later; nothing is
+			// kept from a join that did not happen.
+			return report(stderr, "fleet join", failf(exitFailed, "the fleet server at %s cannot be reached; check the address and try again", *url))
+		}
+		return report(stderr, "fleet join", failf(exitFailed, "%s", agent.Sentence(err)))
+	}
+	st := a.Status()
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(st)
+	} else {
+		fmt.Fprintf(stdout, "joined the fleet at %s as terminal %s\n", st.URL, st.TerminalUID)
+	}
+	return exitOK
+}
+
+func printFleetStatus(w io.Writer, st agent.Status) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if !st.Joined {
+		fmt.Fprintln(tw, "fleet:\tnot joined (scanbox fleet join --url URL --code CODE)")
+		tw.Flush()
+		return
+	}
+	fmt.Fprintf(tw, "fleet:\t%s, terminal %s\n", st.URL, st.TerminalUID)
+	if st.Disabled {
+		fmt.Fprintln(tw, "reporting:\tdisabled by the bank")
+	}
+	last := "never"
+	if st.LastOKAt != nil {
+		last = st.LastOKAt.Local().Format(time.DateTime)
+	}
+	fmt.Fprintf(tw, "last report delivered:\t%s\n", last)
+	if st.LastError != "" {
+		fmt.Fprintf(tw, "last problem:\t%s\n", st.LastError)
+	}
+	fmt.Fprintf(tw, "queued reports:\t%d (dropped %d)\n", st.Queued, st.Dropped)
+	fmt.Fprintf(tw, "interval:\t%d s\n", st.IntervalSec)
+	fmt.Fprintf(tw, "configuration:\tversion %d\n", st.ConfigVersion)
+	if st.ConfigError != "" {
+		fmt.Fprintf(tw, "configuration refused:\t%s\n", st.ConfigError)
+	}
+	up := "current " + st.Update.Current
+	if st.Update.Offered != "" {
+		up += fmt.Sprintf(", offered %s (verified %v, staged %v)", st.Update.Offered, st.Update.Verified, st.Update.Staged)
+	}
+	fmt.Fprintf(tw, "update:\t%s\n", up)
+	if st.Update.Error != "" {
+		fmt.Fprintf(tw, "update problem:\t%s\n", st.Update.Error)
+	}
+	tw.Flush()
+}
+
+// cmdUpdate is `scanbox update --check [--json]`: exit 0 when the check
+// went through (whether or not something was offered), 1 with the reason
+// when it did not or the offer was refused.
+func cmdUpdate(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
+	fs, dir := newFlags("update", stderr)
+	check := fs.Bool("check", false, "ask the fleet for an update; download, verify and stage it")
+	asJSON := fs.Bool("json", false, `print {"current","offered","verified","staged","error"}`)
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	if !*check {
+		fmt.Fprintln(stderr, "usage: scanbox update --check [--json]")
+		return exitUsage
+	}
+	c, release, err := h.open(*dir, core.Pacing{})
+	if err != nil {
+		return report(stderr, "update", err)
+	}
+	defer release()
+	a, err := fleetAgent(h, c)
+	if err != nil {
+		return report(stderr, "update", err)
+	}
+	uctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // an MSI download
+	defer cancel()
+	res := a.CheckUpdate(uctx)
+	if *asJSON {
+		json.NewEncoder(stdout).Encode(res)
+	} else {
+		switch {
+		case res.Staged:
+			fmt.Fprintf(stdout, "version %s is verified and staged (running %s)\n", res.Offered, res.Current)
+		case res.Offered == "" && res.Error == "":
+			fmt.Fprintf(stdout, "no update offered (running %s)\n", res.Current)
+		default:
+			fmt.Fprintf(stdout, "running %s; offered %q\n", res.Current, res.Offered)
+		}
+	}
+	if res.Error != "" {
+		fmt.Fprintf(stderr, "scanbox update: %s\n", oneLine(res.Error))
+		return exitFailed
+	}
+	return exitOK
+}
+
+// cmdInstallStaged is the SYSTEM task's `scanbox update --install-staged
+// --if-requested` (docs/agent.md, "Installing"): it runs in its own
+// process, never through the cashier's instance.
+func cmdInstallStaged(args []string, stdout, stderr io.Writer) int {
+	fs, dir := newFlags("update", stderr)
+	fs.Bool("install-staged", false, "install the staged, verified release (the SYSTEM task)")
+	fs.Bool("if-requested", false, "only when the running ScanBox asked for it")
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	res, err := agent.InstallRequested(ctx, dataDir(*dir), nil)
+	switch {
+	case errors.Is(err, agent.ErrNoInstallRequest):
+		return exitOK // nothing asked for: the usual 5-minute run
+	case err != nil:
+		fmt.Fprintf(stderr, "scanbox update: %s\n", oneLine(agent.Sentence(err)))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "installed %s\n", res.Version)
+	return exitOK
+}
+
+// hasFlag reports whether args carry --name (or -name, --name=…).
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "--"+name || a == "-"+name || len(a) > len(name)+3 && (a[:len(name)+3] == "--"+name+"=") {
+			return true
+		}
+	}
+	return false
+}

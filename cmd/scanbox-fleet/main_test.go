@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scanbox/scanbox/fleet/proto"
+	"github.com/scanbox/scanbox/fleet/store"
+)
+
+func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// The offline release path: keygen, sign, publish; then what the agent
+// does with the published manifest.
+func TestReleaseTools(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if c, out, e := runCmd(t, "", "keygen", "--out", filepath.Join(dir, "keys")); c != 0 || !strings.Contains(out, "release.key") {
+		t.Fatalf("keygen: %d %q %q", c, out, e)
+	}
+	if c, _, e := runCmd(t, "", "keygen", "--out", filepath.Join(dir, "keys")); c == 0 || !strings.Contains(e, "refusing to overwrite") {
+		t.Fatalf("keygen over an existing key: %d %q", c, e)
+	}
+	if st, _ := os.Stat(filepath.Join(dir, "keys", "release.key")); st.Mode().Perm() != 0o600 {
+		t.Errorf("private key mode %v", st.Mode().Perm())
+	}
+	msi := filepath.Join(dir, "scanbox-1.2.0.msi")
+	os.WriteFile(msi, []byte("MSI 1.2.0"), 0o644)
+	man := filepath.Join(dir, "m.json")
+	if c, _, e := runCmd(t, "", "release", "sign", "--key", filepath.Join(dir, "keys", "release.key"), "--msi", msi, "--version", "1.2.0", "--min-version", "1.0.0", "--out", man); c != 0 {
+		t.Fatalf("sign: %d %q", c, e)
+	}
+	pub, err := readPublicKey(filepath.Join(dir, "keys", "release.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(man)
+	sm, err := proto.ParseSignedManifest(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := proto.VerifyManifest(sm, []ed25519.PublicKey{pub}, time.Now())
+	if err != nil || m.Version != "1.2.0" || m.MinVersion != "1.0.0" || !m.Expires.After(time.Now().Add(29*24*time.Hour)) {
+		t.Fatalf("signed manifest %+v %v", m, err)
+	}
+	// Publishing with the public key; a tampered MSI is refused.
+	bad := filepath.Join(dir, "bad.msi")
+	os.WriteFile(bad, []byte("MSI 1.2.1"), 0o644)
+	if c, _, e := runCmd(t, "", "release", "publish", "--manifest", man, "--msi", bad, "--cohort", "10", "--data-dir", data); c == 0 || !strings.Contains(e, "does not match") {
+		t.Fatalf("tampered publish: %d %q", c, e)
+	}
+	if c, out, e := runCmd(t, "", "release", "publish", "--manifest", man, "--msi", msi, "--cohort", "10", "--release-pub", filepath.Join(dir, "keys", "release.pub"), "--data-dir", data); c != 0 || !strings.Contains(out, "10%") {
+		t.Fatalf("publish: %d %q %q", c, out, e)
+	}
+	// Another key's public half refuses it.
+	runCmd(t, "", "keygen", "--out", filepath.Join(dir, "other"))
+	if c, _, e := runCmd(t, "", "release", "publish", "--manifest", man, "--msi", msi, "--cohort", "10", "--release-pub", filepath.Join(dir, "other", "release.pub"), "--data-dir", data); c == 0 || !strings.Contains(e, "not signed by the bank") {
+		t.Fatalf("publish checked against another key: %d %q", c, e)
+	}
+	st, err := store.Open(context.Background(), "", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rels, _ := st.ListReleases(context.Background())
+	if len(rels) != 1 || rels[0].Cohort != 10 {
+		t.Fatalf("releases %+v", rels)
+	}
+	js, _ := json.Marshal(rels[0].Manifest)
+	if _, err := proto.VerifyManifest(rels[0].Manifest, []ed25519.PublicKey{pub}, time.Now()); err != nil {
+		t.Fatalf("stored manifest no longer verifies: %v %s", err, js)
+	}
+}
+
+func TestStaffCommands(t *testing.T) {
+	data := t.TempDir()
+	c, out, _ := runCmd(t, "", "enrollment-code", "--count", "3", "--data-dir", data)
+	lines := strings.Fields(out)
+	if c != 0 || len(lines) != 3 || lines[0] == lines[1] {
+		t.Fatalf("codes: %d %q", c, out)
+	}
+	if c, _, _ := runCmd(t, "long password\n", "user", "add", "--name", "ann", "--role", "boss", "--data-dir", data); c != exitUsage {
+		t.Errorf("bad role exit %d", c)
+	}
+	if c, _, e := runCmd(t, "short\n", "user", "add", "--name", "ann", "--role", "viewer", "--data-dir", data); c == 0 || !strings.Contains(e, "at least 8") {
+		t.Errorf("short password: %d %q", c, e)
+	}
+	if c, _, e := runCmd(t, "long password\n", "user", "add", "--name", "ann", "--role", "viewer", "--data-dir", data); c != 0 {
+		t.Fatalf("user add: %q", e)
+	}
+	c, out, _ = runCmd(t, "", "token", "--user", "ann", "--data-dir", data)
+	if c != 0 || !strings.HasPrefix(out, "sbf_") {
+		t.Fatalf("token %q", out)
+	}
+	if c, _, _ := runCmd(t, "", "bogus"); c != exitUsage {
+		t.Errorf("unknown command exit %d", c)
+	}
+}

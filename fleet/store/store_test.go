@@ -1,0 +1,461 @@
+package store_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/scanbox/scanbox/fleet/internal/fleettest"
+	"github.com/scanbox/scanbox/fleet/proto"
+	"github.com/scanbox/scanbox/fleet/store"
+)
+
+var ctx = context.Background()
+
+func enrollReq(t testing.TB, code, mch, tid, dev string) proto.EnrollRequest {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proto.EnrollRequest{Code: code, PublicKey: pub, AppVersion: "1.1.0",
+		Identity: proto.Identity{MchID: mch, TerminalID: tid, TerminalSN: "SN-" + tid, DeviceID: dev}}
+}
+
+func codes(t *testing.T, st *store.Store, n int) []string {
+	c, err := st.CreateEnrollmentCodes(ctx, n, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestEnrollmentSingleUse(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		c := codes(t, st, 1)[0]
+		now := time.Now()
+		uid, err := st.Enroll(ctx, enrollReq(t, c, "M1", "T1", "dev1"), now)
+		if err != nil || uid == "" {
+			t.Fatalf("first use: %q %v", uid, err)
+		}
+		if _, err := st.Enroll(ctx, enrollReq(t, c, "M1", "T2", "dev2"), now); !errors.Is(err, store.ErrCodeInvalid) {
+			t.Fatalf("second use of a code: %v, want ErrCodeInvalid", err)
+		}
+		if _, err := st.Enroll(ctx, enrollReq(t, "nope-nope-nope-nope", "M1", "T3", "dev3"), now); !errors.Is(err, store.ErrCodeInvalid) {
+			t.Fatalf("unknown code: %v", err)
+		}
+		// Dashes and case do not matter.
+		c2 := codes(t, st, 1)[0]
+		if _, err := st.Enroll(ctx, enrollReq(t, "  "+toUpperNoDash(c2), "M1", "T4", "dev4"), now); err != nil {
+			t.Fatalf("code typed without dashes: %v", err)
+		}
+	})
+}
+
+func toUpperNoDash(s string) string {
+	out := []byte{}
+	for _, c := range []byte(s) {
+		if c == '-' {
+			continue
+		}
+		if c >= 'a' && c <= 'z' {
+			c -= 32
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+func TestCopiedInstallationAlert(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		cs := codes(t, st, 3)
+		now := time.Now()
+		uid1, err := st.Enroll(ctx, enrollReq(t, cs[0], "M1", "T1", "pc-A"), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The same PC re-enrolling (reinstall) keeps its uid, no alert.
+		again, err := st.Enroll(ctx, enrollReq(t, cs[1], "M1", "T1", "pc-A"), now)
+		if err != nil || again != uid1 {
+			t.Fatalf("re-enrollment: %q %v, want %q", again, err, uid1)
+		}
+		tm, _ := st.GetTerminal(ctx, uid1, now)
+		if slices.Contains(tm.Alerts, store.AlertDeviceChanged) {
+			t.Fatal("re-enrollment from the same device raised the copy alert")
+		}
+		// Another PC presenting the same terminal: both flagged.
+		uid2, err := st.Enroll(ctx, enrollReq(t, cs[2], "M1", "T1", "pc-B"), now)
+		if err != nil || uid2 == uid1 {
+			t.Fatalf("copy: %q %v", uid2, err)
+		}
+		for _, u := range []string{uid1, uid2} {
+			tm, err := st.GetTerminal(ctx, u, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(tm.Alerts, store.AlertDeviceChanged) {
+				t.Errorf("terminal %s alerts %v, want %s", u, tm.Alerts, store.AlertDeviceChanged)
+			}
+		}
+		al, err := st.ListAlerts(ctx, "", true, 10)
+		if err != nil || len(al) != 2 {
+			t.Fatalf("open alerts %v %v, want 2", al, err)
+		}
+		// Staff disable the copy; it is reported disabled from now on.
+		if err := st.SetDisabled(ctx, uid2, true); err != nil {
+			t.Fatal(err)
+		}
+		k := key(t, st, uid2)
+		res, err := st.Heartbeat(ctx, uid2, time.Now().UnixMilli(), proto.Heartbeat{Seq: 1, Identity: proto.Identity{DeviceID: "pc-B"}}, time.Now(), "")
+		if err != nil || !res.Disabled || res.Counted {
+			t.Fatalf("disabled terminal heartbeat: %+v %v (key %v)", res, err, k.Disabled)
+		}
+	})
+}
+
+func key(t *testing.T, st *store.Store, uid string) store.AgentKey {
+	tm, err := st.GetTerminal(ctx, uid, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = tm
+	return store.AgentKey{UID: uid, Disabled: tm.Disabled}
+}
+
+func TestHeartbeatCopiedDataDir(t *testing.T) {
+	// The data directory (with its key) copied to another PC: the same key
+	// reports from another device id.
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		uid, err := st.Enroll(ctx, enrollReq(t, codes(t, st, 1)[0], "M1", "T1", "pc-A"), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		hb := proto.Heartbeat{Seq: 1, At: now, AppVersion: "1.1.0", Identity: proto.Identity{MchID: "M1", TerminalID: "T1", DeviceID: "pc-A"}}
+		if _, err := st.Heartbeat(ctx, uid, now.UnixMilli(), hb, now, ""); err != nil {
+			t.Fatal(err)
+		}
+		tm, _ := st.GetTerminal(ctx, uid, now)
+		if len(tm.Alerts) != 0 {
+			t.Fatalf("healthy heartbeat alerts %v", tm.Alerts)
+		}
+		hb.Seq, hb.Identity.DeviceID = 2, "pc-B"
+		if _, err := st.Heartbeat(ctx, uid, now.UnixMilli()+1, hb, now, ""); err != nil {
+			t.Fatal(err)
+		}
+		tm, _ = st.GetTerminal(ctx, uid, now)
+		if !slices.Contains(tm.Alerts, store.AlertDeviceChanged) {
+			t.Fatalf("alerts %v, want %s", tm.Alerts, store.AlertDeviceChanged)
+		}
+		// Sticky: a later report from pc-A does not clear it; staff do.
+		hb.Seq, hb.Identity.DeviceID = 3, "pc-A"
+		st.Heartbeat(ctx, uid, now.UnixMilli()+2, hb, now, "")
+		tm, _ = st.GetTerminal(ctx, uid, now)
+		if !slices.Contains(tm.Alerts, store.AlertDeviceChanged) {
+			t.Fatal("device-changed alert cleared by a heartbeat")
+		}
+		if err := st.ClearAlert(ctx, uid, store.AlertDeviceChanged, now); err != nil {
+			t.Fatal(err)
+		}
+		tm, _ = st.GetTerminal(ctx, uid, now)
+		if slices.Contains(tm.Alerts, store.AlertDeviceChanged) {
+			t.Fatal("clear did not clear")
+		}
+	})
+}
+
+func TestHeartbeatReplayAndRollups(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		uid, err := st.Enroll(ctx, enrollReq(t, codes(t, st, 1)[0], "M1", "T1", "pc-A"), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		id := proto.Identity{MchID: "M1", TerminalID: "T1", DeviceID: "pc-A"}
+		pay := []proto.PaymentCount{{Channel: "wechat", Outcome: proto.OutcomePaid, Count: 3, SumFen: 1500}, {Channel: "alipay", Outcome: proto.OutcomeUnknown, Count: 1, SumFen: 100}}
+		ts := now.UnixMilli()
+		hb := proto.Heartbeat{Seq: 10, At: now, Identity: id, AppVersion: "1.1.0", Payments: pay, UnresolvedOrders: 2}
+		res, err := st.Heartbeat(ctx, uid, ts, hb, now, "")
+		if err != nil || !res.Counted {
+			t.Fatalf("%+v %v", res, err)
+		}
+		// Same timestamp again: a replay.
+		if _, err := st.Heartbeat(ctx, uid, ts, hb, now, ""); !errors.Is(err, store.ErrReplay) {
+			t.Fatalf("replayed timestamp: %v", err)
+		}
+		// The same report re-sent (queued copy) with a new timestamp: acked,
+		// not counted twice.
+		res, err = st.Heartbeat(ctx, uid, ts+1, hb, now, "")
+		if err != nil || res.Counted {
+			t.Fatalf("duplicate seq: %+v %v", res, err)
+		}
+		// A newer report adds up.
+		hb.Seq = 11
+		hb.Payments = pay[:1]
+		if _, err := st.Heartbeat(ctx, uid, ts+2, hb, now, ""); err != nil {
+			t.Fatal(err)
+		}
+		hs, err := st.Hourly(ctx, uid, now.Add(-time.Hour))
+		if err != nil || len(hs) != 1 {
+			t.Fatalf("hourly %v %v", hs, err)
+		}
+		if h := hs[0]; h.Reports != 2 || h.PaidCount != 6 || h.PaidFen != 3000 || h.UnknownCount != 1 {
+			t.Fatalf("roll-up %+v", h)
+		}
+		tm, _ := st.GetTerminal(ctx, uid, now)
+		if !tm.Online || tm.UnresolvedOrders != 2 || tm.LastSeen.IsZero() {
+			t.Fatalf("latest state %+v", tm)
+		}
+		if tm2, _ := st.GetTerminal(ctx, uid, now.Add(4*time.Minute)); tm2.Online || !slices.Contains(tm2.Alerts, store.AlertOffline) {
+			t.Fatalf("after 4 missed minutes: online=%v alerts=%v", tm2.Online, tm2.Alerts)
+		}
+	})
+}
+
+func TestEvaluateAlerts(t *testing.T) {
+	now := time.Now()
+	old := now.Add(-6 * time.Minute)
+	hb := proto.Heartbeat{
+		AppVersion: "1.0.0", OldestUnresolvedAt: &old, ClockOffsetKnown: true, ClockOffsetMs: -90_000,
+		AmountSources: []proto.AmountSourceState{{Name: "ocr", State: proto.StateFailing}},
+		Scanner:       proto.ScannerState{State: proto.StateFailing},
+		Payments:      []proto.PaymentCount{{Outcome: proto.OutcomePaid, Count: 4}, {Outcome: proto.OutcomeFailed, Count: 1}},
+	}
+	got := store.EvaluateAlerts(hb, now, "1.1.0")
+	want := []string{store.AlertUnresolvedOld, store.AlertAmountSource, store.AlertScanner, store.AlertClockOffset, store.AlertFailureSpike, store.AlertVersionBehind}
+	if !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	fresh := now.Add(-time.Minute)
+	healthy := proto.Heartbeat{AppVersion: "1.1.0", OldestUnresolvedAt: &fresh, ClockOffsetKnown: true, ClockOffsetMs: 500,
+		Payments: []proto.PaymentCount{{Outcome: proto.OutcomePaid, Count: 40}, {Outcome: proto.OutcomeFailed, Count: 1}}}
+	if got := store.EvaluateAlerts(healthy, now, "1.1.0"); len(got) != 0 {
+		t.Fatalf("healthy: %v", got)
+	}
+}
+
+func TestListTerminalsPaging(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		cs := codes(t, st, 25)
+		now := time.Now()
+		var uids []string
+		for i, c := range cs {
+			uid, err := st.Enroll(ctx, enrollReq(t, c, fmt.Sprintf("M%02d", i/5), fmt.Sprintf("T%02d", i), fmt.Sprintf("d%02d", i)), now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			uids = append(uids, uid)
+		}
+		// Five report (online), one is disabled.
+		for i := 0; i < 5; i++ {
+			st.Heartbeat(ctx, uids[i], now.UnixMilli(), proto.Heartbeat{Seq: 1, At: now, Identity: proto.Identity{DeviceID: fmt.Sprintf("d%02d", i)}}, now, "")
+		}
+		st.SetDisabled(ctx, uids[24], true)
+		var seen []string
+		f := store.Filter{Limit: 10}
+		for pages := 0; ; pages++ {
+			p, err := st.ListTerminals(ctx, f, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != 25 {
+				t.Fatalf("total %d", p.Total)
+			}
+			for _, tm := range p.Terminals {
+				seen = append(seen, tm.TerminalID)
+			}
+			if p.Next == "" {
+				break
+			}
+			f.After = p.Next
+			if pages > 5 {
+				t.Fatal("paging does not end")
+			}
+		}
+		if len(seen) != 25 || !slices.IsSorted(seen) || seen[0] != "T00" {
+			t.Fatalf("pages gave %v", seen)
+		}
+		for state, want := range map[string]int{"online": 5, "offline": 19, "disabled": 1, "alert": 19} {
+			p, err := st.ListTerminals(ctx, store.Filter{State: state}, now)
+			if err != nil || p.Total != want {
+				t.Errorf("state %s: %d %v, want %d", state, p.Total, err, want)
+			}
+		}
+		p, err := st.ListTerminals(ctx, store.Filter{Q: "M03"}, now)
+		if err != nil || p.Total != 5 {
+			t.Errorf("search M03: %d %v", p.Total, err)
+		}
+		p, err = st.ListTerminals(ctx, store.Filter{Q: "%"}, now)
+		if err != nil || p.Total != 0 {
+			t.Errorf("search %%: %d %v (wildcard taken literally)", p.Total, err)
+		}
+		p, err = st.ListTerminals(ctx, store.Filter{Q: "T1"}, now)
+		if err != nil || p.Total != 10 {
+			t.Errorf("search prefix T1: %d %v, want 10 (T10..T19)", p.Total, err)
+		}
+		p, err = st.ListTerminals(ctx, store.Filter{Q: "d03"}, now)
+		if err != nil || p.Total != 1 {
+			t.Errorf("search device d03: %d %v", p.Total, err)
+		}
+	})
+}
+
+func TestConfigMerge(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		uid, _ := st.Enroll(ctx, enrollReq(t, codes(t, st, 1)[0], "M1", "T1", "d"), time.Now())
+		st.SetGroup(ctx, uid, "north")
+		i := func(n int) *int { return &n }
+		b := func(v bool) *bool { return &v }
+		v1, err := st.SetConfig(ctx, store.ScopeAll, "", proto.Settings{PollIntervalMs: i(2000), VoiceEnabled: b(true)}, "ann")
+		if err != nil {
+			t.Fatal(err)
+		}
+		v2, _ := st.SetConfig(ctx, store.ScopeGroup, "north", proto.Settings{PollIntervalMs: i(3000)}, "ann")
+		v3, _ := st.SetConfig(ctx, store.ScopeGroup, "south", proto.Settings{PollIntervalMs: i(9000)}, "ann")
+		if !(v1 < v2 && v2 < v3) {
+			t.Fatalf("versions %d %d %d not increasing", v1, v2, v3)
+		}
+		c, err := st.EffectiveConfig(ctx, uid, "north")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Version != v2 || *c.Settings.PollIntervalMs != 3000 || !*c.Settings.VoiceEnabled {
+			t.Fatalf("effective %+v", c)
+		}
+		v4, _ := st.SetConfig(ctx, store.ScopeTerminal, uid, proto.Settings{VoiceEnabled: b(false)}, "ann")
+		c, _ = st.EffectiveConfig(ctx, uid, "north")
+		if c.Version != v4 || *c.Settings.PollIntervalMs != 3000 || *c.Settings.VoiceEnabled {
+			t.Fatalf("with terminal override %+v", c)
+		}
+	})
+}
+
+func TestReleaseOffer(t *testing.T) {
+	mk := func(v string, cohort int, paused bool) store.Release {
+		return store.Release{Version: v, Cohort: cohort, Paused: paused}
+	}
+	rels := []store.Release{mk("1.3.0", 0, false), mk("1.2.0", 100, false)}
+	if r, ok := store.OfferFor("t1", "1.1.0", "", rels); !ok || r.Version != "1.2.0" {
+		t.Fatalf("offer %v %v", r.Version, ok)
+	}
+	if _, ok := store.OfferFor("t1", "1.2.0", "", rels); ok {
+		t.Fatal("offered what runs")
+	}
+	rels[1].Paused = true
+	if _, ok := store.OfferFor("t1", "1.1.0", "", rels); ok {
+		t.Fatal("paused release offered")
+	}
+	// A pin wins over cohort and pause.
+	if r, ok := store.OfferFor("t1", "1.1.0", "1.3.0", rels); !ok || r.Version != "1.3.0" {
+		t.Fatal("pin not offered")
+	}
+	// Cohort: about pct % of terminals, and growing the cohort only adds.
+	in10, in50 := 0, 0
+	for i := 0; i < 2000; i++ {
+		uid := fmt.Sprintf("t%d", i)
+		a, b := store.InCohort(uid, "1.3.0", 10), store.InCohort(uid, "1.3.0", 50)
+		if a && !b {
+			t.Fatal("terminal left the cohort when it grew")
+		}
+		if a {
+			in10++
+		}
+		if b {
+			in50++
+		}
+	}
+	if in10 < 140 || in10 > 260 || in50 < 900 || in50 > 1100 {
+		t.Fatalf("cohort sizes %d/2000 at 10%%, %d/2000 at 50%%", in10, in50)
+	}
+	if store.NewestFull(rels) != "" {
+		t.Fatal("paused release counted as rolled out")
+	}
+}
+
+func TestStaffStorage(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		if err := st.AddUser(ctx, "ann", store.RoleAdmin, "h"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddUser(ctx, "ann", store.RoleViewer, "h"); !errors.Is(err, store.ErrExists) {
+			t.Fatalf("duplicate user: %v", err)
+		}
+		u, _ := st.UserByName(ctx, "ann")
+		tok, err := st.CreateToken(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := st.UserByToken(ctx, tok); err != nil || got.Name != "ann" {
+			t.Fatalf("token: %v %v", got, err)
+		}
+		if _, err := st.UserByToken(ctx, tok+"x"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal("wrong token accepted")
+		}
+		sid, _ := st.CreateSession(ctx, u.ID, "en")
+		se, err := st.SessionByID(ctx, sid)
+		if err != nil || se.User.Name != "ann" || se.CSRF == "" || se.Lang != "en" {
+			t.Fatalf("session %+v %v", se, err)
+		}
+		st.DeleteSession(ctx, sid)
+		if _, err := st.SessionByID(ctx, sid); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal("session survived logout")
+		}
+		for i := 0; i < 3; i++ {
+			st.AddLoginFailure(ctx, "user:ann")
+		}
+		if n, _ := st.LoginFailures(ctx, "user:ann", time.Now().Add(-time.Minute)); n != 3 {
+			t.Fatalf("failures %d", n)
+		}
+		st.Audit(ctx, "ann", "login", "127.0.0.1", "")
+		a, err := st.ListAudit(ctx, 10)
+		if err != nil || len(a) != 1 || a[0].Action != "login" {
+			t.Fatalf("audit %v %v", a, err)
+		}
+		for _, r := range []string{"admin", "operator", "viewer"} {
+			role, err := store.ParseRole(r)
+			if err != nil || role.String() != r {
+				t.Errorf("role %s round trip: %v %v", r, role, err)
+			}
+		}
+		if _, err := store.ParseRole("root"); err == nil {
+			t.Error("unknown role parsed")
+		}
+		if store.RoleViewer.AtLeast(store.RoleOperator) || !store.RoleAdmin.AtLeast(store.RoleOperator) {
+			t.Error("role order")
+		}
+	})
+}
+
+func TestLogBundles(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		uid, _ := st.Enroll(ctx, enrollReq(t, codes(t, st, 1)[0], "M1", "T1", "d"), time.Now())
+		id, err := st.RequestLogs(ctx, uid, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := st.PendingLogRequest(ctx, uid); p != id {
+			t.Fatalf("pending %q want %q", p, id)
+		}
+		if err := st.StoreLogBundle(ctx, "other", id, []byte("zip")); !errors.Is(err, store.ErrNotFound) {
+			t.Fatal("another terminal answered the request")
+		}
+		if err := st.StoreLogBundle(ctx, uid, id, []byte("zip")); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := st.PendingLogRequest(ctx, uid); p != "" {
+			t.Fatal("still pending")
+		}
+		u, data, err := st.LogBundle(ctx, id)
+		if err != nil || u != uid || string(data) != "zip" {
+			t.Fatalf("bundle %q %q %v", u, data, err)
+		}
+		ls, _ := st.ListLogRequests(ctx, uid)
+		if len(ls) != 1 || ls[0].RequestedBy != "bob" || ls[0].UploadedAt == nil {
+			t.Fatalf("requests %+v", ls)
+		}
+	})
+}

@@ -1,0 +1,841 @@
+package store
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/scanbox/scanbox/fleet/proto"
+)
+
+// Alert kinds (stable codes; the console translates them).
+const (
+	AlertOffline        = "offline"
+	AlertDeviceChanged  = "device_changed" // copied installation
+	AlertUnresolvedOld  = "unresolved_order_old"
+	AlertAmountSource   = "amount_source_failing"
+	AlertScanner        = "scanner_failing"
+	AlertClockOffset    = "clock_offset"
+	AlertFailureSpike   = "failure_rate_spike"
+	AlertVersionBehind  = "version_behind"
+	AlertDeviceMoved    = "scan_box_moved"
+	unresolvedAlertAge  = 5 * time.Minute
+	clockOffsetAlertMs  = 60_000
+	spikeMinPayments    = 5
+	spikeFailurePercent = 20
+)
+
+// stickyAlert kinds stay raised until staff clear them; the others follow
+// the latest heartbeat.
+func stickyAlert(kind string) bool { return kind == AlertDeviceChanged || kind == AlertDeviceMoved }
+
+// OfflineAfterIntervals: a terminal is offline when it missed this many
+// heartbeat intervals.
+const OfflineAfterIntervals = 3
+
+// Terminal is one enrolled installation.
+type Terminal struct {
+	UID              string    `json:"-"`
+	MchID            string    `json:"mch_id"`
+	TerminalID       string    `json:"terminal_id"`
+	TerminalSN       string    `json:"terminal_sn"`
+	DeviceID         string    `json:"device_id"`
+	AppVersion       string    `json:"app_version"`
+	OS               string    `json:"-"`
+	Group            string    `json:"-"`
+	EnrolledAt       time.Time `json:"-"`
+	LastSeen         time.Time `json:"last_seen"`
+	Online           bool      `json:"online"`
+	Disabled         bool      `json:"-"`
+	UnresolvedOrders int       `json:"unresolved_orders"`
+	ConfigApplied    int64     `json:"-"`
+	Pin              string    `json:"-"`
+	Alerts           []string  `json:"alerts"`
+	IntervalSec      int       `json:"-"`
+	State            string    `json:"-"` // latest heartbeat JSON
+}
+
+// Heartbeat returns the decoded latest heartbeat (zero if none).
+func (t Terminal) Heartbeat() proto.Heartbeat {
+	var hb proto.Heartbeat
+	_ = json.Unmarshal([]byte(t.State), &hb)
+	return hb
+}
+
+const terminalCols = `uid, mch_id, terminal_id, terminal_sn, device_id, app_version, os, group_name, enrolled_at, last_seen, offline_after, disabled, unresolved_orders, config_applied, pin_version, alerts, interval_sec`
+
+type scanner interface{ Scan(...any) error }
+
+func scanTerminal(r scanner, now time.Time, withState bool) (Terminal, error) {
+	var t Terminal
+	var enrolled, seen, offAfter, disabled int64
+	var alerts string
+	dest := []any{&t.UID, &t.MchID, &t.TerminalID, &t.TerminalSN, &t.DeviceID, &t.AppVersion, &t.OS, &t.Group,
+		&enrolled, &seen, &offAfter, &disabled, &t.UnresolvedOrders, &t.ConfigApplied, &t.Pin, &alerts, &t.IntervalSec}
+	if withState {
+		dest = append(dest, &t.State)
+	}
+	if err := r.Scan(dest...); err != nil {
+		return Terminal{}, err
+	}
+	t.EnrolledAt = time.Unix(enrolled, 0).UTC()
+	if seen > 0 {
+		t.LastSeen = time.Unix(seen, 0).UTC()
+	}
+	t.Online = offAfter > now.Unix()
+	t.Disabled = disabled != 0
+	t.Alerts = []string{}
+	if !t.Online && !t.Disabled {
+		t.Alerts = append(t.Alerts, AlertOffline)
+	}
+	if alerts != "" {
+		t.Alerts = append(t.Alerts, strings.Split(alerts, ",")...)
+	}
+	return t, nil
+}
+
+func newUID() string { return "t" + randomToken(10) }
+
+// Enroll consumes a single-use code and registers the terminal's key. The
+// same installation enrolling again (same mch_id, terminal_id and device)
+// keeps its uid and gets the new key. Another device presenting a terminal
+// that is already enrolled becomes a second row, and both rows are flagged
+// AlertDeviceChanged: a copied installation, for staff to disable.
+func (s *Store) Enroll(ctx context.Context, req proto.EnrollRequest, now time.Time) (uid string, err error) {
+	if len(req.PublicKey) != ed25519.PublicKeySize {
+		return "", fmt.Errorf("store: enroll: bad public key")
+	}
+	keyID := proto.KeyID(req.PublicKey)
+	err = s.tx(ctx, func(t *txn) error {
+		res, err := t.exec(ctx, `UPDATE enrollment_codes SET used_at=?, used_by=? WHERE code_hash=? AND used_at IS NULL`,
+			unix(now), req.Identity.MchID+"/"+req.Identity.TerminalID, hashSecret(normCode(req.Code)))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrCodeInvalid
+		}
+		rows, err := t.query(ctx, `SELECT uid, device_id FROM terminals WHERE mch_id=? AND terminal_id=? AND disabled=0`,
+			req.Identity.MchID, req.Identity.TerminalID)
+		if err != nil {
+			return err
+		}
+		var others []string
+		for rows.Next() {
+			var u, dev string
+			if err := rows.Scan(&u, &dev); err != nil {
+				rows.Close()
+				return err
+			}
+			if dev == req.Identity.DeviceID && uid == "" {
+				uid = u
+			} else {
+				others = append(others, u)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if uid != "" {
+			_, err = t.exec(ctx, `UPDATE terminals SET key_id=?, pubkey=?, terminal_sn=?, app_version=?, os=?, last_ts_ms=0, last_seq=0 WHERE uid=?`,
+				keyID, []byte(req.PublicKey), req.Identity.TerminalSN, req.AppVersion, req.OS, uid)
+		} else {
+			uid = newUID()
+			_, err = t.exec(ctx, `INSERT INTO terminals(uid, mch_id, terminal_id, terminal_sn, device_id, key_id, pubkey, app_version, os, enrolled_at) VALUES(?,?,?,?,?,?,?,?,?,?)`,
+				uid, req.Identity.MchID, req.Identity.TerminalID, req.Identity.TerminalSN, req.Identity.DeviceID, keyID, []byte(req.PublicKey), req.AppVersion, req.OS, unix(now))
+		}
+		if err != nil {
+			return err
+		}
+		if len(others) > 0 {
+			detail := "enrolled again from device " + req.Identity.DeviceID
+			for _, u := range append(others, uid) {
+				if err := t.raiseAlert(ctx, u, AlertDeviceChanged, detail, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrCodeInvalid) {
+			return "", err
+		}
+		return "", fmt.Errorf("store: enroll: %w", err)
+	}
+	return uid, nil
+}
+
+// raiseAlert adds kind to a terminal's alert set (and the history) unless
+// it is already raised.
+func (t *txn) raiseAlert(ctx context.Context, uid, kind, detail string, now time.Time) error {
+	var cur string
+	if err := t.queryRow(ctx, `SELECT alerts FROM terminals WHERE uid=?`, uid).Scan(&cur); err != nil {
+		return err
+	}
+	set := splitSet(cur)
+	if set[kind] {
+		return nil
+	}
+	set[kind] = true
+	if _, err := t.exec(ctx, `UPDATE terminals SET alerts=? WHERE uid=?`, joinSet(set), uid); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `INSERT INTO alerts(terminal_uid, kind, detail, raised_at) VALUES(?,?,?,?)`, uid, kind, detail, unix(now))
+	return err
+}
+
+func splitSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		if k != "" {
+			m[k] = true
+		}
+	}
+	return m
+}
+
+func joinSet(m map[string]bool) string {
+	ks := make([]string, 0, len(m))
+	for k, v := range m {
+		if v {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	return strings.Join(ks, ",")
+}
+
+// AgentKey is what authenticating an agent request needs.
+type AgentKey struct {
+	UID       string
+	PublicKey ed25519.PublicKey
+	LastTsMs  int64
+	Disabled  bool
+}
+
+// AgentKeyByID looks up a terminal key.
+func (s *Store) AgentKeyByID(ctx context.Context, keyID string) (AgentKey, error) {
+	var k AgentKey
+	var pub []byte
+	var dis int64
+	err := s.queryRow(ctx, `SELECT uid, pubkey, last_ts_ms, disabled FROM terminals WHERE key_id=?`, keyID).Scan(&k.UID, &pub, &k.LastTsMs, &dis)
+	if errors.Is(err, sql.ErrNoRows) {
+		return AgentKey{}, ErrNotFound
+	}
+	if err != nil {
+		return AgentKey{}, fmt.Errorf("store: agent key: %w", err)
+	}
+	k.PublicKey, k.Disabled = pub, dis != 0
+	return k, nil
+}
+
+// TouchAuth advances a key's last accepted timestamp (compare-and-set, so
+// two instances cannot both accept the same request). Used by agent
+// requests other than heartbeats, which do it inside Heartbeat.
+func (s *Store) TouchAuth(ctx context.Context, uid string, tsMs int64) error {
+	res, err := s.exec(ctx, `UPDATE terminals SET last_ts_ms=? WHERE uid=? AND last_ts_ms < ?`, tsMs, uid, tsMs)
+	if err != nil {
+		return fmt.Errorf("store: touch: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrReplay
+	}
+	return nil
+}
+
+// EvaluateAlerts derives the state-following alert kinds from a heartbeat.
+// newestFull is the newest release rolled out to everyone ("" if none).
+func EvaluateAlerts(hb proto.Heartbeat, now time.Time, newestFull string) []string {
+	var out []string
+	if hb.OldestUnresolvedAt != nil && now.Sub(*hb.OldestUnresolvedAt) > unresolvedAlertAge {
+		out = append(out, AlertUnresolvedOld)
+	}
+	for _, a := range hb.AmountSources {
+		if a.State == proto.StateFailing {
+			out = append(out, AlertAmountSource)
+			break
+		}
+	}
+	if hb.Scanner.State == proto.StateFailing {
+		out = append(out, AlertScanner)
+	}
+	if hb.ClockOffsetKnown && (hb.ClockOffsetMs > clockOffsetAlertMs || hb.ClockOffsetMs < -clockOffsetAlertMs) {
+		out = append(out, AlertClockOffset)
+	}
+	var ok, bad int64
+	for _, p := range hb.Payments {
+		switch p.Outcome {
+		case proto.OutcomePaid:
+			ok += p.Count
+		case proto.OutcomeFailed, proto.OutcomeUnknown:
+			bad += p.Count
+		}
+	}
+	if ok+bad >= spikeMinPayments && bad*100 >= (ok+bad)*spikeFailurePercent {
+		out = append(out, AlertFailureSpike)
+	}
+	if newestFull != "" {
+		if cur, err := proto.ParseVersion(hb.AppVersion); err == nil {
+			if nv, err := proto.ParseVersion(newestFull); err == nil && proto.CompareVersions(cur, nv) < 0 {
+				out = append(out, AlertVersionBehind)
+			}
+		}
+	}
+	return out
+}
+
+// HeartbeatResult is what the API answers from.
+type HeartbeatResult struct {
+	Disabled    bool
+	Counted     bool // false: a duplicate or older report, acked but not counted
+	IntervalSec int
+	Group       string
+	Pin         string
+	AppVersion  string
+	PendingLog  string // id of the oldest unanswered log request, "" none
+}
+
+// HeartbeatItem is one authenticated report for HeartbeatBatch.
+type HeartbeatItem struct {
+	UID        string
+	KeyID      string // the key that signed it ("" skips the check)
+	TsMs       int64
+	HB         proto.Heartbeat
+	Now        time.Time
+	NewestFull string
+}
+
+// HeartbeatOutcome is the result of one item.
+type HeartbeatOutcome struct {
+	Res HeartbeatResult
+	Err error // ErrReplay, ErrNotFound, or the batch's error
+}
+
+// Heartbeat stores one inspection report from an authenticated terminal
+// (see HeartbeatBatch).
+func (s *Store) Heartbeat(ctx context.Context, uid string, tsMs int64, hb proto.Heartbeat, now time.Time, newestFull string) (HeartbeatResult, error) {
+	out := s.HeartbeatBatch(ctx, []HeartbeatItem{{UID: uid, TsMs: tsMs, HB: hb, Now: now, NewestFull: newestFull}})
+	return out[0].Res, out[0].Err
+}
+
+// HeartbeatBatch stores reports in one transaction (group commit: one
+// commit for many terminals is what lets SQLite take hundreds a second).
+// Per report: advance the key's timestamp (refusing a replay), keep it as
+// the latest state if its Seq is the highest so far, add its counts into
+// the hourly roll-up once, record alert transitions. A refused report does
+// not write anything and does not affect the others; a database error
+// fails the whole batch (nothing was acked, agents send again). Rows are
+// locked in uid order so two instances' batches cannot deadlock.
+func (s *Store) HeartbeatBatch(ctx context.Context, items []HeartbeatItem) []HeartbeatOutcome {
+	out := make([]HeartbeatOutcome, len(items))
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return items[order[a]].UID < items[order[b]].UID })
+	err := s.tx(ctx, func(t *txn) error {
+		for _, i := range order {
+			it := items[i]
+			res, err := s.heartbeatIn(ctx, t, it.UID, it.KeyID, it.TsMs, it.HB, it.Now, it.NewestFull)
+			if err != nil && !errors.Is(err, ErrReplay) && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			out[i] = HeartbeatOutcome{res, err}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range out {
+			out[i] = HeartbeatOutcome{Err: fmt.Errorf("store: heartbeat: %w", err)}
+		}
+	}
+	return out
+}
+
+func (s *Store) heartbeatIn(ctx context.Context, t *txn, uid, wantKey string, tsMs int64, hb proto.Heartbeat, now time.Time, newestFull string) (res HeartbeatResult, err error) {
+	err = func() error {
+		var dev, alerts, serial, keyID string
+		var lastSeq, lastTs, disabled int64
+		err := t.queryRow(ctx, `SELECT device_id, last_seq, last_ts_ms, alerts, scanner_serial, disabled, group_name, pin_version, interval_sec, key_id, app_version, pending_log FROM terminals WHERE uid=?`+s.forUpdate(), uid).
+			Scan(&dev, &lastSeq, &lastTs, &alerts, &serial, &disabled, &res.Group, &res.Pin, &res.IntervalSec, &keyID, &res.AppVersion, &res.PendingLog)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if wantKey != "" && keyID != wantKey {
+			// Re-enrolled since the caller looked the key up: the old key
+			// no longer speaks for this terminal.
+			return ErrNotFound
+		}
+		if tsMs <= lastTs {
+			return ErrReplay
+		}
+		res.Disabled = disabled != 0
+		interval := res.IntervalSec
+		if interval <= 0 {
+			interval = int(proto.DefaultHeartbeatInterval / time.Second)
+		}
+		offAfter := now.Unix() + int64(OfflineAfterIntervals*interval)
+		if uint64(lastSeq) >= hb.Seq || res.Disabled {
+			_, err := t.exec(ctx, `UPDATE terminals SET last_ts_ms=?, last_seen=?, offline_after=? WHERE uid=?`, tsMs, unix(now), offAfter, uid)
+			return err
+		}
+		res.Counted = true
+		res.AppVersion = hb.AppVersion
+		old := splitSet(alerts)
+		next := map[string]bool{}
+		for k := range old {
+			if stickyAlert(k) {
+				next[k] = true
+			}
+		}
+		for _, k := range EvaluateAlerts(hb, now, newestFull) {
+			next[k] = true
+		}
+		if hb.Identity.DeviceID != dev {
+			next[AlertDeviceChanged] = true
+		}
+		state, err := json.Marshal(hb)
+		if err != nil {
+			return err
+		}
+		unresolved := hb.UnresolvedOrders + hb.UnresolvedRefunds
+		_, err = t.exec(ctx, `UPDATE terminals SET last_ts_ms=?, last_seen=?, offline_after=?, last_seq=?, app_version=?, os=?, terminal_sn=?, unresolved_orders=?, config_applied=?, alerts=?, state_json=?, scanner_model=?, scanner_serial=? WHERE uid=?`,
+			tsMs, unix(now), offAfter, int64(hb.Seq), hb.AppVersion, hb.OS, hb.Identity.TerminalSN, unresolved, hb.ConfigVersion, joinSet(next), string(state), hb.Scanner.Model, hb.Scanner.USBSerial, uid)
+		if err != nil {
+			return err
+		}
+		if err := t.addHourly(ctx, uid, hb, now); err != nil {
+			return err
+		}
+		for k := range next {
+			if !old[k] {
+				detail := ""
+				if k == AlertDeviceChanged {
+					detail = "heartbeat from device " + hb.Identity.DeviceID + ", enrolled on " + dev
+				}
+				if _, err := t.exec(ctx, `INSERT INTO alerts(terminal_uid, kind, detail, raised_at) VALUES(?,?,?,?)`, uid, k, detail, unix(now)); err != nil {
+					return err
+				}
+			}
+		}
+		for k := range old {
+			if !next[k] {
+				if _, err := t.exec(ctx, `UPDATE alerts SET cleared_at=? WHERE terminal_uid=? AND kind=? AND cleared_at IS NULL`, unix(now), uid, k); err != nil {
+					return err
+				}
+			}
+		}
+		if hb.Scanner.USBSerial != "" && hb.Scanner.USBSerial != serial {
+			return t.seeDevice(ctx, uid, hb, now)
+		}
+		return nil
+	}()
+	return res, err
+}
+
+// addHourly adds a report's counts to the roll-up of the hour it was
+// measured in (clamped to now: an agent clock in the future must not
+// create future hours).
+func (t *txn) addHourly(ctx context.Context, uid string, hb proto.Heartbeat, now time.Time) error {
+	at := hb.At
+	if at.IsZero() || at.After(now) {
+		at = now
+	}
+	hour := at.Unix() / 3600 * 3600
+	var paid, paidFen, failed, unknown, errs int64
+	for _, p := range hb.Payments {
+		switch p.Outcome {
+		case proto.OutcomePaid:
+			paid += p.Count
+			paidFen += p.SumFen
+		case proto.OutcomeFailed:
+			failed += p.Count
+		case proto.OutcomeUnknown:
+			unknown += p.Count
+		}
+	}
+	for _, n := range hb.Errors {
+		errs += int64(n)
+	}
+	_, err := t.exec(ctx, `INSERT INTO hourly(terminal_uid, hour, reports, paid_count, paid_fen, failed_count, unknown_count, error_count) VALUES(?,?,1,?,?,?,?,?)
+ON CONFLICT (terminal_uid, hour) DO UPDATE SET reports=hourly.reports+1, paid_count=hourly.paid_count+excluded.paid_count, paid_fen=hourly.paid_fen+excluded.paid_fen,
+failed_count=hourly.failed_count+excluded.failed_count, unknown_count=hourly.unknown_count+excluded.unknown_count, error_count=hourly.error_count+excluded.error_count`,
+		uid, hour, paid, paidFen, failed, unknown, errs)
+	return err
+}
+
+// seeDevice updates the device stock with the scan box a terminal reports;
+// a box seen at another merchant before is flagged as moved.
+func (t *txn) seeDevice(ctx context.Context, uid string, hb proto.Heartbeat, now time.Time) error {
+	var prevMch, prevUID string
+	err := t.queryRow(ctx, `SELECT mch_id, terminal_uid FROM devices WHERE serial=?`, hb.Scanner.USBSerial).Scan(&prevMch, &prevUID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = t.exec(ctx, `INSERT INTO devices(serial, model, vid_pid, terminal_uid, mch_id, first_seen, last_seen) VALUES(?,?,?,?,?,?,?)`,
+			hb.Scanner.USBSerial, hb.Scanner.Model, hb.Scanner.USBVIDPID, uid, hb.Identity.MchID, unix(now), unix(now))
+		return err
+	case err != nil:
+		return err
+	}
+	moved := 0
+	if prevMch != hb.Identity.MchID {
+		moved = 1
+	}
+	if _, err := t.exec(ctx, `UPDATE devices SET model=?, vid_pid=?, terminal_uid=?, mch_id=?, last_seen=?, moves=moves+? WHERE serial=?`,
+		hb.Scanner.Model, hb.Scanner.USBVIDPID, uid, hb.Identity.MchID, unix(now), moved, hb.Scanner.USBSerial); err != nil {
+		return err
+	}
+	if moved == 1 {
+		return t.raiseAlert(ctx, uid, AlertDeviceMoved, "scan box "+hb.Scanner.USBSerial+" was at merchant "+prevMch, now)
+	}
+	return nil
+}
+
+// ClearAlert clears a (sticky) alert of a terminal by staff.
+func (s *Store) ClearAlert(ctx context.Context, uid, kind string, now time.Time) error {
+	return s.tx(ctx, func(t *txn) error {
+		var cur string
+		if err := t.queryRow(ctx, `SELECT alerts FROM terminals WHERE uid=?`, uid).Scan(&cur); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		set := splitSet(cur)
+		delete(set, kind)
+		if _, err := t.exec(ctx, `UPDATE terminals SET alerts=? WHERE uid=?`, joinSet(set), uid); err != nil {
+			return err
+		}
+		_, err := t.exec(ctx, `UPDATE alerts SET cleared_at=? WHERE terminal_uid=? AND kind=? AND cleared_at IS NULL`, unix(now), uid, kind)
+		return err
+	})
+}
+
+// SetDisabled disables or re-enables a terminal. A disabled terminal's
+// reports are acked but no longer stored, and it is told it is disabled.
+func (s *Store) SetDisabled(ctx context.Context, uid string, disabled bool) error {
+	v := 0
+	if disabled {
+		v = 1
+	}
+	res, err := s.exec(ctx, `UPDATE terminals SET disabled=? WHERE uid=?`, v, uid)
+	if err != nil {
+		return fmt.Errorf("store: disable: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetGroup puts a terminal in a configuration group.
+func (s *Store) SetGroup(ctx context.Context, uid, group string) error {
+	_, err := s.exec(ctx, `UPDATE terminals SET group_name=? WHERE uid=?`, group, uid)
+	return err
+}
+
+// SetPin pins a terminal to a release version ("" removes the pin).
+func (s *Store) SetPin(ctx context.Context, uid, version string) error {
+	res, err := s.exec(ctx, `UPDATE terminals SET pin_version=? WHERE uid=?`, version, uid)
+	if err != nil {
+		return fmt.Errorf("store: pin: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Filter selects terminals for the list.
+type Filter struct {
+	Q     string // prefix of mch_id, terminal_id, terminal_sn or device_id
+	State string // "", "online", "offline", "alert", "disabled"
+	After string // keyset cursor from Page.Next
+	Limit int
+}
+
+// Page is one page of terminals.
+type Page struct {
+	Terminals []Terminal
+	Total     int
+	Next      string // cursor of the next page, "" at the end
+}
+
+func (s *Store) filterWhere(f Filter, now time.Time) (string, []any) {
+	var conds []string
+	var args []any
+	if f.Q != "" {
+		// Prefix match on each identifier, as index ranges (a LIKE
+		// '%q%' would read all 50,000 rows twice per page).
+		hi := f.Q + "\U0010FFFF"
+		conds = append(conds, `((mch_id >= ? AND mch_id < ?) OR (terminal_id >= ? AND terminal_id < ?) OR (terminal_sn >= ? AND terminal_sn < ?) OR (device_id >= ? AND device_id < ?))`)
+		args = append(args, f.Q, hi, f.Q, hi, f.Q, hi, f.Q, hi)
+	}
+	switch f.State {
+	case "online":
+		conds = append(conds, `offline_after > ? AND disabled=0`)
+		args = append(args, now.Unix())
+	case "offline":
+		conds = append(conds, `offline_after <= ? AND disabled=0`)
+		args = append(args, now.Unix())
+	case "alert":
+		conds = append(conds, `(alerts <> '' OR offline_after <= ?) AND disabled=0`)
+		args = append(args, now.Unix())
+	case "disabled":
+		conds = append(conds, `disabled=1`)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// ListTerminals pages through terminals ordered by merchant and terminal.
+// Paging is by keyset (no OFFSET), so page 500 costs what page 1 costs.
+func (s *Store) ListTerminals(ctx context.Context, f Filter, now time.Time) (Page, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 50
+	}
+	where, args := s.filterWhere(f, now)
+	var p Page
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM terminals`+where, args...).Scan(&p.Total); err != nil {
+		return Page{}, fmt.Errorf("store: count: %w", err)
+	}
+	if f.After != "" {
+		parts := strings.SplitN(f.After, "\x1f", 3)
+		if len(parts) == 3 {
+			c := `(mch_id, terminal_id, uid) > (?, ?, ?)`
+			if where == "" {
+				where = " WHERE " + c
+			} else {
+				where += " AND " + c
+			}
+			args = append(args, parts[0], parts[1], parts[2])
+		}
+	}
+	rows, err := s.query(ctx, `SELECT `+terminalCols+` FROM terminals`+where+` ORDER BY mch_id, terminal_id, uid LIMIT ?`, append(args, f.Limit+1)...)
+	if err != nil {
+		return Page{}, fmt.Errorf("store: list: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		t, err := scanTerminal(rows, now, false)
+		if err != nil {
+			return Page{}, fmt.Errorf("store: list: %w", err)
+		}
+		p.Terminals = append(p.Terminals, t)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	if len(p.Terminals) > f.Limit {
+		p.Terminals = p.Terminals[:f.Limit]
+		last := p.Terminals[f.Limit-1]
+		p.Next = last.MchID + "\x1f" + last.TerminalID + "\x1f" + last.UID
+	}
+	return p, nil
+}
+
+// EachTerminal calls f for every terminal (CSV report, API), in order.
+func (s *Store) EachTerminal(ctx context.Context, now time.Time, withState bool, f func(Terminal) error) error {
+	cols := terminalCols
+	if withState {
+		cols += ", state_json"
+	}
+	rows, err := s.query(ctx, `SELECT `+cols+` FROM terminals ORDER BY mch_id, terminal_id, uid`)
+	if err != nil {
+		return fmt.Errorf("store: terminals: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		t, err := scanTerminal(rows, now, withState)
+		if err != nil {
+			return err
+		}
+		if err := f(t); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// GetTerminal returns one terminal with its latest state.
+func (s *Store) GetTerminal(ctx context.Context, uid string, now time.Time) (Terminal, error) {
+	t, err := scanTerminal(s.queryRow(ctx, `SELECT `+terminalCols+`, state_json FROM terminals WHERE uid=?`, uid), now, true)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Terminal{}, ErrNotFound
+	}
+	if err != nil {
+		return Terminal{}, fmt.Errorf("store: terminal: %w", err)
+	}
+	return t, nil
+}
+
+// Alert is one alert occurrence.
+type Alert struct {
+	ID         int64
+	UID        string
+	MchID      string
+	TerminalID string
+	Kind       string
+	Detail     string
+	RaisedAt   time.Time
+	ClearedAt  *time.Time
+}
+
+// ListAlerts returns alerts newest first: open ones only, or all of one
+// terminal when uid is set.
+func (s *Store) ListAlerts(ctx context.Context, uid string, openOnly bool, limit int) ([]Alert, error) {
+	q := `SELECT a.id, a.terminal_uid, t.mch_id, t.terminal_id, a.kind, a.detail, a.raised_at, a.cleared_at FROM alerts a JOIN terminals t ON t.uid=a.terminal_uid`
+	var conds []string
+	var args []any
+	if uid != "" {
+		conds = append(conds, "a.terminal_uid=?")
+		args = append(args, uid)
+	}
+	if openOnly {
+		conds = append(conds, "a.cleared_at IS NULL")
+	}
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	q += " ORDER BY a.raised_at DESC, a.id DESC LIMIT ?"
+	rows, err := s.query(ctx, q, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		var a Alert
+		var raised int64
+		var cleared sql.NullInt64
+		if err := rows.Scan(&a.ID, &a.UID, &a.MchID, &a.TerminalID, &a.Kind, &a.Detail, &raised, &cleared); err != nil {
+			return nil, err
+		}
+		a.RaisedAt = time.Unix(raised, 0).UTC()
+		a.ClearedAt = nullTime(cleared)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// CountOffline counts enabled terminals that missed their heartbeats.
+func (s *Store) CountOffline(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT COUNT(*) FROM terminals WHERE offline_after <= ? AND disabled=0`, now.Unix()).Scan(&n)
+	return n, err
+}
+
+// Hour is a roll-up bucket.
+type Hour struct {
+	Hour         time.Time
+	Reports      int64
+	PaidCount    int64
+	PaidFen      int64
+	FailedCount  int64
+	UnknownCount int64
+	ErrorCount   int64
+}
+
+// Hourly returns roll-ups since since, oldest first: of one terminal, or
+// summed over the fleet when uid is "".
+func (s *Store) Hourly(ctx context.Context, uid string, since time.Time) ([]Hour, error) {
+	q := `SELECT hour, SUM(reports), SUM(paid_count), SUM(paid_fen), SUM(failed_count), SUM(unknown_count), SUM(error_count) FROM hourly WHERE hour >= ?`
+	args := []any{since.Unix() / 3600 * 3600}
+	if uid != "" {
+		q += " AND terminal_uid=?"
+		args = append(args, uid)
+	}
+	q += " GROUP BY hour ORDER BY hour"
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: hourly: %w", err)
+	}
+	defer rows.Close()
+	var out []Hour
+	for rows.Next() {
+		var h Hour
+		var hr int64
+		if err := rows.Scan(&hr, &h.Reports, &h.PaidCount, &h.PaidFen, &h.FailedCount, &h.UnknownCount, &h.ErrorCount); err != nil {
+			return nil, err
+		}
+		h.Hour = time.Unix(hr, 0).UTC()
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// Worst is a terminal ranked by failed + unknown payments.
+type Worst struct {
+	UID, MchID, TerminalID string
+	Failed, Unknown, Paid  int64
+}
+
+// WorstTerminals ranks terminals by failed and unknown payments since since.
+func (s *Store) WorstTerminals(ctx context.Context, since time.Time, limit int) ([]Worst, error) {
+	rows, err := s.query(ctx, `SELECT h.terminal_uid, t.mch_id, t.terminal_id, SUM(h.failed_count), SUM(h.unknown_count), SUM(h.paid_count) AS p
+FROM hourly h JOIN terminals t ON t.uid=h.terminal_uid WHERE h.hour >= ? GROUP BY h.terminal_uid, t.mch_id, t.terminal_id
+HAVING SUM(h.failed_count)+SUM(h.unknown_count) > 0 ORDER BY SUM(h.failed_count)+SUM(h.unknown_count) DESC, h.terminal_uid LIMIT ?`, since.Unix()/3600*3600, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: worst: %w", err)
+	}
+	defer rows.Close()
+	var out []Worst
+	for rows.Next() {
+		var w Worst
+		if err := rows.Scan(&w.UID, &w.MchID, &w.TerminalID, &w.Failed, &w.Unknown, &w.Paid); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// Device is one scan box in the stock.
+type Device struct {
+	Serial, Model, VIDPID, UID, MchID string
+	FirstSeen, LastSeen               time.Time
+	Moves                             int
+}
+
+// ListDevices returns the device stock by model and serial.
+func (s *Store) ListDevices(ctx context.Context, limit int) ([]Device, error) {
+	rows, err := s.query(ctx, `SELECT serial, model, vid_pid, terminal_uid, mch_id, first_seen, last_seen, moves FROM devices ORDER BY model, serial LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: devices: %w", err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		var d Device
+		var fs, ls int64
+		if err := rows.Scan(&d.Serial, &d.Model, &d.VIDPID, &d.UID, &d.MchID, &fs, &ls, &d.Moves); err != nil {
+			return nil, err
+		}
+		d.FirstSeen, d.LastSeen = time.Unix(fs, 0).UTC(), time.Unix(ls, 0).UTC()
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// InCohort says whether a terminal is among the first pct percent of a
+// release's rollout: a stable hash of release and terminal, so raising the
+// percentage only adds terminals and each release picks its own first ones.
+func InCohort(uid, version string, pct int) bool {
+	sum := sha256.Sum256([]byte("scanbox-cohort\n" + version + "\n" + uid))
+	return int(binary.BigEndian.Uint64(sum[:8])%100) < pct
+}
