@@ -99,9 +99,9 @@ func runHeadlessDemo(setup demoSetup, stdout, stderr io.Writer) int {
 	return demoAfterSale(ctx, c, st, firstPaid, stdout, stderr)
 }
 
-// The demo's manager PIN and cashier.
+// The demo's manager PIN (tray and headless demos alike) and cashier.
 const (
-	demoPIN     = "135790"
+	demoPIN     = "123456"
 	demoCashier = "演示收银员"
 )
 

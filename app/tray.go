@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/scanbox/scanbox/app/ui"
@@ -51,6 +52,13 @@ type tray struct {
 	qr       *ui.QRWindow
 	about    fyne.Window
 	state    ui.TrayState
+
+	// The after-sale windows (app/tray_aftersale.go).
+	after     *afterSale
+	refundWin *ui.RefundWindow
+	today     *ui.TodayWindow
+	shift     *ui.ShiftWindow
+	reconcile *ui.ReconcileWindow
 }
 
 func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
@@ -78,7 +86,7 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 	a := fyneapp.NewWithID("cn.scanbox.tray")
 	a.Settings().SetTheme(ui.NewTheme())
 	a.SetIcon(fyne.NewStaticResource("app.png", assets.Icon("app")))
-	t := &tray{app: a, env: ui.NewEnv(a, ctrl), ctrl: ctrl, log: ctrl.log, opts: opts, state: -1}
+	t := &tray{app: a, env: ui.NewEnv(a, ctrl), ctrl: ctrl, log: ctrl.log, opts: opts, state: -1, after: newAfterSale(ctrl)}
 	ctrl.onLanguage = func() { fyne.Do(t.rebuild) }
 	ctrl.OnStatus(func(st ui.Status) { fyne.Do(func() { t.setState(ui.StateOf(st)) }) })
 
@@ -119,10 +127,10 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 // addDemoPanel puts the simulator's sample codes under the pay window.
 func (t *tray) addDemoPanel() {
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x5CA4B0))
-	t.pay.SetExtra(ui.NewDemoPanel(r, func(code string) {
+	t.pay.SetExtra(container.NewVBox(ui.NewDemoPanel(r, func(code string) {
 		// As the scan box does: from another goroutine, through OnScan.
 		go t.ctrl.core.InjectScan(code)
-	}))
+	}), t.afterSaleBar()))
 }
 
 // setState updates the icon and the menu's first line.
@@ -144,14 +152,18 @@ func (t *tray) menuRows() []ui.MenuAction {
 	return ui.MenuTable(ui.Actions{
 		Pay: t.showPay, QR: t.showQR, Orders: t.showOrders, Logs: t.showLogs,
 		Settings: t.showSettings, About: t.showAbout, Quit: t.app.Quit,
+		Today: t.showToday, Shift: t.showShift, Reconcile: t.showReconcile,
 	})
 }
 
 func (t *tray) newPay() {
 	t.pay = ui.NewPayWindow(t.env)
-	t.pay.SetMenu(t.menuRows())
+	others, _ := ui.SplitMenu(t.menuRows())
+	t.pay.SetMenu(others)
 	if t.opts.demo {
 		t.addDemoPanel()
+	} else {
+		t.pay.SetExtra(t.afterSaleBar())
 	}
 }
 
@@ -169,6 +181,7 @@ func (t *tray) showOrders() {
 	if t.orders == nil {
 		t.orders = ui.NewOrdersWindow(t.env)
 		t.orders.Window().SetCloseIntercept(t.orders.Window().Hide)
+		t.orders.OnRefund = t.showRefund
 	}
 	t.orders.Reload()
 	t.orders.Show()
@@ -222,6 +235,7 @@ func (t *tray) rebuild() {
 		t.qr.Window().Close()
 	}
 	t.orders, t.logs, t.qr = nil, nil, nil
+	t.closeAfterSale()
 	if t.about != nil {
 		t.about.Close()
 		t.about = nil

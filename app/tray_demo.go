@@ -7,6 +7,7 @@ import (
 
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/pin"
 )
 
 func init() { trayDemo = runTrayDemo }
@@ -34,10 +35,15 @@ func runTrayDemo(setup demoSetup, stdout, stderr io.Writer) int {
 		cfg.AutoCloseAfterSuccess = 0
 		err = config.Save(dir, cfg)
 	}
+	if err == nil {
+		// A manager PIN, so that the demo can refund.
+		err = pin.Open(dir).Set(demoPIN)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "scanbox demo: %s\n", oneLine(err.Error()))
 		return exitUsage
 	}
+	fmt.Fprintf(stdout, "Manager PIN for refunds in this demo: %s\n", demoPIN)
 	fmt.Fprintln(stdout, "Activated. The pay window lists sample codes: press Scan next to one, or type it.")
 	return runTrayIn(dir, trayOptions{demo: true}, stderr)
 }

@@ -190,6 +190,9 @@ func Text(l Lang, err error) string {
 			return p.in(l)
 		}
 	}
+	if t, ok := afterSaleText(l, err); ok {
+		return t
+	}
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {
 			return s.t.in(l)
@@ -212,6 +215,9 @@ func Known(err error) bool {
 		if _, ok := codes[ae.ErrCode]; ok {
 			return true
 		}
+	}
+	if _, ok := afterSaleText(EN, err); ok {
+		return true
 	}
 	for _, s := range sentinels {
 		if errors.Is(err, s.err) {
@@ -295,6 +301,12 @@ func All(l Lang) []string {
 		out = append(out, p.in(l))
 	}
 	for _, p := range closedHow {
+		out = append(out, p.in(l))
+	}
+	for _, s := range afterSale {
+		out = append(out, s.t.in(l))
+	}
+	for _, p := range reconcileAdvice {
 		out = append(out, p.in(l))
 	}
 	return out

@@ -50,5 +50,7 @@ enter_password qing3 shu1 ru4 mi4 ma3
 pay_failed zhi1 fu4 shi1 bai4
 revoked yi3 che4 xiao1
 cancelled yi3 qu3 xiao1
+refund tui4 kuan3
+success cheng2 gong1
 LIST
 du -ch "$out"/*.wav | tail -1

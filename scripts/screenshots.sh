@@ -123,6 +123,9 @@ shot qr-static 顾客扫码
 xdotool windowraise "$pay"; sleep 0.3
 click 344 411 1
 shot about 关于
+# The after-sale windows (refund, Today, shift, reconciliation), zh and en,
+# in a demo of their own on another display.
+SCREENSHOT_DISPLAY=${AFTERSALE_DISPLAY:-:58} scripts/screenshots-aftersale.sh "$bin"
 # Shrink: the PNGs are committed.
 for f in "$out"/*.png; do convert "$f" -colors 256 "PNG8:$f"; done
 du -ch "$out"/*.png | tail -1

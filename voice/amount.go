@@ -31,6 +31,8 @@ const (
 	ClipPayFailed     = "pay_failed" // 支付失败
 	ClipRevoked       = "revoked"    // 已撤销
 	ClipCancelled     = "cancelled"  // 已取消
+	ClipRefund        = "refund"     // 退款
+	ClipSuccess       = "success"    // 成功
 )
 
 // digitClips[d] is the clip of digit d: "digit_0" … "digit_9".
@@ -42,7 +44,7 @@ func AllClips() []string {
 	out := append([]string(nil), digitClips[:]...)
 	return append(out, ClipTen, ClipHundred, ClipThousand, ClipWan, ClipYi, ClipPoint, ClipYuan,
 		ClipWeChat, ClipAlipay, ClipUnionPay, ClipECNY, ClipReceived, ClipPaidOK,
-		ClipEnterPassword, ClipPayFailed, ClipRevoked, ClipCancelled)
+		ClipEnterPassword, ClipPayFailed, ClipRevoked, ClipCancelled, ClipRefund, ClipSuccess)
 }
 
 // clipText is how each clip is written, so that a clip sequence can be shown
@@ -54,7 +56,7 @@ var clipText = map[string]string{
 	ClipPoint: "点", ClipYuan: "元", ClipWeChat: "微信", ClipAlipay: "支付宝",
 	ClipUnionPay: "云闪付", ClipECNY: "数字人民币", ClipReceived: "收款", ClipPaidOK: "收款成功",
 	ClipEnterPassword: "请输入密码", ClipPayFailed: "支付失败", ClipRevoked: "已撤销",
-	ClipCancelled: "已取消",
+	ClipCancelled: "已取消", ClipRefund: "退款", ClipSuccess: "成功",
 }
 
 // Text writes a clip sequence as the Chinese it speaks.

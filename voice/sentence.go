@@ -32,6 +32,13 @@ func PaidClips(c order.Channel, amount money.Fen) []string {
 	return append(out, AmountClips(amount)...)
 }
 
+// RefundedClips is the sentence of a refund the bank made:
+// "退款十二点五元成功".
+func RefundedClips(amount money.Fen) []string {
+	out := append([]string{ClipRefund}, AmountClips(amount)...)
+	return append(out, ClipSuccess)
+}
+
 // Sentence is what to say when an order reaches its state, or nil when the
 // state is not announced (pending, closing, unknown: the cashier sees those
 // on screen, and a voice saying "unknown" would only alarm the payer).

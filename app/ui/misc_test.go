@@ -139,7 +139,8 @@ func TestMenuTable(t *testing.T) {
 	var got []string
 	rec := func(n string) func() { return func() { got = append(got, n) } }
 	rows := MenuTable(Actions{Pay: rec("pay"), QR: rec("qr"), Orders: rec("orders"), Logs: rec("logs"),
-		Settings: rec("settings"), About: rec("about"), Quit: rec("quit")})
+		Settings: rec("settings"), About: rec("about"), Quit: rec("quit"),
+		Today: rec("today"), Shift: rec("shift"), Reconcile: rec("reconcile")})
 	m := BuildMenu(rows, TrayAttention)
 	var labels []string
 	for _, it := range m.Items {
@@ -151,7 +152,7 @@ func TestMenuTable(t *testing.T) {
 			it.Action()
 		}
 	}
-	want := []string{"扫码收款 · 需要处理", "收款", "顾客扫码（动态码）", "最近订单", "日志", "设置", "关于", "退出"}
+	want := []string{"扫码收款 · 需要处理", "收款", "顾客扫码（动态码）", "最近订单", "今日汇总", "交接班", "对账", "日志", "设置", "关于", "退出"}
 	if len(labels) != len(want) {
 		t.Fatalf("menu %v", labels)
 	}
@@ -160,7 +161,7 @@ func TestMenuTable(t *testing.T) {
 			t.Errorf("item %d = %q, want %q", i, labels[i], want[i])
 		}
 	}
-	if len(got) != 7 || got[0] != "pay" || got[6] != "quit" {
+	if len(got) != 10 || got[0] != "pay" || got[3] != "today" || got[5] != "reconcile" || got[9] != "quit" {
 		t.Errorf("actions ran %v", got)
 	}
 	if !m.Items[len(m.Items)-1].IsQuit {

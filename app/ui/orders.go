@@ -32,7 +32,12 @@ type OrdersWindow struct {
 	requeryBtn *widget.Button
 	closeBtn   *widget.Button
 	copyBtn    *widget.Button
+	refundBtn  *widget.Button
 	search     *widget.Entry
+
+	// OnRefund opens the refund window for a paid order (set by the app;
+	// the Refund button is off while it is nil).
+	OnRefund func(order.Order)
 
 	orders   []order.Order // the rows shown (filtered by search)
 	selected int           // row index into orders, -1 none
@@ -73,13 +78,14 @@ func NewOrdersWindow(env *Env) *OrdersWindow {
 	w.requeryBtn = widget.NewButtonWithIcon(T("orders.requery"), theme.ViewRefreshIcon(), w.requery)
 	w.closeBtn = widget.NewButtonWithIcon(T("orders.close"), theme.CancelIcon(), w.closeOrder)
 	w.copyBtn = widget.NewButtonWithIcon(T("orders.copy"), theme.ContentCopyIcon(), w.copyNo)
+	w.refundBtn = widget.NewButtonWithIcon(T("refund.button"), theme.MailReplyIcon(), w.refund)
 	refresh := widget.NewButtonWithIcon(T("orders.refresh"), theme.ViewRefreshIcon(), w.Reload)
 	w.search = widget.NewEntry()
 	w.search.SetPlaceHolder(T("orders.search"))
 	w.search.OnChanged = func(string) { w.Reload() }
 	top := container.NewVBox(w.unresolved, container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(260, 36), w.search), w.total))
 	bottom := container.NewBorder(nil, nil, nil,
-		container.NewHBox(w.requeryBtn, w.closeBtn, w.copyBtn, refresh), w.message)
+		container.NewHBox(w.refundBtn, w.requeryBtn, w.closeBtn, w.copyBtn, refresh), w.message)
 	w.win.SetContent(container.NewBorder(top, bottom, nil, nil, w.table))
 	w.win.Resize(fyne.NewSize(860, 520))
 	w.win.SetOnClosed(func() {
@@ -187,7 +193,13 @@ func (w *OrdersWindow) updateButtons() {
 		w.requeryBtn.Disable()
 		w.closeBtn.Disable()
 		w.copyBtn.Disable()
+		w.refundBtn.Disable()
 		return
+	}
+	if w.OnRefund != nil && w.orders[w.selected].State == order.StatePaid {
+		w.refundBtn.Enable()
+	} else {
+		w.refundBtn.Disable()
 	}
 	w.requeryBtn.Enable()
 	w.copyBtn.Enable()
@@ -258,6 +270,14 @@ func (w *OrdersWindow) runSlow(call func() (order.Order, error)) {
 			w.message.SetText(resultLine(o))
 		})
 	})
+}
+
+func (w *OrdersWindow) refund() {
+	o, ok := w.selectedOrder()
+	if !ok || w.OnRefund == nil || o.State != order.StatePaid {
+		return
+	}
+	w.OnRefund(o)
 }
 
 func (w *OrdersWindow) copyNo() {

@@ -51,6 +51,8 @@ type MenuAction struct {
 // Actions are the tray menu's handlers, filled by the app.
 type Actions struct {
 	Pay, QR, Orders, Logs, Settings, About, Quit func()
+	// The after-sale windows (refund is reached from Recent orders).
+	Today, Shift, Reconcile func()
 }
 
 // MenuTable is the tray menu, in order, as data.
@@ -59,6 +61,9 @@ func MenuTable(a Actions) []MenuAction {
 		{Key: "menu.pay", Action: a.Pay},
 		{Key: "menu.qr", Action: a.QR},
 		{Key: "menu.orders", Action: a.Orders},
+		{Key: "menu.today", Action: a.Today},
+		{Key: "menu.shift", Action: a.Shift},
+		{Key: "menu.reconcile", Action: a.Reconcile},
 		{Key: "menu.logs", Action: a.Logs},
 		{Key: "menu.settings", Action: a.Settings},
 		{Key: "menu.about", Action: a.About},

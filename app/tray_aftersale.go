@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fyne.io/fyne/v2"
+
+	"github.com/scanbox/scanbox/app/ui"
+	"github.com/scanbox/scanbox/order"
+)
+
+// The tray's after-sale windows: built on first use (the refund window per
+// order), hidden rather than destroyed, closed on a language change.
+
+// afterSaleBar is the pay window's row of after-sale buttons (Today, shift
+// handover, reconciliation), for desktops without a tray.
+func (t *tray) afterSaleBar() fyne.CanvasObject {
+	_, rows := ui.SplitMenu(t.menuRows())
+	return ui.NewMenuBar(rows)
+}
+
+// showRefund opens the refund window for a paid order picked in Recent
+// orders; a refund sent reloads the orders.
+func (t *tray) showRefund(o order.Order) {
+	if t.refundWin != nil {
+		t.refundWin.Window().Close()
+	}
+	t.refundWin = ui.NewRefundWindow(t.env, t.after, o)
+	t.refundWin.OnDone = func() {
+		if t.orders != nil {
+			t.orders.Reload()
+		}
+	}
+	t.refundWin.Show()
+}
+
+func (t *tray) showToday() {
+	if t.today == nil {
+		t.today = ui.NewTodayWindow(t.env, t.after)
+		t.today.Window().SetCloseIntercept(t.today.Window().Hide)
+	} else {
+		t.today.Reload()
+	}
+	t.today.Show()
+}
+
+func (t *tray) showShift() {
+	if t.shift == nil {
+		t.shift = ui.NewShiftWindow(t.env, t.after)
+		t.shift.Window().SetCloseIntercept(t.shift.Window().Hide)
+	} else {
+		t.shift.Reload()
+	}
+	t.shift.Show()
+}
+
+func (t *tray) showReconcile() {
+	if t.reconcile == nil {
+		t.reconcile = ui.NewReconcileWindow(t.env, t.after)
+		t.reconcile.Window().SetCloseIntercept(t.reconcile.Window().Hide)
+	} else {
+		t.reconcile.Refresh()
+	}
+	t.reconcile.Show()
+}
+
+// closeAfterSale closes the after-sale windows (a language change).
+func (t *tray) closeAfterSale() {
+	if t.refundWin != nil {
+		t.refundWin.Window().Close()
+	}
+	if t.today != nil {
+		t.today.Window().Close()
+	}
+	if t.shift != nil {
+		t.shift.Window().Close()
+	}
+	if t.reconcile != nil {
+		t.reconcile.Window().Close()
+	}
+	t.refundWin, t.today, t.shift, t.reconcile = nil, nil, nil, nil
+}
