@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scanbox/scanbox/core"
+	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 )
 
@@ -30,6 +31,9 @@ type orderJSON struct {
 	ErrCode       string `json:"err_code,omitempty"`
 	Message       string `json:"message,omitempty"`
 	UpdatedAt     string `json:"updated_at"`
+	// RefundedFen sums the order's refunds that are refunded or may still
+	// be (every state but failed).
+	RefundedFen int64 `json:"refunded_fen"`
 }
 
 func toJSON(o order.Order) orderJSON {
@@ -39,11 +43,28 @@ func toJSON(o order.Order) orderJSON {
 		UpdatedAt: o.UpdatedAt.Format(time.RFC3339)}
 }
 
-func printOrders(w io.Writer, os []order.Order, asJSON bool) {
+// refundedFn says how much of an order is refunded (nil: no history).
+type refundedFn func(outTradeNo string) (money.Fen, error)
+
+func refundedOf(c *core.Core) refundedFn {
+	if s, err := c.Store(); err == nil {
+		return s.RefundedFen
+	}
+	return nil
+}
+
+func printOrders(w io.Writer, os []order.Order, asJSON bool, refunded refundedFn) {
 	if asJSON {
 		out := make([]orderJSON, 0, len(os))
 		for _, o := range os {
-			out = append(out, toJSON(o))
+			j := toJSON(o)
+			if refunded != nil && o.State == order.StatePaid {
+				// Only a paid order can have refunds (the store checks).
+				if fen, err := refunded(o.OutTradeNo); err == nil {
+					j.RefundedFen = int64(fen)
+				}
+			}
+			out = append(out, j)
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -67,12 +88,17 @@ func cmdOrders(ctx context.Context, h host, args []string, stdout, stderr io.Wri
 	fs, dir := newFlags("orders", stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	limit := fs.Int("limit", 100, "how many orders, newest first")
+	p := addPeriod(fs)
 	if !parseFlags(fs, args, stderr) {
 		return exitUsage
 	}
 	if *limit < 1 {
-		fmt.Fprintln(stderr, "scanbox orders: --limit must be at least 1")
+		fmt.Fprintln(stderr, "scanbox orders: --limit must be at least 1; see `scanbox orders --help`")
 		return exitUsage
+	}
+	since, until, period, err := p.bounds("orders")
+	if err != nil {
+		return report(stderr, "orders", err)
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {
@@ -82,7 +108,17 @@ func cmdOrders(ctx context.Context, h host, args []string, stdout, stderr io.Wri
 	if err := runnerOf(c); err != nil {
 		return report(stderr, "orders", err)
 	}
-	printOrders(stdout, c.Journal().Recent(*limit), *asJSON)
+	list := c.Journal().Recent(*limit)
+	if period {
+		s, err := storeOf(c)
+		if err != nil {
+			return report(stderr, "orders", err)
+		}
+		if list, err = s.OrdersBetween(since, until, *limit); err != nil {
+			return report(stderr, "orders", historyError(err))
+		}
+	}
+	printOrders(stdout, list, *asJSON, refundedOf(c))
 	return exitOK
 }
 
@@ -111,10 +147,44 @@ func cmdResolve(ctx context.Context, h host, args []string, stdout, stderr io.Wr
 	for _, o := range c.Journal().Unresolved() {
 		r.Wait(ctx, o.OutTradeNo)
 	}
-	printOrders(stdout, touched, *asJSON)
+	printOrders(stdout, touched, *asJSON, refundedOf(c))
+	refundsLeft := resolveRefunds(ctx, c, stderr)
 	if n := len(c.Journal().Unresolved()); n > 0 {
 		fmt.Fprintf(stderr, "scanbox resolve: %d order(s) are still unresolved; the bank could not be reached, try again later\n", n)
 		return exitUnknown
 	}
+	if refundsLeft > 0 {
+		fmt.Fprintf(stderr, "scanbox resolve: %d refund(s) are still unresolved; the bank could not be reached or is still paying them back, try again later\n", refundsLeft)
+		return exitUnknown
+	}
 	return exitOK
+}
+
+// resolveRefunds brings every unresolved refund towards a definite state and
+// returns how many are still unresolved. Refunds driven right now by a
+// command or the background resolver (ResolveAll leaves those) are waited for.
+func resolveRefunds(ctx context.Context, c *core.Core, stderr io.Writer) int {
+	r, err := c.Refunds()
+	if err != nil {
+		return 0 // no refunds on this record (an old journal)
+	}
+	if _, err := r.ResolveAll(ctx); err != nil {
+		fmt.Fprintf(stderr, "scanbox resolve: refunds: stopped early: %v\n", err)
+	}
+	s, err := c.Store()
+	if err != nil {
+		return 0
+	}
+	left, err := s.UnresolvedRefunds()
+	if err != nil {
+		fmt.Fprintf(stderr, "scanbox resolve: cannot read the refunds: %v\n", err)
+		return 1
+	}
+	for _, x := range left {
+		r.Wait(ctx, x.OutRefundNo)
+	}
+	if left, err = s.UnresolvedRefunds(); err != nil {
+		return 1
+	}
+	return len(left)
 }

@@ -59,6 +59,25 @@ func printStatus(w io.Writer, st core.Status) {
 		fmt.Fprintf(tw, "owner:\tnone running (this command opened the data directory)\n")
 	}
 	fmt.Fprintf(tw, "orders:\t%d unresolved, %d payment(s) in flight\n", st.Unresolved, st.InFlight)
+	fmt.Fprintf(tw, "refunds:\t%d unresolved\n", st.UnresolvedRefunds)
+	if st.Shift != nil {
+		fmt.Fprintf(tw, "shift:\t%d, cashier %s, open since %s\n", st.Shift.ID, st.Shift.Cashier, st.Shift.OpenedAt)
+	} else {
+		fmt.Fprintf(tw, "shift:\tnone open\n")
+	}
+	if r := st.Reconciliation; r != nil {
+		switch {
+		case r.Error != "":
+			fmt.Fprintf(tw, "reconciliation:\t%s not done: %s\n", r.Date, r.Error)
+		case r.Agreed:
+			fmt.Fprintf(tw, "reconciliation:\t%s agrees with the bank\n", r.Date)
+		default:
+			fmt.Fprintf(tw, "reconciliation:\t%s: %d difference(s) with the bank; see scanbox reconcile --date %s\n", r.Date, len(r.Differences), r.Date)
+		}
+	}
+	if st.HistoryError != "" {
+		fmt.Fprintf(tw, "history:\t%s\n", st.HistoryError)
+	}
 	src := st.Amount.Kind + ", " + st.Amount.State
 	if st.Amount.Error != "" {
 		src += ": " + st.Amount.Error

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/scanbox/scanbox/core"
@@ -12,6 +14,8 @@ import (
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient/banksim"
 	"github.com/scanbox/scanbox/payflow"
+	"github.com/scanbox/scanbox/refund"
+	"github.com/scanbox/scanbox/store"
 )
 
 // demoSale is one scripted sale of the headless demo.
@@ -51,6 +55,17 @@ func runHeadlessDemo(setup demoSetup, stdout, stderr io.Writer) int {
 	}
 	defer c.Close()
 	c.Subscribe(func(o order.Order) { printStep(stdout, o) })
+	if err := c.PIN().Set(demoPIN); err != nil {
+		return report(stderr, "demo", err)
+	}
+	st, err := storeOf(c)
+	if err != nil {
+		return report(stderr, "demo", err)
+	}
+	if sh, err := st.OpenShift(demoCashier); err == nil {
+		fmt.Fprintf(stdout, "Shift %d opened for cashier %s (scanbox shift open); manager PIN set to %s for the demo (scanbox pin set).\n\n", sh.ID, sh.Cashier, demoPIN)
+	}
+	var firstPaid order.Order
 
 	for i, s := range demoSales {
 		fmt.Fprintf(stdout, "[%d/%d] %s: ¥%s, code %s\n", i+1, len(demoSales), s.what, s.amount, s.code)
@@ -72,8 +87,88 @@ func runHeadlessDemo(setup demoSetup, stdout, stderr io.Writer) int {
 			continue
 		}
 		fmt.Fprintf(stdout, "          result: %s\n\n", o.State)
+		if o.State == order.StatePaid && firstPaid.OutTradeNo == "" {
+			firstPaid = o
+		}
 	}
 	fmt.Fprintln(stdout, "Recent orders (scanbox orders):")
-	printOrders(stdout, c.Journal().Recent(20), false)
+	printOrders(stdout, c.Journal().Recent(20), false, refundedOf(c))
+	if firstPaid.OutTradeNo == "" {
+		return exitOK
+	}
+	return demoAfterSale(ctx, c, st, firstPaid, stdout, stderr)
+}
+
+// The demo's manager PIN and cashier.
+const (
+	demoPIN     = "135790"
+	demoCashier = "演示收银员"
+)
+
+// demoAfterSale shows issue 9's after-sale steps on the simulator: refunds
+// (a wrong PIN, more than is left, a partial refund with its slip), the
+// shift's close with its summary slip, and a reconciliation with the bank's
+// bill, first agreeing, then with a payment only the bank knows.
+func demoAfterSale(ctx context.Context, c *core.Core, st *store.Store, o order.Order, stdout, stderr io.Writer) int {
+	half := o.AmountFen / 2
+	fmt.Fprintf(stdout, "\nAfter the sale: refunds of order %s (¥%s, paid)\n", o.OutTradeNo, o.AmountFen)
+	try := func(what, pin string, fen money.Fen) (refund.Refund, bool) {
+		fmt.Fprintf(stdout, "  %s: ¥%s\n", what, fen)
+		x, err := c.Refund(refund.Request{OutTradeNo: o.OutTradeNo, Amount: fen, Reason: "演示退款", PIN: pin})
+		if err != nil {
+			fmt.Fprintf(stdout, "          refused before anything was sent: %v\n", err)
+			return x, false
+		}
+		x, _ = c.WaitRefund(ctx, x.OutRefundNo)
+		fmt.Fprintf(stdout, "          refund %s: %s. %s\n", x.OutRefundNo, x.State, x.Message)
+		return x, true
+	}
+	try("with a wrong manager PIN", "000000", half)
+	try("more than the order's amount", demoPIN, o.AmountFen+1)
+	if x, ok := try("half of it, with the right PIN", demoPIN, half); ok {
+		fmt.Fprintln(stdout, "\nRefund slip (printed when a receipt printer is set):")
+		fmt.Fprint(stdout, indent(c.RefundSlip(x).Text()))
+	}
+	if left, err := st.Refundable(o.OutTradeNo); err == nil {
+		fmt.Fprintf(stdout, "  left to refund of that order: ¥%s\n", left)
+	}
+
+	fmt.Fprintln(stdout, "\nShift close (scanbox shift close):")
+	if sh, err := st.CloseShift(); err == nil && sh.Summary != nil {
+		kept := sh
+		kept.Summary = nil
+		printSummary(stdout, summaryJSON{Shift: &kept, Summary: *sh.Summary})
+		fmt.Fprintln(stdout, "\nShift summary slip:")
+		fmt.Fprint(stdout, indent(c.ShiftSlip(sh, *sh.Summary).Text()))
+	} else if err != nil {
+		fmt.Fprintf(stdout, "  the shift could not be closed: %v\n", err)
+	}
+
+	fmt.Fprintln(stdout, "\nReconciliation with the bank's bill of today (scanbox reconcile --date today):")
+	res, err := c.Reconcile(ctx, time.Now())
+	if err != nil {
+		fmt.Fprintf(stdout, "  %v\n", err)
+		return exitOK
+	}
+	printReconcile(stdout, res)
+	fmt.Fprintln(stdout, "\nThe bank's staff record a payment the journal never saw; reconciling again:")
+	if err := banksim.Admin(ctx, c.Config().BankURL, "bankpay", url.Values{"terminal_id": {banksim.DefaultTerminalID},
+		"out_trade_no": {"SBDEMOBANKONLY1"}, "total_fee": {"4200"}, "pay_channel": {"ALIPAY"}}); err != nil {
+		fmt.Fprintf(stdout, "  the simulator refused: %v\n", err)
+		return exitOK
+	}
+	if res, err = c.Reconcile(ctx, time.Now()); err != nil {
+		fmt.Fprintf(stdout, "  %v\n", err)
+		return exitOK
+	}
+	printReconcile(stdout, res)
 	return exitOK
+}
+
+func indent(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "    | " + l
+	}
+	return strings.Join(lines, "\n") + "\n"
 }

@@ -100,6 +100,11 @@ func runOnDir(name string, fn dirCommand, args []string, stdout, stderr io.Write
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	dir := dataDir(dataDirArg(args))
+	args, err := withStdin(name, args, os.Stdin)
+	if err != nil {
+		fmt.Fprintf(stderr, "scanbox %s: %s; see `scanbox %s --help`\n", name, err, name)
+		return exitUsage
+	}
 	for attempt := 0; ; attempt++ {
 		if code, ok := forward(ctx, dir, name, args, stdout, stderr); ok {
 			return code

@@ -125,6 +125,13 @@ type Config struct {
 
 	Amount  AmountConfig  `json:"amount"`
 	Scanner ScannerConfig `json:"scanner"`
+	// Receipt is the optional receipt printer (docs/receipts.md); off
+	// when Printer is empty. A printer that fails never affects payments.
+	Receipt ReceiptConfig `json:"receipt,omitzero"`
+	// ReconcileAt is when (HH:MM, China time) the running tray or serve
+	// reconciles yesterday with the bank's bill each day; "" means 09:00,
+	// "off" never.
+	ReconcileAt string `json:"reconcile_at,omitempty"`
 
 	// MaxPayment is the largest amount one payment may take (default
 	// 10,000.00 yuan): an amount with two zeros too many must never reach
@@ -158,6 +165,18 @@ type POSAPIConfig struct {
 }
 
 // AmountConfig says where the amount to charge comes from.
+// ReceiptConfig says where and how slips are printed.
+type ReceiptConfig struct {
+	// Printer is a receipt.Target: "" (none), "spool:NAME",
+	// "serial:PORT[@BAUD]" or "file:PATH".
+	Printer string `json:"printer,omitempty"`
+	// Paper is "80mm" (default) or "58mm".
+	Paper string `json:"paper,omitempty"`
+	// PaymentSlips also prints a slip for each payment (refund slips and
+	// shift summaries are printed whenever a printer is set).
+	PaymentSlips bool `json:"payment_slips,omitempty"`
+}
+
 type AmountConfig struct {
 	// Source is a capture.Source name: manual, serial or ocr (default manual).
 	Source string       `json:"source"`

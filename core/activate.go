@@ -51,6 +51,11 @@ func (c *Core) Activate(ctx context.Context, req ActivateRequest) (*payclient.Me
 		c.mu.Unlock()
 		return nil, &UnresolvedError{Count: len(open), Terminal: cur.TerminalID, Example: open[0].OutTradeNo}
 	}
+	// An unresolved refund needs the current key too (refundquery).
+	if open := c.openRefunds(cur); len(open) > 0 {
+		c.mu.Unlock()
+		return nil, &UnresolvedError{Count: len(open), Terminal: cur.TerminalID, Example: open[0], What: "refund"}
+	}
 	c.activating = true
 	c.mu.Unlock()
 	defer func() {
@@ -93,11 +98,16 @@ type UnresolvedError struct {
 	Count    int
 	Terminal string
 	Example  string
+	What     string // "order" (when empty) or "refund"
 }
 
 func (e *UnresolvedError) Error() string {
-	return fmt.Sprintf("%d order(s) of terminal %s are not resolved yet (e.g. %s); run scanbox resolve before activating",
-		e.Count, e.Terminal, e.Example)
+	what := e.What
+	if what == "" {
+		what = "order"
+	}
+	return fmt.Sprintf("%d %s(s) of terminal %s are not resolved yet (e.g. %s); run scanbox resolve before activating",
+		e.Count, what, e.Terminal, e.Example)
 }
 
 // Is makes errors.Is(err, ErrUnresolvedOrders) true.

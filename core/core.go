@@ -30,6 +30,8 @@ import (
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payflow"
+	"github.com/scanbox/scanbox/pin"
+	"github.com/scanbox/scanbox/refund"
 	"github.com/scanbox/scanbox/store"
 )
 
@@ -114,6 +116,7 @@ type Core struct {
 	cfg        config.Config
 	client     *payclient.Client
 	runner     *payflow.Runner
+	refunds    *refund.Runner
 	runnerErr  error
 	stopRunner func()
 	activating bool
@@ -132,6 +135,12 @@ type Core struct {
 	serial  Fanout[string]
 	changed Fanout[struct{}]
 	bg      sync.WaitGroup
+
+	pinOnce sync.Once
+	pin     *pin.Manager
+	slips   sync.WaitGroup // payment slips being printed
+
+	lastRecon *Reconciliation // guarded by mu
 }
 
 // Open opens dir for one front-end. It fails only when the data directory
@@ -173,8 +182,11 @@ func Open(dir string, opts Options) (*Core, error) {
 	if opts.Sources {
 		c.RestartSources()
 	}
+	c.printPayments()
 	if opts.Background {
 		c.startFleet() // never fails the open: a broken fleet is only logged
+		c.bg.Add(1)
+		go func() { defer c.bg.Done(); c.reconcileDaily() }()
 	}
 	return c, nil
 }
@@ -284,13 +296,18 @@ func (c *Core) startRunner() error {
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	unsub := r.Subscribe(c.orders.Emit)
+	rr := c.buildRefunds(cfg, client)
 	if c.opts.Background {
 		c.bg.Add(1)
 		go func() { defer c.bg.Done(); r.Background(ctx) }()
+		if rr != nil {
+			c.bg.Add(1)
+			go func() { defer c.bg.Done(); rr.Background(ctx) }()
+		}
 	}
 	c.mu.Lock()
 	old := c.stopRunner
-	c.runner, c.client, c.runnerErr = r, client, nil
+	c.runner, c.refunds, c.client, c.runnerErr = r, rr, client, nil
 	c.stopRunner = func() { unsub(); cancel() }
 	c.mu.Unlock()
 	if old != nil {
@@ -388,7 +405,8 @@ func (c *Core) SetConfig(cfg config.Config) error {
 	}
 	if cfg.PollInterval != old.PollInterval || cfg.PollTimeout != old.PollTimeout || cfg.HTTPTimeout != old.HTTPTimeout {
 		switch {
-		case r != nil && len(r.Active()) > 0:
+		case r != nil && len(r.Active()) > 0, len(c.openRefunds(config.Config{})) > 0:
+			// A new refund runner would not know the old one's drives.
 			c.log.Info("new pacing applies after the orders in flight end or at restart")
 		case cfg.Activated():
 			if err := c.startRunner(); err != nil {
@@ -555,7 +573,7 @@ func (c *Core) Close() error {
 		return nil
 	}
 	c.closed = true
-	stopR, stopS, r := c.stopRunner, c.stopSources, c.runner
+	stopR, stopS, r, rr := c.stopRunner, c.stopSources, c.runner, c.refunds
 	c.mu.Unlock()
 	c.stopFleet()
 	if stopS != nil {
@@ -567,16 +585,19 @@ func (c *Core) Close() error {
 	if rd != nil {
 		rd.Close()
 	}
+	c.finishSlips(2 * time.Second)
 	c.cancel()
 	if stopR != nil {
 		stopR()
 	}
 	c.bg.Wait()
+	c.slips.Wait() // c.ctx is cancelled: a stuck print returns at once
 	// A drive ends within one step of its context ending; wait for it, so
 	// that no record is appended to a closed journal.
 	for deadline := time.Now().Add(3 * time.Second); r != nil && len(r.Active()) > 0 && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
+	c.waitRefunds(rr, 3*time.Second)
 	err := c.journal.Close()
 	c.lockF.Close()
 	c.log.Info("data directory closed", "uptime_s", int(time.Since(c.started).Seconds()))

@@ -22,7 +22,17 @@ type Status struct {
 	Owner      *Owner `json:"owner"` // nil: nobody runs; the command opened the directory itself
 	// Unresolved counts orders left open (unknown, or from before a crash);
 	// InFlight those being driven right now.
-	Unresolved    int     `json:"unresolved_orders"`
+	Unresolved int `json:"unresolved_orders"`
+	// UnresolvedRefunds counts refunds not yet definite (processing,
+	// unknown, or from before a crash).
+	UnresolvedRefunds int `json:"unresolved_refunds"`
+	// Shift is the open shift (nil: none open).
+	Shift *ShiftStatus `json:"shift"`
+	// Reconciliation is the owner's last background reconciliation of
+	// yesterday (absent until one ran).
+	Reconciliation *Reconciliation `json:"last_reconciliation,omitempty"`
+	// HistoryError says why refunds and the shift could not be read.
+	HistoryError  string  `json:"history_error,omitempty"`
 	InFlight      int     `json:"payments_in_flight"`
 	Activating    bool    `json:"activating,omitempty"`
 	PaymentsError string  `json:"payments_error,omitempty"`
@@ -79,6 +89,8 @@ func (c *Core) Status() Status {
 		}
 	}
 	st.TerminalSN = cfg.TerminalSN
+	c.historyStatus(&st)
+	st.Reconciliation = c.LastReconciliation()
 	if client != nil {
 		// 0 until measured, and for differences under about 2 s.
 		ms := client.ClockOffset().Milliseconds()
@@ -113,4 +125,26 @@ func stateOf(running bool, errMsg string) string {
 		return "error"
 	}
 	return "ok"
+}
+
+// historyStatus fills the open shift and the unresolved refunds.
+func (c *Core) historyStatus(st *Status) {
+	s, err := c.Store()
+	if err != nil {
+		return // an old journal: no refunds, no shifts
+	}
+	rs, err := s.UnresolvedRefunds()
+	if err != nil {
+		st.HistoryError = OneLine(err.Error())
+		return
+	}
+	st.UnresolvedRefunds = len(rs)
+	sh, open, err := s.CurrentShift()
+	if err != nil {
+		st.HistoryError = OneLine(err.Error())
+		return
+	}
+	if open {
+		st.Shift = &ShiftStatus{ID: sh.ID, Cashier: sh.Cashier, OpenedAt: sh.OpenedAt.Format(time.RFC3339)}
+	}
 }

@@ -121,7 +121,7 @@ click() { xdotool mousemove $((ox + $1)) $((oy + $2)) click 1; sleep "${3:-0.4}"
 shot pay-idle 收款
 # 1234.50 typed, the "password then pays" sample scanned: waiting.
 click 270 130
-xdotool type --delay 40 "1234.5"; xdotool key Return; sleep 0.3
+xdotool type --delay 120 "1234.5"; xdotool key Return; sleep 0.3
 click 25 577 2.2
 shot pay-waiting 收款
 sleep 4
@@ -131,7 +131,7 @@ click 25 537 1
 shot pay-again 收款
 xdotool key Escape; sleep 0.5
 # 30.00 on a payer who never confirms; the cashier cancels.
-click 270 130; xdotool key ctrl+a; xdotool type --delay 40 "30"; xdotool key Return; sleep 0.3
+click 270 130; xdotool key ctrl+a; xdotool type --delay 120 "30"; xdotool key Return; sleep 0.3
 click 25 617 2.5
 click 365 211 4
 shot pay-cancelled 收款
@@ -153,7 +153,7 @@ shot settings-voice 设置
 
 at 收款; click 70 411 1
 shot qr-idle 顾客扫码
-click 250 58; xdotool key ctrl+a; xdotool type --delay 40 "66"; xdotool key Return; sleep 2
+click 250 58; xdotool key ctrl+a; xdotool type --delay 120 "66"; xdotool key Return; sleep 2
 shot qr-dynamic 顾客扫码
 click 150 18 0.8
 shot qr-static 顾客扫码
