@@ -81,12 +81,37 @@ expect_created() {
 	n=$(orders | $helper orders-count)
 	if [ "$n" -eq "$2" ]; then pass "$1: $n orders"; else fail "$1: $n orders, want $2"; fi
 }
-# win NAME: the id of the visible window titled NAME (waits up to 15 s).
+# ours ID: the window belongs to this run's demo (its _NET_WM_PID runs
+# with our data directory). The display is only ours by convention: another
+# program started with DISPLAY=$disp (seen once: another engineer's demo,
+# whose window covered ours under the pointer) takes the keystrokes, and
+# its "paid" screen is no order of ours.
+ours() {
+	p=$(xdotool getwindowpid "$1" 2>/dev/null) || return 1
+	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--data-dir $data "
+}
+# foreign: fail the run if a visible window of another program is on the
+# display (xdotool types into whatever window is under the pointer).
+foreign() {
+	for w in $(xdotool search --onlyvisible --name . 2>/dev/null); do
+		p=$(xdotool getwindowpid "$w" 2>/dev/null) || continue
+		ours "$w" && continue
+		echo "FAIL another program's window \"$(xdotool getwindowname "$w")\" (pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)) is on display $disp; the steps cannot be trusted" >&2
+		exit 1
+	done
+}
+# win NAME: the id of this demo's visible window titled NAME (waits up to 15 s).
 win() {
-	timeout 15 xdotool search --sync --onlyvisible --name "^$1\$" 2>/dev/null | tail -1 | grep . || {
-		echo "no window \"$1\"" >&2
-		return 1
-	}
+	foreign
+	for _ in $(seq 30); do
+		for w in $(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null); do
+			ours "$w" && wid=$w
+		done
+		[ -n "${wid:-}" ] && { echo "$wid"; wid=; return 0; }
+		sleep 0.5
+	done
+	echo "no window \"$1\"" >&2
+	return 1
 }
 focus() { id=$(win "$1") && xdotool windowraise "$id" windowfocus "$id" 2>/dev/null; }
 shot() { # STEP WINDOW: a screenshot of that window in $out/STEP.png
@@ -107,9 +132,9 @@ code() {
 	printf '%s' "$2"
 }
 # amount: typed by hand (60 ms a key) into the pay window's amount field.
-amount() { click 270 130; xdotool key ctrl+a; xdotool type --delay 60 "$1"; xdotool key Return; sleep 0.3; }
+amount() { foreign; click 270 130; xdotool key ctrl+a; xdotool type --delay 60 "$1"; xdotool key Return; sleep 0.3; }
 # scan: what a keyboard-wedge scanner types, 5 ms a key, then Enter.
-scan() { xdotool type --delay 5 "$1"; xdotool key Return; }
+scan() { foreign; xdotool type --delay 5 "$1"; xdotool key Return; }
 
 pay=$(win 收款) || { echo "FAIL start: no pay window" >&2; cat "$log" >&2; exit 1; }
 xdotool windowraise "$pay"
