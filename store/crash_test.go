@@ -298,8 +298,14 @@ func TestTornWAL(t *testing.T) {
 				b[0] ^= 0x5a
 				_, err = f.WriteAt(b, pos)
 			case "garbage":
-				// A tail that was never written: zeros after the cut.
-				if err = f.Truncate(pos); err == nil {
+				// A tail that was never written: zeros after the cut. The
+				// cut starts at a byte that is not zero already (page free
+				// space is zeros, and zeroing zeros tears nothing).
+				pos, err = nonZeroAt(f, prev+1, last)
+				if err == nil {
+					err = f.Truncate(pos)
+				}
+				if err == nil {
 					_, err = f.WriteAt(make([]byte, 3000), pos)
 				}
 			}
@@ -346,4 +352,23 @@ func TestTornWAL(t *testing.T) {
 			mustAppend(t, s, mk("after", order.StatePending, 1))
 		})
 	}
+}
+
+// nonZeroAt picks at random a position in [from, to) of f whose byte is not
+// zero, so that writing zeros from there on really damages the data.
+func nonZeroAt(f *os.File, from, to int64) (int64, error) {
+	b := make([]byte, to-from)
+	if _, err := f.ReadAt(b, from); err != nil {
+		return 0, err
+	}
+	var at []int64
+	for i, c := range b {
+		if c != 0 {
+			at = append(at, from+int64(i))
+		}
+	}
+	if len(at) == 0 {
+		return 0, fmt.Errorf("the last transaction (%d..%d) is all zeros", from, to)
+	}
+	return at[rand.IntN(len(at))], nil
 }
