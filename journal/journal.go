@@ -53,6 +53,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scanbox/scanbox/internal/filelock"
 	"github.com/scanbox/scanbox/order"
 	codescan "github.com/scanbox/scanbox/scan"
 )
@@ -157,7 +158,7 @@ func Open(dir string, opts ...Option) (*Journal, error) {
 		}
 		// Crash safety: the new directory's own entry must be durable too,
 		// or a power cut could take the journal (and its first orders) away.
-		if err := syncDir(dir); err != nil {
+		if err := filelock.SyncDir(dir); err != nil {
 			return nil, fmt.Errorf("journal: sync %s: %w", dir, err)
 		}
 	}
@@ -165,10 +166,10 @@ func Open(dir string, opts ...Option) (*Journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal: open lock file: %w", err)
 	}
-	if err := lockFile(lockF); err != nil {
+	if err := filelock.Lock(lockF); err != nil {
 		owner := readOwner(lockF)
 		lockF.Close()
-		if errors.Is(err, errWouldBlock) {
+		if errors.Is(err, filelock.ErrWouldBlock) {
 			return nil, fmt.Errorf("journal: %w %s%s; close it first", ErrLocked, dir, owner)
 		}
 		return nil, fmt.Errorf("journal: lock %s: %w", jdir, err)
@@ -188,7 +189,7 @@ func Open(dir string, opts ...Option) (*Journal, error) {
 		byNo:  make(map[string]*entry),
 	}
 	if err := j.load(); err != nil {
-		unlockFile(lockF)
+		filelock.Unlock(lockF)
 		lockF.Close()
 		return nil, err
 	}
@@ -635,7 +636,7 @@ func (j *Journal) rewrite(entries []*entry) error {
 	}
 	renameErr := os.Rename(tmp, j.path)
 	if renameErr == nil {
-		renameErr = syncDir(j.dir)
+		renameErr = filelock.SyncDir(j.dir)
 	} else {
 		os.Remove(tmp)
 	}
@@ -738,7 +739,7 @@ func (j *Journal) Close() error {
 	if j.f != nil {
 		err = j.f.Close()
 	}
-	unlockFile(j.lockF)
+	filelock.Unlock(j.lockF)
 	if cerr := j.lockF.Close(); err == nil {
 		err = cerr
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scanbox/scanbox/internal/filelock"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/scan"
 )
@@ -224,7 +225,7 @@ func (s *Store) importJournal() error {
 	if err := os.Rename(path, filepath.Join(jdir, aside)); err != nil {
 		return fmt.Errorf("store: rename the imported journal aside: %w", err)
 	}
-	if err := syncDir(jdir); err != nil {
+	if err := filelock.SyncDir(jdir); err != nil {
 		return fmt.Errorf("store: sync %s: %w", jdir, err)
 	}
 	s.redactOldCopies(jdir)
@@ -285,7 +286,7 @@ func (s *Store) redactOldCopies(jdir string) {
 			err = os.Rename(tmp, p)
 		}
 		if err == nil {
-			err = syncDir(jdir)
+			err = filelock.SyncDir(jdir)
 		}
 		if err != nil {
 			os.Remove(tmp)

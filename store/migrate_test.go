@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scanbox/scanbox/internal/filelock"
 	"github.com/scanbox/scanbox/journal"
 	"github.com/scanbox/scanbox/order"
 )
@@ -182,13 +183,13 @@ func TestMigrateOldJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := lockFile(lockF); err != nil {
+	if err := filelock.Lock(lockF); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Open(dir); !errors.Is(err, ErrLocked) {
 		t.Fatalf("Open while the old journal is locked = %v, want ErrLocked", err)
 	}
-	unlockFile(lockF)
+	filelock.Unlock(lockF)
 	lockF.Close()
 
 	// A kill after the import committed but before the rename.

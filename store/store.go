@@ -37,6 +37,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scanbox/scanbox/internal/filelock"
 	"github.com/scanbox/scanbox/journal"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -159,7 +160,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		}
 		// The directory's own entry must be durable, or a power cut could
 		// take the database (and its first orders) away.
-		if err := syncDir(dir); err != nil {
+		if err := filelock.SyncDir(dir); err != nil {
 			return nil, fmt.Errorf("store: sync %s: %w", dir, err)
 		}
 	}
@@ -255,10 +256,10 @@ func takeLock(path, dataDir string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open lock file: %w", err)
 	}
-	if err := lockFile(f); err != nil {
+	if err := filelock.Lock(f); err != nil {
 		owner := readOwner(f)
 		f.Close()
-		if errors.Is(err, errWouldBlock) {
+		if errors.Is(err, filelock.ErrWouldBlock) {
 			return nil, fmt.Errorf("store: %w %s%s; close it first", ErrLocked, dataDir, owner)
 		}
 		return nil, fmt.Errorf("store: lock %s: %w", path, err)
@@ -430,7 +431,7 @@ func (s *Store) release() {
 		s.w.Close()
 	}
 	for _, f := range s.locks {
-		unlockFile(f)
+		filelock.Unlock(f)
 		f.Close()
 	}
 	s.locks = nil

@@ -1,6 +1,6 @@
 //go:build !windows
 
-package journal
+package filelock
 
 import (
 	"errors"
@@ -8,12 +8,13 @@ import (
 	"syscall"
 )
 
-var errWouldBlock = syscall.EWOULDBLOCK
+// ErrWouldBlock is what Lock returns (wrapped or bare) when another holder has the lock.
+var ErrWouldBlock = syscall.EWOULDBLOCK
 
-// lockFile takes an exclusive, non-blocking flock. flock locks belong to the
-// open file description, so a second Open in the same process is refused
+// Lock takes an exclusive, non-blocking flock. flock locks belong to the
+// open file description, so a second open in the same process is refused
 // too, and the kernel drops the lock when the process dies (even by SIGKILL).
-func lockFile(f *os.File) error {
+func Lock(f *os.File) error {
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if errors.Is(err, syscall.EINTR) {
@@ -23,12 +24,13 @@ func lockFile(f *os.File) error {
 	}
 }
 
-func unlockFile(f *os.File) error {
+// Unlock releases Lock.
+func Unlock(f *os.File) error {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 }
 
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
+// SyncDir makes a new entry (file, rename) in dir durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

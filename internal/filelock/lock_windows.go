@@ -1,6 +1,6 @@
 //go:build windows
 
-package store
+package filelock
 
 import (
 	"os"
@@ -8,30 +8,30 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-var errWouldBlock = windows.ERROR_LOCK_VIOLATION
+// ErrWouldBlock is what Lock returns when another holder has the lock.
+var ErrWouldBlock = windows.ERROR_LOCK_VIOLATION
 
 // lockRegionHigh puts the locked byte range far past the PID text in the
 // lock file: Windows locks are mandatory, and locking byte 0 would stop a
-// second process from reading the PID for its error message. The region is
-// the one the journal package locks, so an old ScanBox and a new one exclude
-// each other on the journal's lock file.
+// second process from reading the PID for its error message.
 const lockRegionHigh = 1
 
-// lockFile takes an exclusive LockFileEx lock without waiting. Windows locks
-// belong to the handle, so a second Open in the same process is refused too,
-// and the system releases them when the process ends.
-func lockFile(f *os.File) error {
+// Lock takes an exclusive LockFileEx lock without waiting. Windows locks
+// belong to the handle, so a second open in the same process is refused
+// too, and the system releases them when the process ends.
+func Lock(f *os.File) error {
 	ol := windows.Overlapped{OffsetHigh: lockRegionHigh}
 	return windows.LockFileEx(windows.Handle(f.Fd()),
 		windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &ol)
 }
 
-func unlockFile(f *os.File) error {
+// Unlock releases Lock.
+func Unlock(f *os.File) error {
 	ol := windows.Overlapped{OffsetHigh: lockRegionHigh}
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, &ol)
 }
 
-// syncDir is a no-op on Windows: NTFS makes a new entry or a MoveFileEx
+// SyncDir is a no-op on Windows: NTFS makes a new entry or a MoveFileEx
 // durable through its own journal, and a directory cannot be opened for
 // FlushFileBuffers by an ordinary handle.
-func syncDir(dir string) error { return nil }
+func SyncDir(dir string) error { return nil }
