@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -188,46 +187,8 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("resolve exit %d after %d rounds: %s", code, rounds, out)
 	}
-	out, code = run(t, bin, "orders", "--data-dir", dir, "--json", "--limit", "1000")
-	if code != 0 {
-		t.Fatalf("orders exit %d", code)
-	}
-	var orders []cliOrder
-	if err := json.Unmarshal([]byte(out), &orders); err != nil {
-		t.Fatalf("orders --json: %v\n%s", err, out)
-	}
-	rep, err := banksim.FetchLedger(context.Background(), base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ledger := map[string]*banksim.LedgerEntry{}
-	for i := range rep.Entries {
-		ledger[rep.Entries[i].OutTradeNo] = &rep.Entries[i]
-	}
-	seen := map[string]bool{}
-	for _, o := range orders {
-		seen[o.OutTradeNo] = true
-		st, err := order.ParseState(o.State)
-		if err != nil || !st.Terminal() {
-			t.Errorf("order %s left %q after resolve", o.OutTradeNo, o.State)
-			continue
-		}
-		oo := order.Order{State: st, TransactionID: o.TransactionID, ErrCode: o.ErrCode}
-		if !ledgerMatches(oo, ledger[o.OutTradeNo]) {
-			t.Errorf("order %s: journal %s, ledger %+v", o.OutTradeNo, o.State, ledger[o.OutTradeNo])
-		}
-	}
-	for no, e := range ledger {
-		if !seen[no] {
-			t.Errorf("the bank has order %s (%v) that the journal never recorded", no, e.State)
-		}
-	}
-	for c, n := range rep.PaidCountByCode {
-		if n > 1 {
-			t.Errorf("code %s…%s paid %d times", c[:4], c[len(c)-4:], n)
-		}
-	}
-	t.Logf("%d kills, %d orders journaled (%d unresolved before resolve, %d resolve rounds), %d at the bank", kills, len(orders), open, rounds, len(ledger))
+	n := journalEqualsLedger(t, bin, dir, base)
+	t.Logf("%d kills, %d orders journaled (%d unresolved before resolve, %d resolve rounds)", kills, n, open, rounds)
 }
 
 // TestReactivationRefusedWhileUnresolved: switching the data directory to
