@@ -180,13 +180,7 @@ func TestCrashKill9DuringPayments(t *testing.T) {
 	}
 	// The bank still misbehaves (15 % faults), so one round may leave an
 	// order unknown (exit 3); support runs resolve again until it is clean.
-	rounds := 0
-	for code = 3; code == 3 && rounds < 10; rounds++ {
-		out, code = run(t, bin, "resolve", "--data-dir", dir, "--json")
-	}
-	if code != 0 {
-		t.Fatalf("resolve exit %d after %d rounds: %s", code, rounds, out)
-	}
+	rounds := resolveUntilClean(t, bin, dir)
 	n := journalEqualsLedger(t, bin, dir, base)
 	t.Logf("%d kills, %d orders journaled (%d unresolved before resolve, %d resolve rounds)", kills, n, open, rounds)
 }
