@@ -85,7 +85,8 @@ func (w *SettingsWindow) receiptTab() fyne.CanvasObject {
 		widget.NewFormItem(T("settings.printer"), w.printer),
 		widget.NewFormItem(T("settings.paper"), w.paper),
 		widget.NewFormItem("", w.paymentSlips),
-		widget.NewFormItem("", container.NewBorder(nil, nil, w.testPrintBtn, nil, w.printResult)),
+		// The button keeps its height beside a two-line result.
+		widget.NewFormItem("", container.NewBorder(nil, nil, container.NewVBox(w.testPrintBtn), nil, w.printResult)),
 		widget.NewFormItem(T("settings.reconcile"), container.NewBorder(nil, nil, w.reconcileOn, nil, w.reconcileAt)),
 	)
 	w.loadPrinters()
