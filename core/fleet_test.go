@@ -13,6 +13,7 @@ import (
 	"github.com/scanbox/scanbox/fleet/proto"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/refund"
 	"github.com/scanbox/scanbox/payclient/banksim"
 	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 )
@@ -98,6 +99,29 @@ func TestFleetCountOrders(t *testing.T) {
 	}
 	if a.errs["order_unknown"] != 1 || a.errs["bank_authcodeexpire"] != 1 || len(a.errs) != 2 {
 		t.Errorf("errors %v", a.errs)
+	}
+}
+
+// A refund is counted once, when the payer has the money back, on the
+// channel of the order it refunds; processing, failed and CHANGE refunds
+// are not takings given back.
+func TestFleetCountRefunds(t *testing.T) {
+	a := &fakeCounter{pay: map[string][2]int64{}, errs: map[string]int{}}
+	seen := &counted{seen: map[string]string{}}
+	orders := map[string]order.Order{"A1": {OutTradeNo: "A1", State: order.StatePaid, Channel: order.ChannelAlipay, AmountFen: 2000}}
+	get := func(no string) (order.Order, bool) { o, ok := orders[no]; return o, ok }
+	r := refund.Refund{OutRefundNo: "R1", OutTradeNo: "A1", RefundFen: 500, State: refund.StateProcessing}
+	countRefund(a, seen, r, get)
+	r.State = refund.StateRefunded
+	for range 3 {
+		countRefund(a, seen, r, get)
+	}
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R2", OutTradeNo: "A1", RefundFen: 300, State: refund.StateFailed}, get)
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R3", OutTradeNo: "A1", RefundFen: 200, State: refund.StateChange}, get)
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R4", OutTradeNo: "GONE", RefundFen: 100, State: refund.StateRefunded}, get)
+	b, _ := json.Marshal(a.pay)
+	if want := `{"alipay/refunded":[1,500],"unknown/refunded":[1,100]}`; string(b) != want {
+		t.Errorf("counts %s\nwant   %s", b, want)
 	}
 }
 
