@@ -13,9 +13,9 @@ import (
 	"github.com/scanbox/scanbox/fleet/proto"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
-	"github.com/scanbox/scanbox/refund"
 	"github.com/scanbox/scanbox/payclient/banksim"
 	"github.com/scanbox/scanbox/payclient/banksim/simtest"
+	"github.com/scanbox/scanbox/refund"
 )
 
 func intp(n int) *int    { return &n }
