@@ -32,6 +32,9 @@ func (t *tray) watchAfterSale() {
 		}
 	}
 	t.ctrl.core.OnChange(func(struct{}) { fyne.Do(t.alert.Check) })
+	// A run the core made while it opened, before this subscription, is
+	// told when the app's loop starts.
+	fyne.Do(t.alert.Check)
 }
 
 // refreshMenu builds the tray menu and the pay window's after-sale row

@@ -64,6 +64,13 @@ shot() {
 click() { xdotool mousemove "$1" "$2" click 1; sleep "${3:-0.4}"; }
 # typecjk TEXT: xdotool drops CJK characters typed quickly; one at a time.
 typecjk() {
+	# Through the clipboard when xclip is there: xdotool drops CJK
+	# characters typed one by one now and then.
+	if command -v xclip >/dev/null 2>&1; then
+		printf %s "$1" | xclip -selection clipboard
+		sleep 0.3; xdotool key ctrl+v; sleep 0.5
+		return
+	fi
 	for ch in $(echo "$1" | sed 's/./& /g'); do xdotool type --delay 100 "$ch"; sleep 1; done
 }
 raise() { id=$(win "$1"); xdotool windowraise "$id" windowfocus "$id"; sleep 0.4; }
@@ -121,6 +128,12 @@ round() {
 	click 300 22; xdotool key ctrl+a; xdotool type --delay 40 "$today"
 	click "$runx" 22 3
 	shot "reconcile-$sfx" "$recon"
+	# The support zip's save dialog, in the UI's language (issue 11 item
+	# 14); Esc closes it without saving.
+	raise "$paytitle"; click "$logsx" 411 1.5
+	click 855 22 1.5
+	shot "logs-export-$sfx" "$logst"
+	xdotool key Escape; sleep 0.5
 }
 
 # receipts SFX SETTINGS_TITLE SETTINGS_X TAB_X TEST_X: Settings' receipts
@@ -136,7 +149,7 @@ receipts() {
 
 morning=
 sfx=zh paytitle=收款 refund=退款 todayt=今日汇总 shift=交接班 recon=对账 cashier=王芳
-todayx=40 shiftx=109 reconx=163 refundx=428 openx=594 runx=613 ordersx=185
+todayx=40 shiftx=109 reconx=163 refundx=428 openx=594 runx=613 ordersx=185 logsx=248 logst=日志
 round
 
 # The morning reconciliation (issue 9 item 6): two payments reached the
@@ -176,8 +189,8 @@ click 350 222 0.8
 click 600 498 2
 if [ -n "${PROBE:-}" ]; then import -window root "$PROBE"; exit 0; fi
 sfx=en paytitle="Collect payment" refund=Refund todayt=Today shift="Shift handover" recon=Reconciliation cashier="Li Lei"
-todayx=32 shiftx=121 reconx=235 refundx=${EN_REFUNDX:-330} openx=${EN_OPENX:-570} runx=${EN_RUNX:-595} ordersx=272
+todayx=32 shiftx=121 reconx=235 refundx=${EN_REFUNDX:-330} openx=${EN_OPENX:-570} runx=${EN_RUNX:-595} ordersx=272 logsx=353 logst=Logs
 round
 receipts en Settings 414 448 220
 rm -f "$slips"
-for f in "$out"/refund-*.png "$out"/today-*.png "$out"/shift-*.png "$out"/reconcile-*.png "$out"/settings-receipts-*.png; do convert "$f" -colors 256 "PNG8:$f"; done
+for f in "$out"/refund-*.png "$out"/today-*.png "$out"/shift-*.png "$out"/reconcile-*.png "$out"/settings-receipts-*.png "$out"/logs-export-*.png; do convert "$f" -colors 256 "PNG8:$f"; done

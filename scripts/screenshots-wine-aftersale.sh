@@ -11,11 +11,10 @@
 # windows itself). The screen is 1024 pixels tall so that the pay window's
 # after-sale row (under the demo codes) is on it. The simulator's admin
 # calls (curl) make the reversal and the bank-only payments; the order to
-# reverse is read with `scanbox.exe orders --json` through the running
-# instance.
+# reverse is copied from Recent orders (复制订单号) and read with xclip.
 #
 # Needs Debian's xvfb, wine (wine64), gcc-mingw-w64-x86-64, xdotool,
-# imagemagick, curl and jq, and a built dist/scanbox.exe
+# imagemagick, curl and xclip, and a built dist/scanbox.exe
 # (go run ./installer/cmd/release -out dist -steps exe):
 #   scripts/screenshots-wine-aftersale.sh [dist/scanbox.exe]
 set -eu
@@ -23,7 +22,7 @@ cd "$(dirname "$0")/.."
 exe=$(realpath "${1:-dist/scanbox.exe}")
 [ -f "$exe" ] || { echo "no $exe (go run ./installer/cmd/release -out dist -steps exe)" >&2; exit 2; }
 wine64=$(command -v wine64 || echo /usr/lib/wine/wine64)
-for t in "$wine64" Xvfb xdotool import x86_64-w64-mingw32-gcc curl jq; do
+for t in "$wine64" Xvfb xdotool import x86_64-w64-mingw32-gcc curl xclip; do
 	command -v "$t" >/dev/null 2>&1 || { echo "missing $t" >&2; exit 2; }
 done
 out=docs/screenshots
@@ -70,7 +69,6 @@ sleep 3
 logval() { sed -n "s/^$1//p" "$work/demo.log" | tr -d '\r' | head -1; }
 base=$(logval 'Bank simulator listening at ')
 sim=${base%/device/v1}
-dir=$(logval 'Data directory (thrown away afterwards): ')
 pin=$(logval 'Manager PIN for refunds in this demo: ')
 today=$(TZ=Asia/Shanghai date +%F)
 admin() { curl -fsS -X POST "$sim/_sim/$1" >/dev/null; }
@@ -118,6 +116,13 @@ shot() {
 }
 click() { xdotool mousemove $((ox + $1)) $((oy + $2)) click 1; sleep "${3:-0.4}"; }
 typecjk() {
+	# Through the clipboard when xclip is there: xdotool drops CJK
+	# characters typed one by one now and then.
+	if command -v xclip >/dev/null 2>&1; then
+		printf %s "$1" | xclip -selection clipboard
+		sleep 0.3; xdotool key ctrl+v; sleep 0.5
+		return
+	fi
 	for ch in $(echo "$1" | sed 's/./& /g'); do xdotool type --delay 100 "$ch"; sleep 1; done
 }
 # pay AMOUNT Y: the amount in the pay window, then the sample's Scan button
@@ -138,17 +143,25 @@ round() {
 	pay 88.8 577 7
 	pay 45.5 537
 	at "$paytitle"; click "$ordersx" 411 2
+	# The 88.80 order (second row) is reversed at the bank later: its
+	# number through 复制订单号 and the clipboard (the CLI cannot reach the
+	# running instance under Wine).
+	if [ "$sfx" = zh ]; then
+		at "$orderst"; click 200 140 0.6; click 729 498 1
+		rev=$(xclip -selection clipboard -o 2>/dev/null || true)
+	fi
 	at "$orderst"; click 200 180 0.6
 	click "$refundx" 498 2
 	at "$refund"; click 345 103; xdotool key ctrl+a; xdotool type --delay 120 "12.5"
 	click 345 144
 	if [ "$sfx" = zh ]; then typecjk "顾客退货"; else xdotool type --delay 120 "goods returned"; fi
 	click 345 184; xdotool type --delay 120 "111111"
-	click 40 223 1.5
+	# The PIN's slow hash takes seconds under Wine on a loaded machine.
+	click 40 223 6
 	shot "refund-wrong-pin-$sfx" "$refund"
 	click 345 184; xdotool type --delay 120 "$pin"
 	shot "refund-form-$sfx" "$refund"
-	click 40 223 4
+	click 40 223 12
 	shot "refund-done-$sfx" "$refund"
 	at "$paytitle"; click "$todayx" 778 2
 	shot "today-$sfx" "$todayt"
@@ -156,9 +169,7 @@ round() {
 	at "$shift"; click 27 65 2
 	shot "shift-closed-$sfx" "$shift"
 	if [ "$sfx" = zh ]; then
-		rev=$("$wine64" "$exe" orders --json --data-dir "$dir" 2>/dev/null | tr -d '\r' |
-			jq -r '[.[] | select(.amount_fen == 8880)][0].out_trade_no' || true)
-		[ -n "$rev" ] && [ "$rev" != null ] && admin "revoke?terminal_id=T0001&out_trade_no=$rev"
+		case "$rev" in SB*) admin "revoke?terminal_id=T0001&out_trade_no=$rev" ;; *) echo "no order number copied ($rev)" >&2 ;; esac
 		admin "bankpay?terminal_id=T0001&out_trade_no=SB$(echo "$today" | tr -d -)LOST0001&total_fee=2680&pay_channel=WECHAT"
 	fi
 	at "$paytitle"; click "$reconx" 778 2
