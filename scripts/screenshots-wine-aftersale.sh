@@ -174,7 +174,10 @@ round() {
 	fi
 	at "$paytitle"; click "$reconx" 778 2
 	[ -z "$morning" ] || shot "reconcile-morning-$sfx" "$recon"
-	at "$recon"; click 300 22; xdotool key ctrl+a; xdotool type --delay 120 "$today"
+	# End and backspaces: under Wine, ctrl+a in this field was once lost
+	# and the date typed into the old one.
+	at "$recon"; click 300 22; xdotool key End; xdotool key --repeat 12 --delay 60 BackSpace
+	xdotool type --delay 120 "$today"
 	click "$runx" 22 4
 	shot "reconcile-$sfx" "$recon"
 }
