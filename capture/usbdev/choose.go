@@ -2,6 +2,7 @@ package usbdev
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -61,7 +62,13 @@ type tree struct {
 
 func newTree(devs []Present) *tree {
 	t := &tree{byID: make(map[string]int, len(devs))}
-	for _, p := range devs {
+	// Sorted by instance ID, so that the answer does not depend on the
+	// order SetupAPI listed the nodes in.
+	sorted := append([]Present(nil), devs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return strings.ToUpper(sorted[i].InstanceID) < strings.ToUpper(sorted[j].InstanceID)
+	})
+	for _, p := range sorted {
 		k := strings.ToUpper(strings.TrimSpace(p.InstanceID))
 		if k == "" {
 			continue
@@ -70,10 +77,10 @@ func newTree(devs []Present) *tree {
 			// Listed twice (e.g. in the Ports class and under the USB
 			// enumerator): keep what each listing knew.
 			q := &t.devs[i]
-			q.Parent = firstNonEmpty(q.Parent, p.Parent)
-			q.Class = firstNonEmpty(q.Class, p.Class)
-			q.Name = firstNonEmpty(q.Name, p.Name)
-			q.PortName = firstNonEmpty(q.PortName, p.PortName)
+			q.Parent = merge(q.Parent, p.Parent)
+			q.Class = merge(q.Class, p.Class)
+			q.Name = merge(q.Name, p.Name)
+			q.PortName = merge(q.PortName, p.PortName)
 			if len(q.HardwareIDs) == 0 {
 				q.HardwareIDs = p.HardwareIDs
 			}
@@ -85,11 +92,13 @@ func newTree(devs []Present) *tree {
 	return t
 }
 
-func firstNonEmpty(a, b string) string {
-	if a != "" {
-		return a
+// merge keeps the value one listing knew; of two different ones the
+// smaller, so that the listing order does not matter.
+func merge(a, b string) string {
+	if a == "" || (b != "" && b < a) {
+		return b
 	}
-	return b
+	return a
 }
 
 func (t *tree) parent(p Present) (Present, bool) {
@@ -130,7 +139,7 @@ func (t *tree) usbID(p Present) (ID, bool) {
 // node with that VID:PID is taken; two of them give none, so that one
 // scanner's serial is never reported for the other.
 func (t *tree) usbDevice(p Present, id ID) (Present, ID, bool) {
-	q, walked := p, false
+	q := p
 	for depth := 0; depth < maxDepth; depth++ {
 		qid := ParseInstanceID(q.InstanceID)
 		if qid.Enumerator == "USB" && qid.HasVIDPID && qid.MI < 0 && qid.VID == id.VID && qid.PID == id.PID {
@@ -140,10 +149,11 @@ func (t *tree) usbDevice(p Present, id ID) (Present, ID, bool) {
 		if !ok {
 			break
 		}
-		q, walked = next, true
+		q = next
 	}
-	if walked {
-		// The tree is known and has no such node: do not guess.
+	if q.Parent != "" {
+		// Windows named the parent and the walk still found no such
+		// node (it is not listed, or the chain loops): do not guess.
 		return Present{}, ID{}, false
 	}
 	var found []int
