@@ -99,7 +99,13 @@ func enumSet(ctx context.Context, guid *windows.GUID, enumerator string, flags w
 			continue // a node that vanished meanwhile
 		}
 		p := Present{InstanceID: id, Class: class}
-		if p.Class == "" {
+		switch {
+		case p.Class != "":
+		case data.ClassGUID == guidPorts:
+			p.Class = ClassPorts
+		case data.ClassGUID == guidKeyboard:
+			p.Class = ClassKeyboard
+		default:
 			p.Class = regString(h, data, windows.SPDRP_CLASS)
 		}
 		p.Name = regString(h, data, windows.SPDRP_FRIENDLYNAME)
