@@ -112,14 +112,16 @@ type Core struct {
 	cancel   context.CancelFunc
 	started  time.Time
 
-	mu         sync.Mutex
-	cfg        config.Config
-	client     *payclient.Client
-	runner     *payflow.Runner
-	refunds    *refund.Runner
-	runnerErr  error
-	stopRunner func()
-	activating bool
+	mu        sync.Mutex
+	cfg       config.Config
+	client    *payclient.Client
+	runner    *payflow.Runner
+	refunds   *refund.Runner
+	runnerErr error
+	// voiceHealth is the speaking front-end's speaker health (SetVoiceHealth).
+	voiceHealth func() (played bool, err error)
+	stopRunner  func()
+	activating  bool
 	// starting counts payments between Pay's checks and the runner taking
 	// the order in flight: Activate refuses while any is (review item 6:
 	// else an activation in that gap switches the terminal under a payment

@@ -301,14 +301,40 @@ func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 	default:
 		s.OCR = proto.ComponentState{State: proto.StateOK}
 	}
-	// The speaker belongs to the tray's controller, not the core: the core
-	// knows only whether voice is wanted.
-	if cfg.Voice {
-		s.Voice = proto.VoiceState{State: proto.StateUnknown}
-	} else {
-		s.Voice = proto.VoiceState{State: proto.StateOff}
-	}
+	s.Voice = c.voiceState(cfg.Voice)
 	return s
+}
+
+// SetVoiceHealth gives the core the speaker's health (voice.Speaker.Health):
+// the speaker belongs to the front-end that speaks (the tray's controller),
+// the report to the core. nil: unknown.
+func (c *Core) SetVoiceHealth(fn func() (played bool, err error)) {
+	c.mu.Lock()
+	c.voiceHealth = fn
+	c.mu.Unlock()
+}
+
+// voiceState is the report's sound output: off by configuration, failing
+// with the last playback error, ok once a sentence played, else unknown
+// (nothing spoken yet, or no front-end that speaks: `scanbox serve`).
+func (c *Core) voiceState(wanted bool) proto.VoiceState {
+	if !wanted {
+		return proto.VoiceState{State: proto.StateOff}
+	}
+	c.mu.Lock()
+	fn := c.voiceHealth
+	c.mu.Unlock()
+	if fn == nil {
+		return proto.VoiceState{State: proto.StateUnknown}
+	}
+	played, err := fn()
+	switch {
+	case err != nil:
+		return proto.VoiceState{State: proto.StateFailing}
+	case played:
+		return proto.VoiceState{State: proto.StateOK}
+	}
+	return proto.VoiceState{State: proto.StateUnknown}
 }
 
 // fleetState maps status states (ok, error, off) to the report's.

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -122,6 +123,36 @@ func TestFleetCountRefunds(t *testing.T) {
 	b, _ := json.Marshal(a.pay)
 	if want := `{"alipay/refunded":[1,500],"unknown/refunded":[1,100]}`; string(b) != want {
 		t.Errorf("counts %s\nwant   %s", b, want)
+	}
+}
+
+// The report's voice state: off by configuration, unknown without a
+// speaking front-end or before anything was spoken, then what the speaker
+// says.
+func TestFleetVoiceState(t *testing.T) {
+	c := &Core{}
+	if got := c.voiceState(false); got.State != proto.StateOff {
+		t.Errorf("voice off: %+v", got)
+	}
+	if got := c.voiceState(true); got.State != proto.StateUnknown {
+		t.Errorf("no speaker: %+v", got)
+	}
+	var played bool
+	var err error
+	c.SetVoiceHealth(func() (bool, error) { return played, err })
+	if got := c.voiceState(true); got.State != proto.StateUnknown {
+		t.Errorf("nothing spoken yet: %+v", got)
+	}
+	played = true
+	if got := c.voiceState(true); got.State != proto.StateOK {
+		t.Errorf("a sentence played: %+v", got)
+	}
+	played, err = false, errors.New("voice: no sound player available")
+	if got := c.voiceState(true); got.State != proto.StateFailing {
+		t.Errorf("playback failing: %+v", got)
+	}
+	if got := c.voiceState(false); got.State != proto.StateOff {
+		t.Errorf("failing but switched off: %+v", got)
 	}
 }
 
