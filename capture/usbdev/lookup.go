@@ -93,7 +93,7 @@ func (f *Finder) present(ctx context.Context) ([]Present, error) {
 func (f *Finder) run(done chan struct{}) {
 	ctx, cancel := context.WithTimeout(context.Background(), enumTimeout)
 	defer cancel()
-	devs, err := f.enum(ctx)
+	devs, err := f.safeEnum(ctx)
 	if err != nil {
 		devs, err = nil, fmt.Errorf("%w: %w", ErrEnumerate, err)
 	}
@@ -102,6 +102,18 @@ func (f *Finder) run(done chan struct{}) {
 	f.running = nil
 	f.mu.Unlock()
 	close(done)
+}
+
+// safeEnum turns a panic in the enumeration (a SetupAPI entry point
+// missing on an old or odd Windows makes x/sys panic) into an error: the
+// device stock is optional, the cashier's app must not die for it.
+func (f *Finder) safeEnum(ctx context.Context) (devs []Present, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			devs, err = nil, fmt.Errorf("enumeration panicked: %v", r)
+		}
+	}()
+	return f.enum(ctx)
 }
 
 var std = NewFinder(Enumerate, DefaultTTL)

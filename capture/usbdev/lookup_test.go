@@ -189,3 +189,19 @@ func TestLookupBadWantDoesNotEnumerate(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A panicking enumeration (a missing SetupAPI export) is an error, not a
+// dead cashier app.
+func TestLookupSurvivesPanickingEnumeration(t *testing.T) {
+	f, _ := newTestFinder(func(context.Context) ([]Present, error) {
+		panic("Failed to find SetupDiGetDevicePropertyW procedure in setupapi.dll")
+	})
+	_, ok, err := f.Lookup(context.Background(), serialCOM3)
+	if ok || !errors.Is(err, ErrEnumerate) {
+		t.Fatalf("ok %v err %v, want ErrEnumerate", ok, err)
+	}
+	// And the Finder is usable afterwards (the run was marked finished).
+	if _, _, err := f.Lookup(context.Background(), serialCOM3); !errors.Is(err, ErrEnumerate) {
+		t.Fatalf("second: %v", err)
+	}
+}
