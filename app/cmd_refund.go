@@ -22,6 +22,7 @@ import (
 
 func init() {
 	onDir("pin", "set or check the manager PIN (read from standard input)", cmdPIN)
+	pinVerbs = withVerbs("pin", "set", "check")
 	onDir("refund", "refund part or all of a paid order (manager PIN from standard input)", cmdRefund)
 	onDir("reconcile", "compare the bank's bill of a day with the journal", cmdReconcile)
 	stdinLines["pin"] = func(args []string) int {
@@ -74,7 +75,9 @@ func withStdin(cmd string, args []string, in io.Reader) ([]string, error) {
 			if errors.Is(err, bufio.ErrBufferFull) {
 				return nil, fmt.Errorf("the line read from standard input is too long")
 			}
-			return nil, fmt.Errorf("standard input ended before the PIN was read")
+			// Fewer lines than wanted: the command says so itself, after
+			// its flags (a wrong flag is the better message).
+			break
 		}
 		lines = append(lines, stdinMark+strings.TrimRight(string(line), "\r\n"))
 	}
@@ -107,18 +110,16 @@ func boolFlagSet(args []string, name string) bool {
 func cmdPIN(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	lines, args := takeStdin(args)
 	if len(args) == 0 || (args[0] != "set" && args[0] != "check") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(stderr, "usage: scanbox pin set | check   (the PIN, 6 to 12 digits, on standard input: twice for set)")
-			return exitOK
+		if len(args) > 0 && isHelp(args[0]) {
+			return verbHelp(stdout, "pin", "set    (the new PIN, 6 to 12 digits, twice on standard input)", "check  (the PIN once on standard input)")
 		}
-		fmt.Fprintln(stderr, "scanbox pin: say set or check; see `scanbox pin --help`")
-		return exitUsage
+		return verbMistake(stderr, "pin", first(args), pinVerbs)
 	}
 	sub := args[0]
 	name := "pin " + sub
-	fs, dir := newFlags(name, stderr)
-	if !parseFlags(fs, args[1:], stderr) {
-		return exitUsage
+	fs, dir := newFlags(name, stdout, stderr)
+	if code, ok := fs.parse(args[1:]); !ok {
+		return code
 	}
 	want := map[string]int{"set": 2, "check": 1}[sub]
 	if len(lines) != want {
@@ -165,14 +166,14 @@ type refundResult struct {
 
 func cmdRefund(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	lines, args := takeStdin(args)
-	fs, dir := newFlags("refund", stderr)
+	fs, dir := newFlags("refund", stdout, stderr)
 	no := fs.String("order", "", "the order's number (out_trade_no, see scanbox orders)")
 	amount := fs.String("amount", "", "how much to refund, in yuan (e.g. 12.50)")
 	reason := fs.String("reason", "", "why (sent to the bank, kept with the refund)")
 	pinStdin := fs.Bool("pin-stdin", false, "read the manager PIN from standard input (required)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	switch {
 	case *no == "" || *amount == "":
@@ -269,11 +270,11 @@ func refundState(s refund.State) string {
 }
 
 func cmdReconcile(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("reconcile", stderr)
+	fs, dir := newFlags("reconcile", stdout, stderr)
 	date := fs.String("date", "", "the day, YYYY-MM-DD (China time; default yesterday)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	day := time.Now().In(store.China).AddDate(0, 0, -1)
 	if *date != "" {
@@ -344,3 +345,5 @@ func printReceipt(stdout, stderr io.Writer, cmd string, say bool, print func() (
 		fmt.Fprintln(stdout, "receipt printed")
 	}
 }
+
+var pinVerbs []string
