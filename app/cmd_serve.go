@@ -98,7 +98,10 @@ func startOwner(dir string, kind core.Kind, stderr io.Writer) (*owner, error) {
 // has no window.
 func (o *owner) onShow(fn func()) {
 	if o != nil && o.api != nil {
-		o.api.OnShow(fn)
+		o.api.OnShow(func() {
+			o.c.Log().Info("started again: showing the pay window")
+			fn()
+		})
 	}
 }
 

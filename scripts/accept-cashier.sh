@@ -88,13 +88,18 @@ expect_created() {
 # its "paid" screen is no order of ours.
 ours() {
 	p=$(xdotool getwindowpid "$1" 2>/dev/null) || return 1
+	case $p in '' | *[!0-9]*) return 1 ;; esac
 	tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "--data-dir $data "
 }
 # foreign: fail the run if a visible window of another program is on the
 # display (xdotool types into whatever window is under the pointer).
 foreign() {
 	for w in $(xdotool search --onlyvisible --name . 2>/dev/null); do
+		# A window destroyed since the search (the old pay window of a
+		# language switch) has no pid any more: not a foreign one.
 		p=$(xdotool getwindowpid "$w" 2>/dev/null) || continue
+		case $p in '' | *[!0-9]*) continue ;; esac
+		[ -r "/proc/$p/cmdline" ] || continue
 		ours "$w" && continue
 		echo "FAIL another program's window \"$(xdotool getwindowname "$w")\" (pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)) is on display $disp; the steps cannot be trusted" >&2
 		exit 1

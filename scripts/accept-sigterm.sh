@@ -54,6 +54,17 @@ while [ "$i" -le "$n" ]; do
 		# varied points of the tray's start (the icon, the menu, the first
 		# capture, the pay window's first tick).
 		if [ -n "${SIGTERM_JITTER:-}" ]; then sleep "$(awk -v s="$i$$" 'BEGIN { srand(s); printf "%.2f", rand() * 2 }')"; fi
+		# SIGTERM_BUSY=1: a payment in flight when the signal comes (a code
+		# whose payer never confirms, sent through the local API by
+		# `scanbox pay`, as a POS does), so that the stop drains it, answers
+		# the client and redraws the tray icon while D-Bus shuts down.
+		client=
+		if [ -n "${SIGTERM_BUSY:-}" ]; then
+			c=62$(od -An -N8 -tu8 /dev/urandom | tr -d ' ' | cut -c1-16)6
+			"$bin" pay --data-dir "$work/d" --amount 0.0$((i % 9 + 1)) --code "$c" >"$work/pay.out" 2>&1 &
+			client=$!
+			sleep "$(awk -v s="$i$$" 'BEGIN { srand(s + 1); printf "%.2f", 0.3 + rand() * 1.5 }')"
+		fi
 		t0=$(date +%s%N)
 		kill -TERM "$pid"
 		rc=0
@@ -67,6 +78,17 @@ while [ "$i" -le "$n" ]; do
 			hung=1; kill -QUIT "$pid"; sleep 2; kill -9 "$pid" 2>/dev/null || true
 		fi
 		wait "$sess" || rc=$?
+		if [ -n "$client" ]; then
+			# The client gets an answer (exit 3: not definite; or 0/1 if
+			# the payment ended first), never a hang.
+			crc=0
+			for _ in $(seq 50); do kill -0 "$client" 2>/dev/null || break; sleep 0.1; done
+			if kill -0 "$client" 2>/dev/null; then
+				kill -9 "$client"; echo "FAIL run $i: the pay client still waits 5 s after the demo ended"; bad=$((bad + 1))
+			fi
+			wait "$client" || crc=$?
+			echo "     run $i: pay client exit $crc: $(tail -1 "$work/pay.out")"
+		fi
 		if [ -n "$hung" ] || grep -q 'after the stop signal; every goroutine follows' "$work/err"; then
 			hang="${HANG_DIR:-/tmp}/scanbox-sigterm-hang$i.txt"
 			cp "$work/err" "$hang"
