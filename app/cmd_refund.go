@@ -40,6 +40,41 @@ func init() {
 		}
 		return 0
 	}
+	// The flags are checked before the PIN is read: a wrong flag is said
+	// at once, not after a PIN typed for nothing.
+	stdinFlagCheck["pin"] = func(args []string, stderr io.Writer) (int, bool) {
+		if len(args) == 0 || (args[0] != "set" && args[0] != "check") {
+			return exitOK, true // no PIN is read; the command says what is wrong
+		}
+		fs, _ := newFlags("pin "+args[0], io.Discard, stderr)
+		return fs.parse(args[1:])
+	}
+	stdinFlagCheck["refund"] = func(args []string, stderr io.Writer) (int, bool) {
+		fs, _ := refundFlags(io.Discard, stderr)
+		return fs.parse(args)
+	}
+}
+
+// stdinFlagCheck parses a command's flags before its standard input is read.
+var stdinFlagCheck = map[string]func(args []string, stderr io.Writer) (int, bool){}
+
+// refundOpts are refund's flags.
+type refundOpts struct {
+	no, amount, reason, dir *string
+	pinStdin, asJSON        *bool
+}
+
+func refundFlags(stdout, stderr io.Writer) (*flagSet, refundOpts) {
+	fs, dir := newFlags("refund", stdout, stderr)
+	fs.synopsis = "--order OUT_TRADE_NO --amount YUAN [--reason TEXT] --pin-stdin [--json]"
+	return fs, refundOpts{
+		dir:      dir,
+		no:       fs.String("order", "", "the order's number (out_trade_no, see scanbox orders)"),
+		amount:   fs.String("amount", "", "how much to refund, in yuan (e.g. 12.50)"),
+		reason:   fs.String("reason", "", "why (sent to the bank, kept with the refund)"),
+		pinStdin: fs.Bool("pin-stdin", false, "read the manager PIN from standard input (required)"),
+		asJSON:   fs.Bool("json", false, "print one JSON object"),
+	}
 }
 
 // stdinLines says how many lines of standard input a command reads (its PIN).
@@ -75,9 +110,7 @@ func withStdin(cmd string, args []string, in io.Reader) ([]string, error) {
 			if errors.Is(err, bufio.ErrBufferFull) {
 				return nil, fmt.Errorf("the line read from standard input is too long")
 			}
-			// Fewer lines than wanted: the command says so itself, after
-			// its flags (a wrong flag is the better message).
-			break
+			return nil, fmt.Errorf("standard input ended before the PIN was read")
 		}
 		lines = append(lines, stdinMark+strings.TrimRight(string(line), "\r\n"))
 	}
@@ -166,12 +199,8 @@ type refundResult struct {
 
 func cmdRefund(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	lines, args := takeStdin(args)
-	fs, dir := newFlags("refund", stdout, stderr)
-	no := fs.String("order", "", "the order's number (out_trade_no, see scanbox orders)")
-	amount := fs.String("amount", "", "how much to refund, in yuan (e.g. 12.50)")
-	reason := fs.String("reason", "", "why (sent to the bank, kept with the refund)")
-	pinStdin := fs.Bool("pin-stdin", false, "read the manager PIN from standard input (required)")
-	asJSON := fs.Bool("json", false, "print one JSON object")
+	fs, opt := refundFlags(stdout, stderr)
+	no, amount, reason, pinStdin, asJSON, dir := opt.no, opt.amount, opt.reason, opt.pinStdin, opt.asJSON, opt.dir
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}

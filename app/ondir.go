@@ -114,6 +114,11 @@ func runOnDir(name string, fn dirCommand, args []string, stdout, stderr io.Write
 		return fn(ctx, noHost{}, args, stdout, stderr)
 	}
 	dir := dataDir(dataDirArg(args))
+	if check := stdinFlagCheck[name]; check != nil {
+		if code, ok := check(args, stderr); !ok {
+			return code
+		}
+	}
 	args, err := withStdin(name, args, os.Stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "scanbox %s: %s; see `scanbox %s --help`\n", name, err, name)
