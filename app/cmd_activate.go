@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/scanbox/scanbox/core"
+	"github.com/scanbox/scanbox/msg"
 	"github.com/scanbox/scanbox/payclient"
 )
 
@@ -53,7 +54,9 @@ func activate(ctx context.Context, c *core.Core, req core.ActivateRequest) (*pay
 	case errors.Is(err, core.ErrUnresolvedOrders), errors.Is(err, core.ErrPaymentInProgress):
 		return nil, failf(exitUnknown, "%v", err)
 	case errors.Is(err, core.ErrActivationFailed):
-		return nil, failf(exitFailed, "%v", err)
+		// The catalog's sentence (the bank's code said in words), not the
+		// Go chain "activation failed: payclient: activate …: CODE".
+		return nil, failf(exitFailed, "%s", msg.Text(msg.EN, err))
 	}
 	return nil, failf(exitUsage, "%v", err)
 }

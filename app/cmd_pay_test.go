@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scanbox/scanbox/payclient/banksim"
+	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 )
 
 // Issue 11 item 13: `pay` with the bank cut off printed its "journaled" line
@@ -53,5 +54,17 @@ func TestPayShowsProgressWithTheBankDown(t *testing.T) {
 		"--poll-interval", "200ms", "--poll-timeout", "1s", "--http-timeout", "1s", "--json")
 	if code != exitUnknown || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, `{"out_trade_no"`) {
 		t.Errorf("--json with the bank down: exit %d, stdout %q", code, out)
+	}
+}
+
+// A refused activation is the catalog's sentence, not the Go chain
+// "activation failed: payclient: activate …: bank refused …: ACTIVATION_INVALID".
+func TestActivateRefusalIsOneSentence(t *testing.T) {
+	_, url := simtest.NewServer(t, banksim.Options{})
+	code, out, stderr := runCmd(t, "activate", "--data-dir", t.TempDir(), "--url", url, "--mch", banksim.DefaultMchID,
+		"--terminal", banksim.DefaultTerminalID, "--code", "WRONG-CODE")
+	if code != exitFailed || out != "" || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "payclient") ||
+		strings.Contains(stderr, "ACTIVATION_INVALID") || !strings.Contains(stderr, "activation code") {
+		t.Fatalf("refused activation: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
