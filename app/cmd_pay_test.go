@@ -68,3 +68,21 @@ func TestActivateRefusalIsOneSentence(t *testing.T) {
 		t.Fatalf("refused activation: exit %d, stdout %q, stderr %q", code, out, stderr)
 	}
 }
+
+// Issue 11 item 13: resolve with nothing to do says so in one sentence, not
+// a bare table header; with --json it is an empty array.
+func TestResolveWithNothingToDo(t *testing.T) {
+	_, url := simtest.NewServer(t, banksim.Options{})
+	dir := t.TempDir()
+	if code, _, stderr := runCmd(t, "activate", "--data-dir", dir, "--url", url, "--mch", banksim.DefaultMchID,
+		"--terminal", banksim.DefaultTerminalID, "--code", banksim.DefaultActivationCode); code != exitOK {
+		t.Fatalf("activate: %d %q", code, stderr)
+	}
+	code, out, stderr := runCmd(t, "resolve", "--data-dir", dir)
+	if code != exitOK || stderr != "" || strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "Nothing to resolve") {
+		t.Errorf("resolve: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	if code, out, _ := runCmd(t, "resolve", "--data-dir", dir, "--json"); code != exitOK || strings.TrimSpace(out) != "[]" {
+		t.Errorf("resolve --json: exit %d, %q", code, out)
+	}
+}
