@@ -34,6 +34,10 @@ func TestPayShowsProgressWithTheBankDown(t *testing.T) {
 	if n := strings.Count(out, "journaled"); n != 1 {
 		t.Errorf("%d journaled lines:\n%s", n, out)
 	}
+	// Said at once (payflow records the failed connection) and once.
+	if n := strings.Count(out, "the bank cannot be reached"); n != 1 {
+		t.Errorf("%d lines say the bank cannot be reached:\n%s", n, out)
+	}
 	if n := strings.Count(out, "left before the order is closed"); n < 2 {
 		t.Errorf("%d countdown lines in 2 s at 300 ms:\n%s", n, out)
 	}
