@@ -233,6 +233,7 @@ for _ in $(seq 40); do
 	sleep 0.5
 done
 expect "10 bank back, the order definite" 1500 paid,closed,failed
+echo "     10: the order of 1500 fen ended $(orders | $helper orders-state 1500)"
 shot 10b-bank-back 收款
 amount 16
 scan "$(code 13 0)"
