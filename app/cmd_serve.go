@@ -36,7 +36,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	d := dataDir(*dir)
-	defer watchShutdown(d, shutdownLimit, stderr)()
+	defer watchShutdown(d, shutdownLimit, stderr, nil)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o, err := startOwner(d, core.KindServe, stderr)

@@ -39,7 +39,8 @@ func TestShutdownWatchdogDumpsGoroutinesAndExits(t *testing.T) {
 	defer func() { exitProcess = os.Exit }()
 	dir := t.TempDir()
 	var stderr syncBuffer
-	stop := watchShutdown(dir, 200*time.Millisecond, &stderr)
+	signalled := make(chan struct{})
+	stop := watchShutdown(dir, 200*time.Millisecond, &stderr, func() { close(signalled) })
 	defer stop()
 	// A goroutine stuck the way a shutdown gets stuck: it must show.
 	block := make(chan struct{})
@@ -47,6 +48,11 @@ func TestShutdownWatchdogDumpsGoroutinesAndExits(t *testing.T) {
 	go stuckInShutdownForTest(block)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-signalled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("onSignal was not called")
 	}
 	select {
 	case code := <-exited:
@@ -74,7 +80,7 @@ func TestShutdownWatchdogDisarmed(t *testing.T) {
 	exited := make(chan int, 1)
 	exitProcess = func(code int) { exited <- code }
 	defer func() { exitProcess = os.Exit }()
-	stop := watchShutdown("", 50*time.Millisecond, &syncBuffer{})
+	stop := watchShutdown("", 50*time.Millisecond, &syncBuffer{}, func() { t.Error("onSignal without a signal") })
 	stop()
 	stop() // twice is harmless
 	select {
@@ -85,3 +91,44 @@ func TestShutdownWatchdogDisarmed(t *testing.T) {
 }
 
 func stuckInShutdownForTest(block chan struct{}) { <-block }
+
+// A stop signal while the tray is still opening its data directory (before
+// the GUI loop exists) is not swallowed by the watchdog: the tray sees it
+// and does not start; one after that quits the loop.
+func TestTrayShutdownSignalBeforeAndAfterTheLoop(t *testing.T) {
+	exited := make(chan int, 2)
+	exitProcess = func(code int) { exited <- code }
+	defer func() { exitProcess = os.Exit }()
+
+	// Each armed watchdog fires (into the stub) before the test ends.
+	early := watchTrayShutdown("", 100*time.Millisecond, &syncBuffer{})
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for !early.stopping.Load() && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !early.setQuit(func() { t.Error("quit called for a loop that never ran") }) {
+		t.Fatal("a signal before the GUI loop was lost: the tray would start anyway")
+	}
+	early.disarm()
+
+	late := watchTrayShutdown("", 100*time.Millisecond, &syncBuffer{})
+	defer late.disarm()
+	quit := make(chan struct{})
+	if late.setQuit(func() { close(quit) }) {
+		t.Fatal("stopped with no signal")
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case <-quit:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the signal did not quit the GUI loop")
+	}
+	for range 2 {
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a watchdog did not fire")
+		}
+	}
+}

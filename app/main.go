@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -112,8 +113,12 @@ var exitProcess = os.Exit
 // It makes a hang on exit diagnosable (issue 11 item 15) instead of a
 // process that a service manager or a script must kill blind. The returned
 // stop disarms it only if no signal has come yet: once one has, the
-// watchdog covers everything up to the process's exit.
-func watchShutdown(dir string, limit time.Duration, stderr io.Writer) (stop func()) {
+// watchdog covers everything up to the process's exit. onSignal, if not
+// nil, is called once when the signal comes: the tray quits its GUI loop
+// with it, so that a signal that came before the toolkit listened for it
+// (while the tray opens its data directory) still stops the process
+// instead of being swallowed by the watchdog's own subscription.
+func watchShutdown(dir string, limit time.Duration, stderr io.Writer, onSignal func()) (stop func()) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -130,6 +135,9 @@ func watchShutdown(dir string, limit time.Duration, stderr io.Writer) (stop func
 		}
 		signal.Stop(sig)
 		time.AfterFunc(limit, func() { shutdownHung(dir, limit, stderr) })
+		if onSignal != nil {
+			onSignal()
+		}
 	}()
 	return func() {
 		once.Do(func() {
@@ -155,4 +163,35 @@ func shutdownHung(dir string, limit time.Duration, stderr io.Writer) {
 		}
 	}
 	exitProcess(exitUnknown)
+}
+
+// trayShutdown is the tray's watchdog: besides the dump, the signal quits
+// the GUI loop. fyne listens for SIGTERM too, but only from a.Run on; a
+// signal while the tray is still opening its data directory would
+// otherwise be swallowed by the watchdog's own subscription and the tray
+// would start anyway.
+type trayShutdown struct {
+	quit     atomic.Pointer[func()]
+	stopping atomic.Bool
+	disarm   func()
+}
+
+func watchTrayShutdown(dir string, limit time.Duration, stderr io.Writer) *trayShutdown {
+	s := &trayShutdown{}
+	s.disarm = watchShutdown(dir, limit, stderr, func() {
+		s.stopping.Store(true)
+		if q := s.quit.Load(); q != nil {
+			(*q)()
+		}
+	})
+	return s
+}
+
+// setQuit says how to quit the GUI loop once it exists; it reports whether
+// the stop signal came already (then the loop must not be started). The
+// order of the two atomics makes sure a signal racing with it is seen by
+// one side or the other.
+func (s *trayShutdown) setQuit(quit func()) (stopped bool) {
+	s.quit.Store(&quit)
+	return s.stopping.Load()
 }

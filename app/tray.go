@@ -68,7 +68,8 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 		return code
 	}
 	// A hang on exit dumps the goroutines and exits 3 (app/main.go).
-	defer watchShutdown(dir, shutdownLimit, stderr)()
+	stop := watchTrayShutdown(dir, shutdownLimit, stderr)
+	defer stop.disarm()
 	// First start after a silent install: activate with what the installer
 	// left (cmd_firstrun.go). A failure keeps the code for the next start;
 	// the tray then opens Settings, because nothing works unactivated.
@@ -91,6 +92,9 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 	ui.SetLanguage(ui.ParseLanguage(ctrl.Settings().Language))
 
 	a := fyneapp.NewWithID("cn.scanbox.tray")
+	if stop.setQuit(func() { fyne.Do(a.Quit) }) {
+		return exitOK // stopped while the data directory was being opened
+	}
 	a.Settings().SetTheme(ui.NewTheme())
 	a.SetIcon(fyne.NewStaticResource("app.png", assets.Icon("app")))
 	t := &tray{app: a, env: ui.NewEnv(a, ctrl), ctrl: ctrl, log: ctrl.log, opts: opts, state: -1, after: newAfterSale(ctrl)}
