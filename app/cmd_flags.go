@@ -89,7 +89,13 @@ func (f *flagSet) explain(err error) string {
 			val = s[q:i]
 		}
 		if fl := f.Lookup(name); fl != nil {
-			return fmt.Sprintf("%s %s is not %s", dashes(name), val, kindOf(fl))
+			if k := kindOf(fl); k != "" {
+				return fmt.Sprintf("%s %s is not %s", dashes(name), val, k)
+			}
+			// A flag of its own type says itself what is wrong.
+			if _, why, ok := strings.Cut(rest, ": "); ok {
+				return fmt.Sprintf("%s %s: %s", dashes(name), val, why)
+			}
 		}
 	}
 	if v, ok := strings.CutPrefix(s, "bad flag syntax: "); ok {
@@ -114,7 +120,7 @@ func kindOf(fl *flag.Flag) string {
 	case "duration":
 		return "a duration like 200ms or 3s"
 	}
-	return "a valid value"
+	return ""
 }
 
 // printHelp is the command's usage: its line, what it does, its flags.

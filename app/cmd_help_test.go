@@ -80,3 +80,25 @@ func TestEveryCommandHasHelpAndOneLineMistakes(t *testing.T) {
 		}
 	}
 }
+
+// The flag package's errors, said in the command line's words.
+func TestFlagMistakesWorded(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"pay", "--bogus"}, "scanbox pay: there is no flag --bogus; see `scanbox pay --help`\n"},
+		{[]string{"pay", "--amount"}, "scanbox pay: --amount needs a value; see `scanbox pay --help`\n"},
+		{[]string{"orders", "--limit", "x"}, "scanbox orders: --limit \"x\" is not a whole number; see `scanbox orders --help`\n"},
+		{[]string{"orders", "--json=maybe"}, "scanbox orders: --json \"maybe\" is not true or false; see `scanbox orders --help`\n"},
+		{[]string{"pay", "--poll-timeout", "5x"}, "scanbox pay: --poll-timeout \"5x\" is not a duration like 200ms or 3s; see `scanbox pay --help`\n"},
+		{[]string{"resolve", "now"}, "scanbox resolve: unexpected argument \"now\"; see `scanbox resolve --help`\n"},
+		{[]string{"shift", "nap"}, "scanbox shift: unknown \"nap\": say open, close or list; see `scanbox shift --help`\n"},
+	} {
+		code, out, stderr := runCmd(t, c.args...)
+		if code != exitUsage || out != "" || stderr != c.want {
+			t.Errorf("scanbox %v: exit %d, stdout %q,\nstderr %q\nwant   %q", c.args, code, out, stderr, c.want)
+		}
+	}
+}
