@@ -96,7 +96,46 @@ func New(st *store.Store, opt Options) *Server {
 	s.keys = map[string]store.AgentKey{}
 	s.routes()
 	go s.commitLoop()
+	go s.warmKeys()
 	return s
+}
+
+// warmKeys fills the key cache from the database, so that the first
+// report of each terminal after a restart does not cost a lookup of its
+// own. A failure only leaves the cache cold.
+func (s *Server) warmKeys() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m := map[string]store.AgentKey{}
+	err := s.st.AgentKeys(ctx, func(id string, k store.AgentKey) {
+		if len(m) < maxCachedKeys {
+			m[id] = k
+		}
+	})
+	if err != nil {
+		s.log.Warn("warming the key cache", "err", err)
+		return
+	}
+	s.cmu.Lock()
+	for id, k := range m {
+		if _, ok := s.keys[id]; !ok && len(s.keys) < maxCachedKeys {
+			s.keys[id] = k
+		}
+	}
+	s.cmu.Unlock()
+}
+
+// maxCachedKeys bounds the key cache (about 100 bytes a key).
+const maxCachedKeys = 500_000
+
+// cacheKey remembers a key id's terminal and public key.
+func (s *Server) cacheKey(id string, k store.AgentKey) {
+	s.cmu.Lock()
+	if len(s.keys) >= maxCachedKeys {
+		s.keys = map[string]store.AgentKey{}
+	}
+	s.keys[id] = store.AgentKey{UID: k.UID, PublicKey: k.PublicKey}
+	s.cmu.Unlock()
 }
 
 // Close stops the group-commit goroutine (after the HTTP server stopped).
@@ -181,12 +220,7 @@ func (s *Server) agentKey(ctx context.Context, keyID string) (store.AgentKey, er
 	if err != nil {
 		return k, err
 	}
-	s.cmu.Lock()
-	if len(s.keys) > 500_000 {
-		s.keys = map[string]store.AgentKey{}
-	}
-	s.keys[keyID] = store.AgentKey{UID: k.UID, PublicKey: k.PublicKey}
-	s.cmu.Unlock()
+	s.cacheKey(keyID, k)
 	return k, nil
 }
 
@@ -301,6 +335,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.refuseAuth(w, r, err)
 		return
 	}
+	s.cacheKey(proto.KeyID(req.PublicKey), store.AgentKey{UID: uid, PublicKey: req.PublicKey})
 	s.log.Info("terminal enrolled", "terminal_uid", uid, "mch_id", req.Identity.MchID, "terminal_id", req.Identity.TerminalID)
 	writeJSON(w, http.StatusOK, proto.EnrollResponse{
 		TerminalUID: uid, KeyID: proto.KeyID(req.PublicKey),
@@ -344,8 +379,15 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		s.refuseAuth(w, r, err)
 		return
 	}
+	// The latest state is stored as JSON; it is encoded here, in the
+	// request's goroutine, not in the one group-commit goroutine.
+	state, err := json.Marshal(hb)
+	if err != nil {
+		s.agentError(w, http.StatusBadRequest, "malformed heartbeat")
+		return
+	}
 	now := s.now()
-	req := hbReq{item: store.HeartbeatItem{UID: k.UID, KeyID: a.KeyID, TsMs: a.TsMillis, HB: hb, Now: now, NewestFull: store.NewestFull(releases)},
+	req := hbReq{item: store.HeartbeatItem{UID: k.UID, KeyID: a.KeyID, TsMs: a.TsMillis, HB: hb, Now: now, NewestFull: store.NewestFull(releases), State: state},
 		done: make(chan store.HeartbeatOutcome, 1)}
 	select {
 	case s.hbq <- req:

@@ -239,6 +239,28 @@ func (s *Store) AgentKeyByID(ctx context.Context, keyID string) (AgentKey, error
 	return k, nil
 }
 
+// AgentKeys calls f for every terminal key (the server warms its key
+// cache with them at start, so that the first report of each terminal
+// after a restart does not cost a lookup).
+func (s *Store) AgentKeys(ctx context.Context, f func(keyID string, k AgentKey)) error {
+	rows, err := s.query(ctx, `SELECT key_id, uid, pubkey FROM terminals`)
+	if err != nil {
+		return fmt.Errorf("store: agent keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var k AgentKey
+		var pub []byte
+		if err := rows.Scan(&id, &k.UID, &pub); err != nil {
+			return fmt.Errorf("store: agent keys: %w", err)
+		}
+		k.PublicKey = pub
+		f(id, k)
+	}
+	return rows.Err()
+}
+
 // TouchAuth advances a key's last accepted timestamp (compare-and-set, so
 // two instances cannot both accept the same request). Used by agent
 // requests other than heartbeats, which do it inside Heartbeat.
@@ -313,6 +335,9 @@ type HeartbeatItem struct {
 	HB         proto.Heartbeat
 	Now        time.Time
 	NewestFull string
+	// State is HB as JSON, when the caller has it (marshalled outside
+	// the group commit, which is one goroutine); nil: marshalled here.
+	State []byte
 }
 
 // HeartbeatOutcome is the result of one item.
@@ -346,7 +371,7 @@ func (s *Store) HeartbeatBatch(ctx context.Context, items []HeartbeatItem) []Hea
 	err := s.tx(ctx, func(t *txn) error {
 		for _, i := range order {
 			it := items[i]
-			res, err := s.heartbeatIn(ctx, t, it.UID, it.KeyID, it.TsMs, it.HB, it.Now, it.NewestFull)
+			res, err := s.heartbeatIn(ctx, t, it)
 			if err != nil && !errors.Is(err, ErrReplay) && !errors.Is(err, ErrNotFound) {
 				return err
 			}
@@ -362,12 +387,13 @@ func (s *Store) HeartbeatBatch(ctx context.Context, items []HeartbeatItem) []Hea
 	return out
 }
 
-func (s *Store) heartbeatIn(ctx context.Context, t *txn, uid, wantKey string, tsMs int64, hb proto.Heartbeat, now time.Time, newestFull string) (res HeartbeatResult, err error) {
+func (s *Store) heartbeatIn(ctx context.Context, t *txn, it HeartbeatItem) (res HeartbeatResult, err error) {
+	uid, wantKey, tsMs, hb, now := it.UID, it.KeyID, it.TsMs, &it.HB, it.Now
 	err = func() error {
-		var dev, alerts, serial, keyID string
+		var dev, alerts, serial, keyID, sn string
 		var lastSeq, lastTs, disabled int64
-		err := t.queryRow(ctx, `SELECT device_id, last_seq, last_ts_ms, alerts, scanner_serial, disabled, group_name, pin_version, interval_sec, key_id, app_version, pending_log FROM terminals WHERE uid=?`+s.forUpdate(), uid).
-			Scan(&dev, &lastSeq, &lastTs, &alerts, &serial, &disabled, &res.Group, &res.Pin, &res.IntervalSec, &keyID, &res.AppVersion, &res.PendingLog)
+		err := t.queryRow(ctx, `SELECT device_id, last_seq, last_ts_ms, alerts, scanner_serial, disabled, group_name, pin_version, interval_sec, key_id, app_version, pending_log, terminal_sn FROM terminals WHERE uid=?`+s.forUpdate(), uid).
+			Scan(&dev, &lastSeq, &lastTs, &alerts, &serial, &disabled, &res.Group, &res.Pin, &res.IntervalSec, &keyID, &res.AppVersion, &res.PendingLog, &sn)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -401,23 +427,31 @@ func (s *Store) heartbeatIn(ctx context.Context, t *txn, uid, wantKey string, ts
 				next[k] = true
 			}
 		}
-		for _, k := range EvaluateAlerts(hb, now, newestFull) {
+		for _, k := range EvaluateAlerts(*hb, now, it.NewestFull) {
 			next[k] = true
 		}
 		if hb.Identity.DeviceID != dev {
 			next[AlertDeviceChanged] = true
 		}
-		state, err := json.Marshal(hb)
-		if err != nil {
-			return err
+		state := it.State
+		if state == nil {
+			if state, err = json.Marshal(hb); err != nil {
+				return err
+			}
 		}
 		unresolved := hb.UnresolvedOrders + hb.UnresolvedRefunds
-		_, err = t.exec(ctx, `UPDATE terminals SET last_ts_ms=?, last_seen=?, offline_after=?, last_seq=?, app_version=?, os=?, terminal_sn=?, unresolved_orders=?, config_applied=?, alerts=?, state_json=?, scanner_model=?, scanner_serial=? WHERE uid=?`,
-			tsMs, unix(now), offAfter, int64(hb.Seq), hb.AppVersion, hb.OS, hb.Identity.TerminalSN, unresolved, hb.ConfigVersion, joinSet(next), string(state), hb.Scanner.Model, hb.Scanner.USBSerial, uid)
+		if hb.Identity.TerminalSN != sn {
+			// Only now: naming an indexed column in SET rewrites its index entry.
+			if _, err := t.exec(ctx, `UPDATE terminals SET terminal_sn=? WHERE uid=?`, hb.Identity.TerminalSN, uid); err != nil {
+				return err
+			}
+		}
+		_, err = t.exec(ctx, `UPDATE terminals SET last_ts_ms=?, last_seen=?, offline_after=?, last_seq=?, app_version=?, os=?, unresolved_orders=?, config_applied=?, alerts=?, state_json=?, scanner_model=?, scanner_serial=? WHERE uid=?`,
+			tsMs, unix(now), offAfter, int64(hb.Seq), hb.AppVersion, hb.OS, unresolved, hb.ConfigVersion, joinSet(next), string(state), hb.Scanner.Model, hb.Scanner.USBSerial, uid)
 		if err != nil {
 			return err
 		}
-		if err := t.addHourly(ctx, uid, hb, now); err != nil {
+		if err := t.addHourly(ctx, uid, *hb, now); err != nil {
 			return err
 		}
 		for k := range next {
@@ -439,7 +473,7 @@ func (s *Store) heartbeatIn(ctx context.Context, t *txn, uid, wantKey string, ts
 			}
 		}
 		if hb.Scanner.USBSerial != "" && hb.Scanner.USBSerial != serial {
-			return t.seeDevice(ctx, uid, hb, now)
+			return t.seeDevice(ctx, uid, *hb, now)
 		}
 		return nil
 	}()
