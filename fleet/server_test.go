@@ -625,3 +625,104 @@ func TestReenrolledKeyRefused(t *testing.T) {
 		}
 	})
 }
+
+// Alert details are shown in the console's language (Chinese first,
+// English on request), on the alerts page and on the terminal's page;
+// the API keeps the stable alert codes.
+func TestAlertsInConsoleLanguage(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		e := newEnv(t, st)
+		e.user("vic", store.RoleViewer)
+		tm := e.terminal("M1", "T1", "pc-A")
+		hb := tm.Report(nil)
+		hb.ClockOffsetMs = 90_000
+		hb.Scanner = proto.ScannerState{State: proto.StateFailing, Mode: "serial", Port: "COM3"}
+		hb.AmountSources = []proto.AmountSourceState{{Name: "ocr", State: proto.StateFailing, Detail: "屏幕区域读不到金额"}}
+		hb.Payments = []proto.PaymentCount{{Outcome: proto.OutcomePaid, Count: 3}, {Outcome: proto.OutcomeFailed, Count: 2}}
+		if _, err := tm.Heartbeat(bg, hb); err != nil {
+			t.Fatal(err)
+		}
+		e.terminal("M1", "T1", "pc-B") // the same terminal from another PC
+		b := e.login("vic")
+		zh := []string{"与银行时钟相差 90 秒", "扫码盒 (COM3) 故障", "金额来源 ocr 故障", "5 笔交易中 2 笔失败或结果未知", "同一终端从设备 pc-B 再次注册"}
+		en := []string{"90 s off the bank&#39;s clock", "scan box (COM3) failing", "amount source ocr failing", "2 of 5 payments failed or unknown", "enrolled again from device pc-B"}
+		for _, page := range []string{"/alerts", "/terminals/" + tm.UID} {
+			for _, c := range []struct {
+				lang      string
+				want, not []string
+			}{{"", zh, en}, {"?lang=en", en, zh}} {
+				code, body := b.get(page + c.lang)
+				if code != 200 {
+					t.Fatalf("%s%s: %d", page, c.lang, code)
+				}
+				for _, w := range c.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("%s%s lacks %q", page, c.lang, w)
+					}
+				}
+				for _, n := range c.not {
+					if strings.Contains(body, n) {
+						t.Errorf("%s%s shows %q, of the other language", page, c.lang, n)
+					}
+				}
+			}
+		}
+		u, _ := st.UserByName(bg, "vic")
+		tok, _ := st.CreateToken(bg, u.ID)
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/terminals", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []apiTerminal
+		json.NewDecoder(r.Body).Decode(&list)
+		r.Body.Close()
+		var codes []string
+		for _, a := range list {
+			if a.DeviceID == "pc-A" {
+				codes = a.Alerts
+			}
+		}
+		for _, k := range []string{store.AlertAmountSource, store.AlertScanner, store.AlertClockOffset, store.AlertFailureSpike, store.AlertDeviceChanged} {
+			if !slices.Contains(codes, k) {
+				t.Errorf("API alerts %v lack the code %q", codes, k)
+			}
+		}
+	})
+}
+
+// Opening hours are set in the console per scope; setting only them makes
+// no new agent configuration version, and a malformed value is refused
+// with a sentence in the console's language.
+func TestOpeningHoursInConsole(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		e := newEnv(t, st)
+		e.user("olga", store.RoleOperator)
+		tm := e.terminal("M1", "T1", "pc-A")
+		b := e.login("olga")
+		tok := b.csrf()
+		if c, _ := b.post("/config", url.Values{"csrf": {tok}, "scope": {"all"}, "opening_hours": {"09:00-21:30"}}); c != 200 && c != 303 {
+			t.Fatalf("save hours: %d", c)
+		}
+		if cfg, _ := st.EffectiveConfig(bg, tm.UID, ""); cfg.Version != 0 {
+			t.Errorf("hours alone made configuration version %d", cfg.Version)
+		}
+		if a := lastAudit(t, st); a.Action != "opening_hours_set" || a.Detail != "09:00-21:30" {
+			t.Errorf("audit %+v", a)
+		}
+		if _, body := b.get("/terminals/" + tm.UID); !strings.Contains(body, `<span id="opening-hours">09:00-21:30</span>`) {
+			t.Error("terminal page does not show its opening hours")
+		}
+		c, body := b.post("/terminals/"+tm.UID+"/config", url.Values{"csrf": {tok}, "opening_hours": {"9-21"}})
+		if c != 400 || !strings.Contains(body, "营业时间的格式应为 08:00-22:00。") {
+			t.Errorf("bad hours: %d", c)
+		}
+		if c, _ := b.post("/terminals/"+tm.UID+"/config", url.Values{"csrf": {tok}, "opening_hours": {"00:00-24:00"}}); c != 200 && c != 303 {
+			t.Fatalf("terminal hours: %d", c)
+		}
+		if got, _ := st.GetTerminal(bg, tm.UID, time.Now()); got.Hours != (store.OpeningHours{Open: 0, Close: 1440}) {
+			t.Errorf("terminal hours %v", got.Hours)
+		}
+	})
+}

@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,24 +45,25 @@ const OfflineAfterIntervals = 3
 
 // Terminal is one enrolled installation.
 type Terminal struct {
-	UID              string    `json:"-"`
-	MchID            string    `json:"mch_id"`
-	TerminalID       string    `json:"terminal_id"`
-	TerminalSN       string    `json:"terminal_sn"`
-	DeviceID         string    `json:"device_id"`
-	AppVersion       string    `json:"app_version"`
-	OS               string    `json:"-"`
-	Group            string    `json:"-"`
-	EnrolledAt       time.Time `json:"-"`
-	LastSeen         time.Time `json:"last_seen"`
-	Online           bool      `json:"online"`
-	Disabled         bool      `json:"-"`
-	UnresolvedOrders int       `json:"unresolved_orders"`
-	ConfigApplied    int64     `json:"-"`
-	Pin              string    `json:"-"`
-	Alerts           []string  `json:"alerts"`
-	IntervalSec      int       `json:"-"`
-	State            string    `json:"-"` // latest heartbeat JSON
+	UID              string       `json:"-"`
+	MchID            string       `json:"mch_id"`
+	TerminalID       string       `json:"terminal_id"`
+	TerminalSN       string       `json:"terminal_sn"`
+	DeviceID         string       `json:"device_id"`
+	AppVersion       string       `json:"app_version"`
+	OS               string       `json:"-"`
+	Group            string       `json:"-"`
+	EnrolledAt       time.Time    `json:"-"`
+	LastSeen         time.Time    `json:"last_seen"`
+	Online           bool         `json:"online"`
+	Disabled         bool         `json:"-"`
+	UnresolvedOrders int          `json:"unresolved_orders"`
+	ConfigApplied    int64        `json:"-"`
+	Pin              string       `json:"-"`
+	Alerts           []string     `json:"alerts"`
+	IntervalSec      int          `json:"-"`
+	Hours            OpeningHours `json:"-"` // effective opening hours
+	State            string       `json:"-"` // latest heartbeat JSON
 }
 
 // Heartbeat returns the decoded latest heartbeat (zero if none).
@@ -70,7 +73,7 @@ func (t Terminal) Heartbeat() proto.Heartbeat {
 	return hb
 }
 
-const terminalCols = `uid, mch_id, terminal_id, terminal_sn, device_id, app_version, os, group_name, enrolled_at, last_seen, offline_after, disabled, unresolved_orders, config_applied, pin_version, alerts, interval_sec`
+const terminalCols = `uid, mch_id, terminal_id, terminal_sn, device_id, app_version, os, group_name, enrolled_at, last_seen, offline_after, disabled, unresolved_orders, config_applied, pin_version, alerts, interval_sec, open_min, close_min`
 
 type scanner interface{ Scan(...any) error }
 
@@ -79,7 +82,7 @@ func scanTerminal(r scanner, now time.Time, withState bool) (Terminal, error) {
 	var enrolled, seen, offAfter, disabled int64
 	var alerts string
 	dest := []any{&t.UID, &t.MchID, &t.TerminalID, &t.TerminalSN, &t.DeviceID, &t.AppVersion, &t.OS, &t.Group,
-		&enrolled, &seen, &offAfter, &disabled, &t.UnresolvedOrders, &t.ConfigApplied, &t.Pin, &alerts, &t.IntervalSec}
+		&enrolled, &seen, &offAfter, &disabled, &t.UnresolvedOrders, &t.ConfigApplied, &t.Pin, &alerts, &t.IntervalSec, &t.Hours.Open, &t.Hours.Close}
 	if withState {
 		dest = append(dest, &t.State)
 	}
@@ -93,7 +96,8 @@ func scanTerminal(r scanner, now time.Time, withState bool) (Terminal, error) {
 	t.Online = offAfter > now.Unix()
 	t.Disabled = disabled != 0
 	t.Alerts = []string{}
-	if !t.Online && !t.Disabled {
+	if !t.Online && !t.Disabled && t.Hours.Contains(now) {
+		// Offline is an alert only while the shop is open.
 		t.Alerts = append(t.Alerts, AlertOffline)
 	}
 	if alerts != "" {
@@ -152,12 +156,15 @@ func (s *Store) Enroll(ctx context.Context, req proto.EnrollRequest, now time.Ti
 			uid = newUID()
 			_, err = t.exec(ctx, `INSERT INTO terminals(uid, mch_id, terminal_id, terminal_sn, device_id, key_id, pubkey, app_version, os, enrolled_at) VALUES(?,?,?,?,?,?,?,?,?,?)`,
 				uid, req.Identity.MchID, req.Identity.TerminalID, req.Identity.TerminalSN, req.Identity.DeviceID, keyID, []byte(req.PublicKey), req.AppVersion, req.OS, unix(now))
+			if err == nil {
+				err = t.refreshHours(ctx, " WHERE uid=?", []any{uid})
+			}
 		}
 		if err != nil {
 			return err
 		}
 		if len(others) > 0 {
-			detail := "enrolled again from device " + req.Identity.DeviceID
+			detail := AlertDetail("device_reenrolled", "device", req.Identity.DeviceID)
 			for _, u := range append(others, uid) {
 				if err := t.raiseAlert(ctx, u, AlertDeviceChanged, detail, now); err != nil {
 					return err
@@ -279,20 +286,35 @@ func (s *Store) TouchAuth(ctx context.Context, uid string, tsMs int64) error {
 // newestFull is the newest release rolled out to everyone ("" if none).
 func EvaluateAlerts(hb proto.Heartbeat, now time.Time, newestFull string) []string {
 	var out []string
+	for _, r := range evaluateAlerts(hb, now, newestFull) {
+		out = append(out, r.kind)
+	}
+	return out
+}
+
+// raised is an alert kind with its detail (see AlertDetail).
+type raised struct{ kind, detail string }
+
+func evaluateAlerts(hb proto.Heartbeat, now time.Time, newestFull string) []raised {
+	var out []raised
 	if hb.OldestUnresolvedAt != nil && now.Sub(*hb.OldestUnresolvedAt) > unresolvedAlertAge {
-		out = append(out, AlertUnresolvedOld)
+		out = append(out, raised{AlertUnresolvedOld, AlertDetail("unresolved_old", "min", strconv.Itoa(int(now.Sub(*hb.OldestUnresolvedAt)/time.Minute)))})
 	}
 	for _, a := range hb.AmountSources {
 		if a.State == proto.StateFailing {
-			out = append(out, AlertAmountSource)
+			out = append(out, raised{AlertAmountSource, AlertDetail("amount_source", "name", a.Name)})
 			break
 		}
 	}
 	if hb.Scanner.State == proto.StateFailing {
-		out = append(out, AlertScanner)
+		d := AlertDetail("scanner")
+		if hb.Scanner.Port != "" {
+			d = AlertDetail("scanner_port", "port", hb.Scanner.Port)
+		}
+		out = append(out, raised{AlertScanner, d})
 	}
 	if hb.ClockOffsetKnown && (hb.ClockOffsetMs > clockOffsetAlertMs || hb.ClockOffsetMs < -clockOffsetAlertMs) {
-		out = append(out, AlertClockOffset)
+		out = append(out, raised{AlertClockOffset, AlertDetail("clock_offset", "sec", strconv.FormatInt(hb.ClockOffsetMs/1000, 10))})
 	}
 	var ok, bad int64
 	for _, p := range hb.Payments {
@@ -304,16 +326,53 @@ func EvaluateAlerts(hb proto.Heartbeat, now time.Time, newestFull string) []stri
 		}
 	}
 	if ok+bad >= spikeMinPayments && bad*100 >= (ok+bad)*spikeFailurePercent {
-		out = append(out, AlertFailureSpike)
+		out = append(out, raised{AlertFailureSpike, AlertDetail("failure_spike", "bad", strconv.FormatInt(bad, 10), "total", strconv.FormatInt(ok+bad, 10))})
 	}
 	if newestFull != "" {
 		if cur, err := proto.ParseVersion(hb.AppVersion); err == nil {
 			if nv, err := proto.ParseVersion(newestFull); err == nil && proto.CompareVersions(cur, nv) < 0 {
-				out = append(out, AlertVersionBehind)
+				out = append(out, raised{AlertVersionBehind, AlertDetail("version_behind", "current", hb.AppVersion, "newest", newestFull)})
 			}
 		}
 	}
 	return out
+}
+
+// An alert's detail is stored as a message code and its arguments,
+// "m=CODE&key=value…" (URL query encoding), never as a sentence: the
+// console renders it in the reader's language (message "detail_CODE",
+// with {key} replaced). ParseAlertDetail reads it back; details stored by
+// earlier versions (plain English) do not parse and are shown as stored.
+
+// AlertDetail encodes a detail message code with key, value pairs.
+func AlertDetail(code string, kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	if len(v) == 0 {
+		return "m=" + url.QueryEscape(code)
+	}
+	return "m=" + url.QueryEscape(code) + "&" + v.Encode()
+}
+
+// ParseAlertDetail decodes what AlertDetail encoded; ok is false for a
+// detail that is not in that form.
+func ParseAlertDetail(detail string) (code string, args map[string]string, ok bool) {
+	if !strings.HasPrefix(detail, "m=") {
+		return "", nil, false
+	}
+	v, err := url.ParseQuery(detail)
+	if err != nil || v.Get("m") == "" {
+		return "", nil, false
+	}
+	args = map[string]string{}
+	for k := range v {
+		if k != "m" {
+			args[k] = v.Get(k)
+		}
+	}
+	return v.Get("m"), args, true
 }
 
 // HeartbeatResult is what the API answers from.
@@ -427,11 +486,14 @@ func (s *Store) heartbeatIn(ctx context.Context, t *txn, it HeartbeatItem) (res 
 				next[k] = true
 			}
 		}
-		for _, k := range EvaluateAlerts(*hb, now, it.NewestFull) {
-			next[k] = true
+		details := map[string]string{}
+		for _, r := range evaluateAlerts(*hb, now, it.NewestFull) {
+			next[r.kind] = true
+			details[r.kind] = r.detail
 		}
 		if hb.Identity.DeviceID != dev {
 			next[AlertDeviceChanged] = true
+			details[AlertDeviceChanged] = AlertDetail("device_reported", "device", hb.Identity.DeviceID, "enrolled", dev)
 		}
 		state := it.State
 		if state == nil {
@@ -456,11 +518,7 @@ func (s *Store) heartbeatIn(ctx context.Context, t *txn, it HeartbeatItem) (res 
 		}
 		for k := range next {
 			if !old[k] {
-				detail := ""
-				if k == AlertDeviceChanged {
-					detail = "heartbeat from device " + hb.Identity.DeviceID + ", enrolled on " + dev
-				}
-				if _, err := t.exec(ctx, `INSERT INTO alerts(terminal_uid, kind, detail, raised_at) VALUES(?,?,?,?)`, uid, k, detail, unix(now)); err != nil {
+				if _, err := t.exec(ctx, `INSERT INTO alerts(terminal_uid, kind, detail, raised_at) VALUES(?,?,?,?)`, uid, k, details[k], unix(now)); err != nil {
 					return err
 				}
 			}
@@ -533,7 +591,7 @@ func (t *txn) seeDevice(ctx context.Context, uid string, hb proto.Heartbeat, now
 		return err
 	}
 	if moved == 1 {
-		return t.raiseAlert(ctx, uid, AlertDeviceMoved, "scan box "+hb.Scanner.USBSerial+" was at merchant "+prevMch, now)
+		return t.raiseAlert(ctx, uid, AlertDeviceMoved, AlertDetail("scan_box_moved", "serial", hb.Scanner.USBSerial, "mch", prevMch), now)
 	}
 	return nil
 }
@@ -575,10 +633,15 @@ func (s *Store) SetDisabled(ctx context.Context, uid string, disabled bool) erro
 	return nil
 }
 
-// SetGroup puts a terminal in a configuration group.
+// SetGroup puts a terminal in a configuration group (and gives it the
+// group's opening hours, if the group has its own).
 func (s *Store) SetGroup(ctx context.Context, uid, group string) error {
-	_, err := s.exec(ctx, `UPDATE terminals SET group_name=? WHERE uid=?`, group, uid)
-	return err
+	return s.tx(ctx, func(t *txn) error {
+		if _, err := t.exec(ctx, `UPDATE terminals SET group_name=? WHERE uid=?`, group, uid); err != nil {
+			return err
+		}
+		return t.refreshHours(ctx, " WHERE uid=?", []any{uid})
+	})
 }
 
 // SetPin pins a terminal to a release version ("" removes the pin).
@@ -626,8 +689,8 @@ func (s *Store) filterWhere(f Filter, now time.Time) (string, []any) {
 		conds = append(conds, `offline_after <= ? AND disabled=0`)
 		args = append(args, now.Unix())
 	case "alert":
-		conds = append(conds, `(alerts <> '' OR offline_after <= ?) AND disabled=0`)
-		args = append(args, now.Unix())
+		conds = append(conds, `(alerts <> '' OR (offline_after <= ? AND `+inHoursSQL+`)) AND disabled=0`)
+		args = append(append(args, now.Unix()), inHoursArgs(now)...)
 	case "disabled":
 		conds = append(conds, `disabled=1`)
 	}
@@ -767,11 +830,12 @@ func (s *Store) ListAlerts(ctx context.Context, uid string, openOnly bool, limit
 	return out, rows.Err()
 }
 
-// CountOffline counts enabled terminals that missed their heartbeats.
-func (s *Store) CountOffline(ctx context.Context, now time.Time) (int, error) {
-	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM terminals WHERE offline_after <= ? AND disabled=0`, now.Unix()).Scan(&n)
-	return n, err
+// CountOffline counts enabled terminals that missed their heartbeats:
+// all of them, and those whose shop is open now (the "offline" alert).
+func (s *Store) CountOffline(ctx context.Context, now time.Time) (all, inHours int, err error) {
+	err = s.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN `+inHoursSQL+` THEN 1 ELSE 0 END), 0) FROM terminals WHERE offline_after <= ? AND disabled=0`,
+		append(inHoursArgs(now), now.Unix())...).Scan(&all, &inHours)
+	return all, inHours, err
 }
 
 // Hour is a roll-up bucket.
