@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -723,6 +724,106 @@ func TestOpeningHoursInConsole(t *testing.T) {
 		}
 		if got, _ := st.GetTerminal(bg, tm.UID, time.Now()); got.Hours != (store.OpeningHours{Open: 0, Close: 1440}) {
 			t.Errorf("terminal hours %v", got.Hours)
+		}
+	})
+}
+
+// Agent sessions (proto/session.go): a terminal opens one with a signed
+// request and then authenticates with the session MAC, on any instance;
+// a wrong MAC, a replay, an unknown or expired session, a session opened
+// by a session, a session of a replaced key and a disabled terminal are
+// all refused.
+func TestAgentSession(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		e := newEnv(t, st)
+		tm := e.terminal("M1", "T1", "pc-A")
+		sr, err := tm.OpenSession(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Until(sr.ExpiresAt); d < 23*time.Hour || d > 25*time.Hour {
+			t.Errorf("session expires in %s", d)
+		}
+		if _, err := tm.Heartbeat(bg, tm.Report([]proto.PaymentCount{{Channel: "wechat", Outcome: proto.OutcomePaid, Count: 1, SumFen: 100}})); err != nil {
+			t.Fatalf("heartbeat in a session: %v", err)
+		}
+		if hs, _ := st.Hourly(bg, tm.UID, time.Now().Add(-time.Hour)); len(hs) != 1 || hs[0].Reports != 1 || hs[0].PaidFen != 100 {
+			t.Fatalf("session heartbeat not stored: %+v", hs)
+		}
+		// A log bundle in the session.
+		lr, _ := st.RequestLogs(bg, tm.UID, "ann")
+		if _, err := tm.Do(bg, http.MethodPost, proto.PathLogUpload+"/"+lr, []byte("PK zip"), nil); err != nil {
+			t.Fatalf("log upload in a session: %v", err)
+		}
+
+		send := func(url, path string, body []byte, set func(*http.Request)) int {
+			req, _ := http.NewRequest("POST", url+path, bytes.NewReader(body))
+			set(req)
+			r, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Body.Close()
+			return r.StatusCode
+		}
+		body, _ := json.Marshal(tm.Report(nil))
+		ts := time.Now().Add(time.Second) // after the sim's last
+		good := func(r *http.Request) { proto.MACRequest(r, body, tm.SessionID, tm.SessionKey, ts) }
+		wrongKey := make([]byte, 32)
+		if c := send(e.srv.URL, proto.PathHeartbeat, body, func(r *http.Request) { proto.MACRequest(r, body, tm.SessionID, wrongKey, ts) }); c != 401 {
+			t.Errorf("wrong MAC: %d", c)
+		}
+		if c := send(e.srv.URL, proto.PathHeartbeat, body, func(r *http.Request) { proto.MACRequest(r, body, "as-unknown", tm.SessionKey, ts) }); c != 401 {
+			t.Errorf("unknown session: %d", c)
+		}
+		if c := send(e.srv.URL, proto.PathHeartbeat, body, func(r *http.Request) { good(r); r.Header.Set(proto.HeaderTimestamp, "1") }); c != 401 {
+			t.Errorf("timestamp changed under the MAC: %d", c)
+		}
+		// Another instance on the same database knows the session.
+		e2 := newEnv(t, st)
+		if c := send(e2.srv.URL, proto.PathHeartbeat, body, good); c != 200 {
+			t.Fatalf("session on the second instance: %d", c)
+		}
+		if c := send(e.srv.URL, proto.PathHeartbeat, body, good); c != 401 {
+			t.Errorf("replayed on the first instance: %d", c)
+		}
+		// Only the terminal key opens a session.
+		sb, _ := json.Marshal(proto.SessionRequest{X25519: make([]byte, 32)})
+		if c := send(e.srv.URL, proto.PathSession, sb, func(r *http.Request) {
+			proto.MACRequest(r, sb, tm.SessionID, tm.SessionKey, time.Now().Add(2*time.Second))
+		}); c != 401 {
+			t.Errorf("session opened by a session: %d", c)
+		}
+
+		// Expired: an instance whose clock is a day later (the sim learns
+		// its time from the first refusal, so the second is for expiry).
+		var logs bytes.Buffer
+		late := New(st, Options{CacheTTL: -1, Now: func() time.Time { return time.Now().Add(proto.SessionTTL + time.Hour) },
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		hl := httptest.NewServer(late.Handler())
+		defer func() { hl.Close(); late.Close() }()
+		tl := sim.New(hl.URL, nil, tm.Identity, "1.1.0")
+		tl.Priv, tl.UID, tl.SessionID, tl.SessionKey = tm.Priv, tm.UID, tm.SessionID, tm.SessionKey
+		tl.Heartbeat(bg, tl.Report(nil))
+		if _, err := tl.Heartbeat(bg, tl.Report(nil)); status(err) != 401 || !strings.Contains(logs.String(), "session expired") {
+			t.Errorf("expired session: %v; log %q", err, logs.String())
+		}
+
+		// Re-enrolled (a new key): the old key's session ends.
+		again := sim.New(e.srv.URL, nil, tm.Identity, "1.1.0")
+		if _, err := again.Enroll(bg, e.code()); err != nil || again.UID != tm.UID {
+			t.Fatalf("re-enroll: %v", err)
+		}
+		if _, err := tm.Heartbeat(bg, tm.Report(nil)); status(err) != 401 {
+			t.Errorf("session of the replaced key: %v", err)
+		}
+		if _, err := tm.Do(bg, http.MethodGet, proto.PathRelease+"/1.2.0/manifest", nil, nil); status(err) != 401 {
+			t.Errorf("session of the replaced key, release file: %v", err)
+		}
+		// A disabled terminal opens none.
+		st.SetDisabled(bg, again.UID, true)
+		if _, err := again.OpenSession(bg); status(err) != 403 {
+			t.Errorf("disabled terminal opened a session: %v", err)
 		}
 	})
 }

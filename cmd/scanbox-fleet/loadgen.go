@@ -46,10 +46,14 @@ func cmdLoadgen(args []string, stdout io.Writer) error {
 	conc := fs.Int("enroll-concurrency", 16, "parallel enrollments")
 	workers := fs.Int("concurrency", 64, "requests in flight at most (one connection each)")
 	presign := fs.Bool("presign", true, "build and sign every report before the run (false: at send time)")
+	auth := fs.String("auth", "session", "how reports are authenticated: session (HMAC in a session each terminal opens first) or signature (ed25519 per report)")
 	var db dbFlags
 	db.add(fs)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *auth != "session" && *auth != "signature" {
+		return usageError{"--auth is session or signature"}
 	}
 	if *urls == "" || *n < 1 || *interval < 10*time.Millisecond || *duration <= 0 || *workers < 1 {
 		return usageError{"--url, --terminals, --interval (10ms or more) and --duration are required"}
@@ -82,6 +86,20 @@ func cmdLoadgen(args []string, stdout io.Writer) error {
 		}
 	}
 	terms = terms[:*n]
+	if *auth == "session" {
+		if err := openSessions(ctx, terms, *conc, *duration, stdout); err != nil {
+			return err
+		}
+		if *statePath != "" {
+			if err := saveState(*statePath, terms); err != nil {
+				return err
+			}
+		}
+	} else {
+		for _, t := range terms {
+			t.SessionID, t.SessionKey = "", nil
+		}
+	}
 	tr.CloseIdleConnections()
 
 	// Slot k is due at start + k*interval/N, for terminal k mod N: one
@@ -234,18 +252,26 @@ func (g *loadGen) build(k int64) []byte {
 		panic(err) // a fixed struct of plain fields
 	}
 	ts := due.UnixMilli()
-	sig := ed25519.Sign(t.Priv, proto.SigningString(http.MethodPost, proto.PathHeartbeat, ts, proto.BodyHash(body)))
 	b := make([]byte, 0, len(body)+400)
 	b = append(b, "POST "+proto.PathHeartbeat+" HTTP/1.1\r\nHost: "...)
 	b = append(b, g.hosts[int(k%n)%len(g.hosts)]...)
 	b = append(b, "\r\nContent-Type: application/json\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
-	b = append(b, "\r\n"+proto.HeaderKeyID+": "...)
-	b = append(b, proto.KeyID(t.Priv.Public().(ed25519.PublicKey))...)
+	if t.SessionID != "" {
+		mac := proto.RequestMAC(t.SessionKey, http.MethodPost, proto.PathHeartbeat, ts, proto.BodyHash(body))
+		b = append(b, "\r\n"+proto.HeaderSession+": "...)
+		b = append(b, t.SessionID...)
+		b = append(b, "\r\n"+proto.HeaderMAC+": "...)
+		b = base64.StdEncoding.AppendEncode(b, mac)
+	} else {
+		sig := ed25519.Sign(t.Priv, proto.SigningString(http.MethodPost, proto.PathHeartbeat, ts, proto.BodyHash(body)))
+		b = append(b, "\r\n"+proto.HeaderKeyID+": "...)
+		b = append(b, proto.KeyID(t.Priv.Public().(ed25519.PublicKey))...)
+		b = append(b, "\r\n"+proto.HeaderSignature+": "...)
+		b = base64.StdEncoding.AppendEncode(b, sig)
+	}
 	b = append(b, "\r\n"+proto.HeaderTimestamp+": "...)
 	b = strconv.AppendInt(b, ts, 10)
-	b = append(b, "\r\n"+proto.HeaderSignature+": "...)
-	b = base64.StdEncoding.AppendEncode(b, sig)
 	b = append(b, "\r\n\r\n"...)
 	return append(b, body...)
 }
@@ -331,7 +357,59 @@ type savedTerminal struct {
 	Seed     []byte         `json:"seed"`
 	Identity proto.Identity `json:"identity"`
 	UID      string         `json:"uid"`
+	// An open session, reused by the next run while it lasts.
+	SessionID      string    `json:"session_id,omitempty"`
+	SessionKey     []byte    `json:"session_key,omitempty"`
+	SessionExpires time.Time `json:"session_expires,omitempty"`
 }
+
+// openSessions opens a session for every terminal that has none lasting
+// beyond the run (one signed request each, before the clock starts).
+func openSessions(ctx context.Context, terms []*sim.Terminal, conc int, run time.Duration, stdout io.Writer) error {
+	t0 := time.Now()
+	var opened atomic.Int64
+	errc := make(chan error, len(terms))
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for _, t := range terms {
+		sessMu.Lock()
+		exp := sessionExpiry[t]
+		sessMu.Unlock()
+		if t.SessionID != "" && time.Until(exp) > run+time.Hour {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(t *sim.Terminal) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r, err := t.OpenSession(ctx)
+			if err != nil {
+				errc <- err
+				return
+			}
+			sessMu.Lock()
+			sessionExpiry[t] = r.ExpiresAt
+			sessMu.Unlock()
+			opened.Add(1)
+		}(t)
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return fmt.Errorf("opening sessions: %w", err)
+	}
+	if n := opened.Load(); n > 0 {
+		fmt.Fprintf(stdout, "opened %d sessions in %s\n", n, time.Since(t0).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// sessionExpiry remembers when each terminal's session ends (for --state).
+var (
+	sessMu        sync.Mutex
+	sessionExpiry = map[*sim.Terminal]time.Time{}
+)
 
 func loadState(path string, targets []string, c *http.Client) ([]*sim.Terminal, error) {
 	if path == "" {
@@ -353,6 +431,10 @@ func loadState(path string, targets []string, c *http.Client) ([]*sim.Terminal, 
 		t := sim.New(targets[i%len(targets)], c, s.Identity, "1.1.0")
 		t.Priv = ed25519.NewKeyFromSeed(s.Seed)
 		t.UID = s.UID
+		if s.SessionID != "" && time.Now().Before(s.SessionExpires) {
+			t.SessionID, t.SessionKey = s.SessionID, s.SessionKey
+			sessionExpiry[t] = s.SessionExpires
+		}
 		out[i] = t
 	}
 	return out, nil
@@ -361,7 +443,7 @@ func loadState(path string, targets []string, c *http.Client) ([]*sim.Terminal, 
 func saveState(path string, terms []*sim.Terminal) error {
 	saved := make([]savedTerminal, len(terms))
 	for i, t := range terms {
-		saved[i] = savedTerminal{Seed: t.Priv.Seed(), Identity: t.Identity, UID: t.UID}
+		saved[i] = savedTerminal{Seed: t.Priv.Seed(), Identity: t.Identity, UID: t.UID, SessionID: t.SessionID, SessionKey: t.SessionKey, SessionExpires: sessionExpiry[t]}
 	}
 	b, err := json.Marshal(saved)
 	if err != nil {

@@ -113,9 +113,10 @@ func TestStaffCommands(t *testing.T) {
 }
 
 // loadgen against a real server: every report it counts as acked is
-// stored exactly once, with presigned reports and with reports signed at
-// send time, and a second run reusing the enrolled terminals (--state)
-// is accepted (its sequence numbers and timestamps continue upwards).
+// stored exactly once, in sessions and signed, prepared before the run
+// and at send time, and later runs reusing the enrolled terminals and
+// their sessions (--state) are accepted (their sequence numbers and
+// timestamps continue upwards).
 func TestLoadgen(t *testing.T) {
 	data := t.TempDir()
 	st, err := store.Open(context.Background(), "", data)
@@ -129,9 +130,9 @@ func TestLoadgen(t *testing.T) {
 	defer hs.Close()
 	state := filepath.Join(t.TempDir(), "terms.json")
 	var total int64
-	for i, presign := range []string{"--presign=true", "--presign=false"} {
+	for i, opt := range [][2]string{{"--presign=true", "--auth=session"}, {"--presign=false", "--auth=session"}, {"--presign=true", "--auth=signature"}, {"--presign=false", "--auth=signature"}} {
 		c, out, e := runCmd(t, "", "loadgen", "--url", hs.URL, "--terminals", "20", "--interval", "500ms", "--duration", "1s",
-			"--state", state, "--data-dir", data, presign)
+			"--state", state, "--data-dir", data, opt[0], opt[1])
 		if c != 0 {
 			t.Fatalf("run %d: exit %d %q %q", i, c, out, e)
 		}
@@ -142,6 +143,9 @@ func TestLoadgen(t *testing.T) {
 		}
 		if sent == 0 || acked != sent || lost != 0 || strings.Contains(out, "first failure") {
 			t.Fatalf("run %d: %q", i, out)
+		}
+		if opened := strings.Contains(out, "opened 20 sessions"); opened != (i == 0) {
+			t.Errorf("run %d (%v): sessions opened %v, want only in the first run: %q", i, opt, opened, out)
 		}
 		total += acked
 		hours, err := st.Hourly(context.Background(), "", time.Now().Add(-2*time.Hour))

@@ -620,3 +620,75 @@ func TestOfflineOpeningHours(t *testing.T) {
 		}
 	})
 }
+
+// One batch holding several reports of the same terminal (counted, a
+// re-sent copy, a replay), a report for an unknown terminal and one signed
+// by a replaced key: each gets its own outcome, the terminal ends with its
+// newest state, the roll-up counts each counted report once, and alert
+// transitions inside the batch are all recorded. PostgreSQL writes the
+// batch in bulk, SQLite report by report: the same outcomes.
+func TestHeartbeatBatchSameTerminal(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		cs := codes(t, st, 2)
+		now := time.Date(2026, 12, 1, 10, 30, 0, 0, store.ChinaTime)
+		req := enrollReq(t, cs[0], "M1", "T1", "pc-A")
+		uid, err := st.Enroll(ctx, req, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := st.Enroll(ctx, enrollReq(t, cs[1], "M1", "T2", "pc-B"), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := proto.KeyID(req.PublicKey)
+		id := proto.Identity{MchID: "M1", TerminalID: "T1", TerminalSN: "SN-T1", DeviceID: "pc-A"}
+		pay := func(n int64) []proto.PaymentCount {
+			return []proto.PaymentCount{{Channel: "wechat", Outcome: proto.OutcomePaid, Count: n, SumFen: 100 * n}}
+		}
+		hb1 := proto.Heartbeat{Seq: 1, At: now, Identity: id, AppVersion: "1.1.0", Payments: pay(1), ClockOffsetKnown: true, ClockOffsetMs: 90_000,
+			Scanner: proto.ScannerState{State: proto.StateOK, USBSerial: "NL1", Model: "FM30"}}
+		hb2 := hb1
+		hb2.Seq, hb2.Payments, hb2.ClockOffsetMs, hb2.UnresolvedOrders = 2, pay(2), 100, 3 // clock fixed: the alert clears
+		out := st.HeartbeatBatch(ctx, []store.HeartbeatItem{
+			{UID: uid, KeyID: key, TsMs: 10, HB: hb1, Now: now},
+			{UID: uid, KeyID: key, TsMs: 11, HB: hb2, Now: now},
+			{UID: uid, KeyID: key, TsMs: 12, HB: hb2, Now: now},   // re-sent copy: acked, not counted
+			{UID: uid, KeyID: key, TsMs: 12, HB: hb2, Now: now},   // same timestamp: a replay
+			{UID: "t-nobody", TsMs: 13, HB: hb2, Now: now},        // unknown
+			{UID: other, KeyID: key, TsMs: 14, HB: hb2, Now: now}, // T1's key for T2
+			{UID: other, KeyID: "", TsMs: 15, HB: proto.Heartbeat{Seq: 9, At: now, Identity: proto.Identity{DeviceID: "pc-B"}, Payments: pay(5)}, Now: now},
+		})
+		wantErr := []error{nil, nil, nil, store.ErrReplay, store.ErrNotFound, store.ErrNotFound, nil}
+		wantCounted := []bool{true, true, false, false, false, false, true}
+		for i, o := range out {
+			if !errors.Is(o.Err, wantErr[i]) || (wantErr[i] == nil) != (o.Err == nil) || o.Res.Counted != wantCounted[i] {
+				t.Errorf("item %d: %+v, want err %v counted %v", i, o, wantErr[i], wantCounted[i])
+			}
+		}
+		tm, err := st.GetTerminal(ctx, uid, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tm.UnresolvedOrders != 3 || tm.Heartbeat().Seq != 2 || slices.Contains(tm.Alerts, store.AlertClockOffset) {
+			t.Errorf("final state: unresolved %d seq %d alerts %v", tm.UnresolvedOrders, tm.Heartbeat().Seq, tm.Alerts)
+		}
+		// The replay check holds after the batch: 12 was the last.
+		if _, err := st.Heartbeat(ctx, uid, 12, hb2, now, ""); !errors.Is(err, store.ErrReplay) {
+			t.Errorf("after the batch, timestamp 12 again: %v", err)
+		}
+		hs, _ := st.Hourly(ctx, uid, now.Add(-time.Hour))
+		if len(hs) != 1 || hs[0].Reports != 2 || hs[0].PaidCount != 3 || hs[0].PaidFen != 300 {
+			t.Errorf("roll-up %+v", hs)
+		}
+		if hs, _ := st.Hourly(ctx, other, now.Add(-time.Hour)); len(hs) != 1 || hs[0].Reports != 1 || hs[0].PaidCount != 5 {
+			t.Errorf("other terminal's roll-up %+v", hs)
+		}
+		al, _ := st.ListAlerts(ctx, uid, false, 10)
+		if len(al) != 1 || al[0].Kind != store.AlertClockOffset || al[0].ClearedAt == nil {
+			t.Errorf("clock alert raised and cleared within the batch: %+v", al)
+		}
+		if ds, _ := st.ListDevices(ctx, 10); len(ds) != 1 || ds[0].Serial != "NL1" || ds[0].UID != uid {
+			t.Errorf("device stock %+v", ds)
+		}
+	})
+}
