@@ -85,6 +85,13 @@ type hbReq struct {
 // maxBatch bounds one group commit.
 const maxBatch = 256
 
+// A batch of fewer than lingerBelow reports waits up to batchLinger for
+// more before it commits: a little latency for fewer commits.
+const (
+	lingerBelow = 16
+	batchLinger = 2 * time.Millisecond
+)
+
 // New builds a server on st.
 func New(st *store.Store, opt Options) *Server {
 	s := &Server{st: st, opt: opt, log: opt.Logger, now: opt.Now}
@@ -103,7 +110,27 @@ func New(st *store.Store, opt Options) *Server {
 	s.routes()
 	go s.commitLoop()
 	go s.warmKeys()
+	go s.maintain()
 	return s
+}
+
+// maintain refreshes the database's planner statistics every hour, so
+// that the console's queries stay planned for the fleet's current size.
+func (s *Server) maintain() {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := s.st.Optimize(ctx); err != nil {
+				s.log.Warn("refreshing planner statistics", "err", err)
+			}
+			cancel()
+		case <-s.stop:
+			return
+		}
+	}
 }
 
 // warmKeys fills the key cache from the database, so that the first
@@ -151,6 +178,8 @@ func (s *Server) Close() { close(s.stop) }
 // previous batch was committing goes into the next one. A heartbeat is
 // answered only after its batch committed.
 func (s *Server) commitLoop() {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		var first hbReq
 		select {
@@ -159,14 +188,34 @@ func (s *Server) commitLoop() {
 			return
 		}
 		batch := []hbReq{first}
+		// Gather what is queued; a small batch waits up to batchLinger for
+		// more, since each commit costs about as much as ten reports.
+		linger := (<-chan time.Time)(nil)
 	fill:
 		for len(batch) < maxBatch {
 			select {
 			case r := <-s.hbq:
 				batch = append(batch, r)
+				continue
 			default:
+			}
+			if linger == nil && len(batch) < lingerBelow && batchLinger > 0 {
+				timer.Reset(batchLinger)
+				linger = timer.C
+			}
+			if linger == nil {
+				break
+			}
+			select {
+			case r := <-s.hbq:
+				batch = append(batch, r)
+			case <-linger:
+				linger = nil
 				break fill
 			}
+		}
+		if linger != nil {
+			timer.Stop() // Go 1.23 timers: no stale tick after Stop
 		}
 		items := make([]store.HeartbeatItem, len(batch))
 		for i, r := range batch {
