@@ -525,8 +525,9 @@ func (s *Server) handleLogDownload(w http.ResponseWriter, r *http.Request, se *s
 
 // settingsFromForm reads the configuration form; an empty field keeps
 // the terminal's value.
-func settingsFromForm(r *http.Request) (proto.Settings, error) {
+func settingsFromForm(r *http.Request, pd pageData) (proto.Settings, error) {
 	var st proto.Settings
+	label := map[string]string{"poll_interval_ms": "poll_interval", "poll_deadline_sec": "poll_deadline", "heartbeat_interval_sec": "hb_interval", "voice_volume": "voice_volume"}
 	num := func(name string, lo, hi int) (*int, error) {
 		v := strings.TrimSpace(r.PostFormValue(name))
 		if v == "" {
@@ -534,7 +535,9 @@ func settingsFromForm(r *http.Request) (proto.Settings, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < lo || n > hi {
-			return nil, fmt.Errorf("%s must be a number from %d to %d", name, lo, hi)
+			// One sentence in the console's language.
+			msg := strings.NewReplacer("{field}", pd.T(label[name]), "{lo}", strconv.Itoa(lo), "{hi}", strconv.Itoa(hi)).Replace(pd.T("bad_number"))
+			return nil, errors.New(msg)
 		}
 		return &n, nil
 	}
@@ -573,7 +576,7 @@ func (s *Server) handleTerminalConfig(w http.ResponseWriter, r *http.Request, se
 		s.fail(w, r, pd, err)
 		return
 	}
-	st, err := settingsFromForm(r)
+	st, err := settingsFromForm(r, pd)
 	if err != nil {
 		pd.Error = err.Error()
 		s.render(w, r, http.StatusBadRequest, "error", pd)
@@ -734,11 +737,11 @@ func (s *Server) handleConfigSave(w http.ResponseWriter, r *http.Request, se *se
 	scope := r.PostFormValue("scope")
 	key := strings.TrimSpace(r.PostFormValue("group"))
 	if scope != store.ScopeAll && scope != store.ScopeGroup || scope == store.ScopeGroup && key == "" {
-		pd.Error = "scope"
+		pd.Error = pd.T("bad_scope")
 		s.render(w, r, http.StatusBadRequest, "error", pd)
 		return
 	}
-	st, err := settingsFromForm(r)
+	st, err := settingsFromForm(r, pd)
 	if err != nil {
 		pd.Error = err.Error()
 		s.render(w, r, http.StatusBadRequest, "error", pd)

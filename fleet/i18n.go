@@ -155,6 +155,8 @@ var messages = map[string][2]string{
 	"alert_failure_rate_spike":    {"失败率突增", "failure rate spike"},
 	"alert_version_behind":        {"版本落后", "version behind"},
 	"alert_scan_box_moved":        {"扫码盒更换了商户", "scan box moved between merchants"},
+	"bad_number":                  {"{field}必须是 {lo} 到 {hi} 之间的数字。", "{field} must be a number from {lo} to {hi}."},
+	"bad_scope":                   {"请选择范围；按分组设置时请填写分组名。", "Choose a scope, and name the group for a group scope."},
 	"opening_hours":               {"营业时间 (北京时间)", "Opening hours (China time)"},
 	"hours_hint":                  {"如 08:00-22:00；- 表示沿用上级设置", "e.g. 08:00-22:00; - uses the wider scope's"},
 	"hours_default":               {"未设置时为 08:00-22:00", "08:00-22:00 where none is set"},

@@ -719,6 +719,11 @@ func TestOpeningHoursInConsole(t *testing.T) {
 		if c != 400 || !strings.Contains(body, "营业时间的格式应为 08:00-22:00。") {
 			t.Errorf("bad hours: %d", c)
 		}
+		// Other refused values are one sentence in the console's language too.
+		c, body = b.post("/config", url.Values{"csrf": {tok}, "scope": {"all"}, "heartbeat_interval_sec": {"5"}})
+		if c != 400 || !strings.Contains(body, "巡检间隔 (秒)必须是 10 到 3600 之间的数字。") {
+			t.Errorf("bad interval: %d", c)
+		}
 		if c, _ := b.post("/terminals/"+tm.UID+"/config", url.Values{"csrf": {tok}, "opening_hours": {"00:00-24:00"}}); c != 200 && c != 303 {
 			t.Fatalf("terminal hours: %d", c)
 		}
