@@ -74,7 +74,7 @@ func (a *Agent) learnServerTime(h http.Header) {
 
 // send performs one authenticated request and returns the answer's body.
 // Requests under the terminal's current key go in the agent session
-// (session.go: a MAC instead of a signature) when the fleet offers one;
+// (agentSession below: a MAC instead of a signature) when the fleet offers one;
 // everything else, and everything when it does not, is signed. A 401 is
 // retried after learning the server's clock (an agent with a wrong clock
 // corrects itself instead of being locked out); a 401 in a session first
@@ -83,7 +83,7 @@ func (a *Agent) learnServerTime(h http.Header) {
 // most six, each under the HTTP client's timeout).
 func (a *Agent) send(ctx context.Context, base, method, path string, body []byte, key ed25519.PrivateKey, max int64) ([]byte, error) {
 	useSession := a.sessionEligible(base, path, key)
-	signed401 := 0
+	signed401, session401 := 0, 0
 	for {
 		var s *agentSession
 		fresh := false
@@ -101,9 +101,11 @@ func (a *Agent) send(ctx context.Context, base, method, path string, body []byte
 			a.rewind()
 			if s != nil {
 				a.dropSession(s)
-				if fresh {
+				if session401++; fresh || session401 >= 2 {
 					// The server does not know a key it just agreed: an
 					// altered answer or a broken server. Sign for a while.
+					// (The count bounds the loop whatever other requests
+					// do with the session meanwhile.)
 					a.avoidSessions(sessionRefusedPause, "fleet refused a new session; signing requests")
 					useSession = false
 				}
