@@ -165,7 +165,9 @@ func (c *trayController) orderChanged(o order.Order) {
 	switch {
 	case o.State == order.StateUnknown || o.ErrCode == payflow.CodeComm:
 		c.offline = true
-	case o.State.Terminal() || o.State == order.StateWaiting:
+	case o.State.Terminal() || o.State == order.StateWaiting ||
+		(o.State == order.StatePending && o.ErrCode == payflow.CodeNotReceived):
+		// The bank answered (ORDERNOTEXIST is an answer): online again.
 		c.offline = false
 	}
 	c.mu.Unlock()

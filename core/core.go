@@ -190,6 +190,8 @@ func Open(dir string, opts Options) (*Core, error) {
 		c.startFleet() // never fails the open: a broken fleet is only logged
 		c.bg.Add(1)
 		go func() { defer c.bg.Done(); c.reconcileDaily() }()
+		c.bg.Add(1)
+		go func() { defer c.bg.Done(); c.pruneDaily(pruneEvery) }()
 	}
 	return c, nil
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/scanbox/scanbox/logging"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payflow"
 	"github.com/scanbox/scanbox/refund"
 )
 
@@ -239,6 +240,10 @@ func countOrder(a fleetCounter, seen *counted, o order.Order) {
 	switch {
 	case outcome == proto.OutcomeUnknown:
 		a.CountError("order_unknown")
+	case outcome == proto.OutcomeFailed && o.ErrCode == payflow.CodeNotReceived:
+		// Closed because the micropay never reached the bank: the shop's
+		// network, not a bank refusal.
+		a.CountError("order_not_received")
 	case outcome == proto.OutcomeFailed && o.ErrCode != "":
 		a.CountError("bank_" + strings.ToLower(o.ErrCode))
 	}

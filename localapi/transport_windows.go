@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unsafe"
 
 	"github.com/Microsoft/go-winio"
 	"golang.org/x/sys/windows"
@@ -96,11 +97,39 @@ func checkPipeOwner(c net.Conn) error {
 	if owner.IsWellKnown(windows.WinLocalSystemSid) || owner.IsWellKnown(windows.WinBuiltinAdministratorsSid) {
 		return nil
 	}
-	u, err := windows.GetCurrentProcessToken().GetTokenUser()
+	tok := windows.GetCurrentProcessToken()
+	u, err := tok.GetTokenUser()
 	if err == nil && owner.Equals(u.User.Sid) {
 		return nil
 	}
+	// The owner Windows gives the objects this user creates (the token's
+	// TokenOwner): the user, or Administrators when elevated, both
+	// accepted above; Wine gives its primary group instead, so a genuine
+	// owner instance of this user under Wine was taken for an impostor
+	// (localapi/wine-test.sh).
+	if o, err := tokenOwner(tok); err == nil && owner.Equals(o) {
+		return nil
+	}
 	return ErrImpostor
+}
+
+// tokenOwner is the token's default owner for new objects.
+func tokenOwner(t windows.Token) (*windows.SID, error) {
+	var n uint32
+	_ = windows.GetTokenInformation(t, windows.TokenOwner, nil, 0, &n)
+	if n == 0 {
+		return nil, errors.New("localapi: no token owner")
+	}
+	buf := make([]byte, n)
+	if err := windows.GetTokenInformation(t, windows.TokenOwner, &buf[0], n, &n); err != nil {
+		return nil, err
+	}
+	// TOKEN_OWNER is one pointer to a SID inside buf.
+	sid := (*struct{ Owner *windows.SID })(unsafe.Pointer(&buf[0])).Owner
+	if sid == nil || !sid.IsValid() {
+		return nil, errors.New("localapi: no token owner")
+	}
+	return sid.Copy()
 }
 
 var procAllowSetForegroundWindow = windows.NewLazySystemDLL("user32.dll").NewProc("AllowSetForegroundWindow")

@@ -291,9 +291,14 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 		switch {
 		case ev.ErrCode == CodeComm:
 			o.ErrCode = CodeComm
-		case ev.ErrCode == CodeNotReceived:
+		case ev.ErrCode == CodeNotReceived && (wasComm || o.ErrCode == CodeNotReceived):
+			// Only after a communication failure does "not there" mean
+			// the request was lost: after SYSTEMERROR the bank had it and
+			// its query side lags; after a refused re-send the refusal is
+			// the reason (review: "the connection was down" claimed with
+			// no outage).
 			o.ErrCode = CodeNotReceived
-		case o.ErrCode == CodeComm || o.ErrCode == CodeNotReceived:
+		case ev.ErrCode != CodeNotReceived && (o.ErrCode == CodeComm || o.ErrCode == CodeNotReceived):
 			o.ErrCode = ""
 		}
 	}

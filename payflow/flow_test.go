@@ -258,3 +258,44 @@ func TestStepSaysWhyTheBankNeverHadIt(t *testing.T) {
 		t.Fatalf("cancelled: %v %q cancelled=%v", c.State, c.ErrCode, c.Cancelled)
 	}
 }
+
+// Review: "the bank never received it (the connection was down)" only
+// after a communication failure. After SYSTEMERROR the bank had the
+// micropay and its query side may lag; after a refused re-send the refusal
+// stays the reason.
+func TestStepNotReceivedOnlyAfterAnOutage(t *testing.T) {
+	o := sent(ord(order.StatePending))
+	o, _ = Step(o, ans(payclient.CallMicropay, payclient.OutcomePending, "SYSTEMERROR", 1), Config{})
+	o, _ = Step(o, ans(payclient.CallQuery, payclient.OutcomePending, CodeNotReceived, 4), Config{})
+	o, eff := Step(o, Event{Kind: EvTick, Now: at(45)}, Config{})
+	if eff.Kind != EffClose {
+		t.Fatalf("deadline: %v", eff.Kind)
+	}
+	o, _ = Step(o, ans(payclient.CallClose, payclient.OutcomeClosed, "", 46), Config{})
+	if o.ErrCode == CodeNotReceived || strings.Contains(o.Message, "connection was down") {
+		t.Errorf("no connection failure happened, but the order says %q (err_code %q)", o.Message, o.ErrCode)
+	}
+
+	r := sent(ord(order.StatePending))
+	r.Resends = MaxResends
+	r.ErrCode = "NOTENOUGH" // a refused re-send, recorded while its query runs
+	r, _ = Step(r, ans(payclient.CallQuery, payclient.OutcomePending, CodeNotReceived, 4), Config{})
+	if r.ErrCode != "NOTENOUGH" {
+		t.Errorf("ORDERNOTEXIST overwrote the re-send's refusal: %q", r.ErrCode)
+	}
+
+	// After an outage it is kept through further ORDERNOTEXIST answers and
+	// cleared by any other answer.
+	c := sent(ord(order.StatePending))
+	c.Resends = MaxResends + MaxOutageResends
+	c, _ = Step(c, ans(payclient.CallQuery, payclient.OutcomeUnknown, CodeComm, 2), Config{})
+	c, _ = Step(c, ans(payclient.CallQuery, payclient.OutcomePending, CodeNotReceived, 5), Config{})
+	c, _ = Step(c, ans(payclient.CallQuery, payclient.OutcomePending, CodeNotReceived, 8), Config{})
+	if c.ErrCode != CodeNotReceived {
+		t.Fatalf("after an outage: %q", c.ErrCode)
+	}
+	c, _ = Step(c, ans(payclient.CallQuery, payclient.OutcomePending, "USERPAYING", 11), Config{})
+	if c.ErrCode == CodeNotReceived || c.ErrCode == CodeComm {
+		t.Fatalf("the bank has it now, yet %q", c.ErrCode)
+	}
+}
