@@ -244,7 +244,7 @@ func TestRealHelperRefusesGarbage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.readPair(context.Background(), p, Variants[0], Variants[1]); err != nil {
+	if _, err := r.readFirst(context.Background(), p, Variants[0], Variants[1], Variants[2]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.ReadText(context.Background(), someText(), Variants[0]); err != nil {
