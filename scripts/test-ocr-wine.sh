@@ -43,7 +43,7 @@ export OMP_THREAD_LIMIT=1
 cd "$root"
 echo "test-ocr-wine: helper $SCANBOX_OCR_TEST_HELPER, tessdata $SCANBOX_OCR_TEST_TESSDATA" >&2
 echo "== corpus tests, Windows helper under Wine; load $(cut -d' ' -f1-3 /proc/loadavg)"
-go test -count 1 -v -run 'TestCorpus|TestScreenCorpus|TestRealHelper' ./capture/ocr 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|corpus |helper |WRONG'
+go test -count 1 -v -run 'TestCorpus|TestScreenCorpus|TestRealHelper' ./capture/ocr 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|corpus |helper |WRONG|: refused: '
 for set in corpus screens; do
 	dir=$root/capture/ocr/testdata/$set
 	n=$(wc -l <"$dir/manifest.tsv")
