@@ -24,12 +24,14 @@ import (
 
 	"github.com/scanbox/scanbox/agent"
 	"github.com/scanbox/scanbox/capture"
+	"github.com/scanbox/scanbox/capture/usbdev"
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/deviceid"
 	"github.com/scanbox/scanbox/fleet/proto"
 	"github.com/scanbox/scanbox/logging"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/refund"
 )
 
 // FleetPOSToken keeps the POS API's token file in step with a remote "POS
@@ -147,6 +149,8 @@ func (c *Core) startFleet() {
 			f.mu.Unlock()
 		}
 		countOrder(a, seen, o)
+	}), c.SubscribeRefunds(func(r refund.Refund) {
+		countRefund(a, seen, r, c.journal.Get)
 	}), c.OnScan(func(string) {
 		f.mu.Lock()
 		f.scanAt = time.Now().UTC()
@@ -184,6 +188,25 @@ func (c *Core) stopFleet() {
 type fleetCounter interface {
 	CountPayment(channel, outcome string, amount money.Fen)
 	CountError(code string)
+}
+
+// countRefund counts a refund once when the payer has the money back, on
+// the channel of the order it refunds.
+func countRefund(a fleetCounter, seen *counted, r refund.Refund, get func(string) (order.Order, bool)) {
+	if r.State != refund.StateRefunded || !seen.first(r.OutRefundNo, proto.OutcomeRefund) {
+		return
+	}
+	name := "unknown"
+	if o, ok := get(r.OutTradeNo); ok {
+		ch := o.Channel
+		if ch == order.ChannelNone {
+			ch = o.Guess
+		}
+		if n := strings.ToLower(ch.String()); n != "" {
+			name = n
+		}
+	}
+	a.CountPayment(name, proto.OutcomeRefund, r.RefundFen)
 }
 
 // countOrder feeds the agent's payment counters: an order that ended is
@@ -239,6 +262,9 @@ func countLogErrors(ctx context.Context, ring *logging.Ring, a *agent.Agent) {
 	}
 }
 
+// scanBoxLookup finds the attached scan box (a fake in tests).
+var scanBoxLookup = usbdev.Lookup
+
 // fleetSnapshot answers from the core's cached state (the agent gives it 5 s).
 func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 	st := c.Status()
@@ -250,6 +276,7 @@ func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 		s.ClockOffsetKnown = *st.ClockOffsetMS != 0 || c.fleetFlag(func(f *fleetRun) bool { return f.answered })
 	}
 	s.UnresolvedOrders = st.Unresolved + st.InFlight
+	s.UnresolvedRefunds = st.UnresolvedRefunds
 	for _, o := range c.journal.Unresolved() {
 		if s.OldestUnresolvedAt == nil || o.CreatedAt.Before(*s.OldestUnresolvedAt) {
 			t := o.CreatedAt
@@ -270,6 +297,14 @@ func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 	if t := c.lastScan(); !t.IsZero() {
 		s.Scanner.LastScanAt = &t
 	}
+	// Which scan box it is (the bank's device stock), where Windows tells
+	// it; bounded and cached for a minute by usbdev, never on a payment's
+	// path. No sure answer: the fields stay empty.
+	uctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	if d, ok, err := scanBoxLookup(uctx, usbdev.Want{Mode: cfg.Scanner.Mode.String(), Port: cfg.Scanner.Port}); err == nil && ok {
+		s.Scanner.USBVIDPID, s.Scanner.USBSerial, s.Scanner.Model = d.VIDPID, d.Serial, d.ModelLabel()
+	}
+	cancel()
 	switch {
 	case cfg.Amount.Source != capture.SourceOCR.String():
 		s.OCR = proto.ComponentState{State: proto.StateOff}
@@ -278,14 +313,40 @@ func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 	default:
 		s.OCR = proto.ComponentState{State: proto.StateOK}
 	}
-	// The speaker belongs to the tray's controller, not the core: the core
-	// knows only whether voice is wanted.
-	if cfg.Voice {
-		s.Voice = proto.VoiceState{State: proto.StateUnknown}
-	} else {
-		s.Voice = proto.VoiceState{State: proto.StateOff}
-	}
+	s.Voice = c.voiceState(cfg.Voice)
 	return s
+}
+
+// SetVoiceHealth gives the core the speaker's health (voice.Speaker.Health):
+// the speaker belongs to the front-end that speaks (the tray's controller),
+// the report to the core. nil: unknown.
+func (c *Core) SetVoiceHealth(fn func() (played bool, err error)) {
+	c.mu.Lock()
+	c.voiceHealth = fn
+	c.mu.Unlock()
+}
+
+// voiceState is the report's sound output: off by configuration, failing
+// with the last playback error, ok once a sentence played, else unknown
+// (nothing spoken yet, or no front-end that speaks: `scanbox serve`).
+func (c *Core) voiceState(wanted bool) proto.VoiceState {
+	if !wanted {
+		return proto.VoiceState{State: proto.StateOff}
+	}
+	c.mu.Lock()
+	fn := c.voiceHealth
+	c.mu.Unlock()
+	if fn == nil {
+		return proto.VoiceState{State: proto.StateUnknown}
+	}
+	played, err := fn()
+	switch {
+	case err != nil:
+		return proto.VoiceState{State: proto.StateFailing}
+	case played:
+		return proto.VoiceState{State: proto.StateOK}
+	}
+	return proto.VoiceState{State: proto.StateUnknown}
 }
 
 // fleetState maps status states (ok, error, off) to the report's.

@@ -3,18 +3,21 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/scanbox/scanbox/capture/usbdev"
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/fleet/proto"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient/banksim"
 	"github.com/scanbox/scanbox/payclient/banksim/simtest"
+	"github.com/scanbox/scanbox/refund"
 )
 
 func intp(n int) *int    { return &n }
@@ -98,6 +101,95 @@ func TestFleetCountOrders(t *testing.T) {
 	}
 	if a.errs["order_unknown"] != 1 || a.errs["bank_authcodeexpire"] != 1 || len(a.errs) != 2 {
 		t.Errorf("errors %v", a.errs)
+	}
+}
+
+// A refund is counted once, when the payer has the money back, on the
+// channel of the order it refunds; processing, failed and CHANGE refunds
+// are not takings given back.
+func TestFleetCountRefunds(t *testing.T) {
+	a := &fakeCounter{pay: map[string][2]int64{}, errs: map[string]int{}}
+	seen := &counted{seen: map[string]string{}}
+	orders := map[string]order.Order{"A1": {OutTradeNo: "A1", State: order.StatePaid, Channel: order.ChannelAlipay, AmountFen: 2000}}
+	get := func(no string) (order.Order, bool) { o, ok := orders[no]; return o, ok }
+	r := refund.Refund{OutRefundNo: "R1", OutTradeNo: "A1", RefundFen: 500, State: refund.StateProcessing}
+	countRefund(a, seen, r, get)
+	r.State = refund.StateRefunded
+	for range 3 {
+		countRefund(a, seen, r, get)
+	}
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R2", OutTradeNo: "A1", RefundFen: 300, State: refund.StateFailed}, get)
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R3", OutTradeNo: "A1", RefundFen: 200, State: refund.StateChange}, get)
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R4", OutTradeNo: "GONE", RefundFen: 100, State: refund.StateRefunded}, get)
+	b, _ := json.Marshal(a.pay)
+	if want := `{"alipay/refunded":[1,500],"unknown/refunded":[1,100]}`; string(b) != want {
+		t.Errorf("counts %s\nwant   %s", b, want)
+	}
+}
+
+// The report's voice state: off by configuration, unknown without a
+// speaking front-end or before anything was spoken, then what the speaker
+// says.
+func TestFleetVoiceState(t *testing.T) {
+	c := &Core{}
+	if got := c.voiceState(false); got.State != proto.StateOff {
+		t.Errorf("voice off: %+v", got)
+	}
+	if got := c.voiceState(true); got.State != proto.StateUnknown {
+		t.Errorf("no speaker: %+v", got)
+	}
+	var played bool
+	var err error
+	c.SetVoiceHealth(func() (bool, error) { return played, err })
+	if got := c.voiceState(true); got.State != proto.StateUnknown {
+		t.Errorf("nothing spoken yet: %+v", got)
+	}
+	played = true
+	if got := c.voiceState(true); got.State != proto.StateOK {
+		t.Errorf("a sentence played: %+v", got)
+	}
+	played, err = false, errors.New("voice: no sound player available")
+	if got := c.voiceState(true); got.State != proto.StateFailing {
+		t.Errorf("playback failing: %+v", got)
+	}
+	if got := c.voiceState(false); got.State != proto.StateOff {
+		t.Errorf("failing but switched off: %+v", got)
+	}
+}
+
+// The report names the attached scan box when usbdev has a sure answer,
+// for the scanner as configured, and leaves the fields empty otherwise (no
+// answer, or the lookup failing: the report still goes out).
+func TestFleetSnapshotScanBox(t *testing.T) {
+	c, err := Open(t.TempDir(), Options{Kind: KindServe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	old := scanBoxLookup
+	defer func() { scanBoxLookup = old }()
+	var asked usbdev.Want
+	scanBoxLookup = func(_ context.Context, w usbdev.Want) (usbdev.Device, bool, error) {
+		asked = w
+		return usbdev.Device{VIDPID: "1EAB:0D10", Serial: "NLS0012345", Vendor: "Newland", Kind: usbdev.KindScanner}, true, nil
+	}
+	s := c.fleetSnapshot(context.Background())
+	if s.Scanner.USBVIDPID != "1EAB:0D10" || s.Scanner.USBSerial != "NLS0012345" || s.Scanner.Model == "" {
+		t.Errorf("scanner %+v", s.Scanner)
+	}
+	if asked.Mode != c.Config().Scanner.Mode.String() {
+		t.Errorf("asked for %+v with the scanner configured as %v", asked, c.Config().Scanner.Mode)
+	}
+	for _, fake := range []func(context.Context, usbdev.Want) (usbdev.Device, bool, error){
+		func(context.Context, usbdev.Want) (usbdev.Device, bool, error) { return usbdev.Device{}, false, nil },
+		func(context.Context, usbdev.Want) (usbdev.Device, bool, error) {
+			return usbdev.Device{VIDPID: "FFFF:0001"}, false, usbdev.ErrEnumerate
+		},
+	} {
+		scanBoxLookup = fake
+		if s := c.fleetSnapshot(context.Background()); s.Scanner.USBVIDPID != "" || s.Scanner.USBSerial != "" || s.Scanner.Model != "" {
+			t.Errorf("no sure answer, yet %+v", s.Scanner)
+		}
 	}
 }
 
