@@ -16,7 +16,8 @@ cd "$(dirname "$0")/.."
 export OMP_THREAD_LIMIT=1
 sets=("$@")
 ((${#sets[@]})) || sets=(corpus screens oneshot)
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+# nproc --all: plain nproc obeys OMP_THREAD_LIMIT and would say 1.
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc --all) cores"
 for s in "${sets[@]}"; do
 	case $s in
 	corpus | screens)
@@ -33,20 +34,26 @@ for s in "${sets[@]}"; do
 		dir=capture/ocr/testdata/screens
 		mapfile -t files < <(cut -f1 "$dir/manifest.tsv" | head -n "${ONESHOT_N:-40}")
 		: >"$tmp/ours" && : >"$tmp/cli"
+		# Wall time per process, and its CPU time (user + system, the helper
+		# included: scanbox waits for it) from /usr/bin/time when present.
+		tm=()
+		[[ -x /usr/bin/time ]] && tm=(/usr/bin/time -a -f '%U %S')
+		: >"$tmp/ours.cpu" && : >"$tmp/cli.cpu"
 		for f in "${files[@]}"; do
 			t0=$(date +%s%N)
-			SCANBOX_OCR=$tmp/scanbox-ocr "$tmp/scanbox" amount --source ocr --image "$dir/$f" >/dev/null 2>&1 || true
+			SCANBOX_OCR=$tmp/scanbox-ocr ${tm[@]:+"${tm[@]}" -o "$tmp/ours.cpu"} "$tmp/scanbox" amount --source ocr --image "$dir/$f" >/dev/null 2>&1 || true
 			t1=$(date +%s%N)
-			tesseract "$dir/$f" stdout --psm 7 -l eng >/dev/null 2>&1
+			${tm[@]:+"${tm[@]}" -o "$tmp/cli.cpu"} tesseract "$dir/$f" stdout --psm 7 -l eng >/dev/null 2>&1
 			t2=$(date +%s%N)
 			echo $(((t1 - t0) / 1000)) >>"$tmp/ours"
 			echo $(((t2 - t1) / 1000)) >>"$tmp/cli"
 		done
 		p() { sort -n "$1" | awk -v q="$2" '{a[NR]=$1} END {i=int(q*(NR-1))+1; printf "%.1f", a[i]/1000}'; }
+		cpu() { awk '{s += ($1 + $2) * 1000; n++} END {if (n) printf ", CPU %.0f ms per image", s / n}' "$1"; }
 		o50=$(p "$tmp/ours" 0.5) o95=$(p "$tmp/ours" 0.95) c50=$(p "$tmp/cli" 0.5) c95=$(p "$tmp/cli" 0.95)
 		echo "== oneshot (${#files[@]} images, one process each, alternating)"
-		echo "scanbox amount --source ocr --image: p50 $o50 ms, p95 $o95 ms"
-		echo "tesseract IMG stdout --psm 7:        p50 $c50 ms, p95 $c95 ms"
+		echo "scanbox amount --source ocr --image: p50 $o50 ms, p95 $o95 ms$(cpu "$tmp/ours.cpu")"
+		echo "tesseract IMG stdout --psm 7:        p50 $c50 ms, p95 $c95 ms$(cpu "$tmp/cli.cpu")"
 		awk -v a="$o50" -v b="$c50" 'BEGIN {printf "ratio p50 (scanbox / tesseract): %.2f\n", a/b}'
 		;;
 	*)

@@ -42,6 +42,11 @@ export SCANBOX_OCR_TEST_TESSDATA="Z:${tessdata//\//\\}"
 export OMP_THREAD_LIMIT=1
 cd "$root"
 echo "test-ocr-wine: helper $SCANBOX_OCR_TEST_HELPER, tessdata $SCANBOX_OCR_TEST_TESSDATA" >&2
-go test -count 1 -v -run 'TestCorpus|TestScreenCorpus|TestRealHelper' ./capture/ocr 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|corpus:|helper |WRONG'
-n=$(wc -l <capture/ocr/testdata/corpus/manifest.tsv)
-go test -run '^$' -bench '^BenchmarkOCR$/helper' -benchtime "${n}x" -count 1 ./capture/ocr | grep -E 'Benchmark|ok'
+echo "== corpus tests, Windows helper under Wine; load $(cut -d' ' -f1-3 /proc/loadavg)"
+go test -count 1 -v -run 'TestCorpus|TestScreenCorpus|TestRealHelper' ./capture/ocr 2>&1 | grep -E '^(=== RUN|--- |ok|FAIL|PASS)|corpus |helper |WRONG|: refused: '
+for set in corpus screens; do
+	dir=$root/capture/ocr/testdata/$set
+	n=$(wc -l <"$dir/manifest.tsv")
+	echo "== benchmark, $set ($n images), Windows helper under Wine; load $(cut -d' ' -f1-3 /proc/loadavg)"
+	SCANBOX_OCR_CORPUS=$dir go test -run '^$' -bench '^BenchmarkOCR$/helper' -benchtime "${n}x" -count 1 ./capture/ocr | grep -E 'Benchmark|ok'
+done

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,10 @@ import (
 //   - helper-pass: one OCR pass (ReadText) with the first variant.
 //   - cli-pass: one `tesseract` run; "right" there means its one reading
 //     gave the amount, without any second opinion.
+//
+// cpu-ms is the helper process's CPU time (user + system, from
+// /proc/PID/stat; Linux and wine) per read: unlike the wall-clock
+// percentiles it hardly moves with the load of a shared machine.
 //
 // wrong-n counts images that gave an amount other than the one drawn,
 // including an amount for an image drawn to be refused.
@@ -55,6 +61,7 @@ func BenchmarkOCR(b *testing.B) {
 		}
 		var d []time.Duration
 		right, readable, wrong := 0, 0, 0
+		cpu0 := helperCPU(r)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			c := cases[i%len(cases)]
@@ -71,6 +78,7 @@ func BenchmarkOCR(b *testing.B) {
 				wrong++
 			}
 		}
+		reportCPU(b, r, cpu0)
 		report(b, d, right, readable, wrong)
 	})
 
@@ -81,12 +89,14 @@ func BenchmarkOCR(b *testing.B) {
 			b.Fatal(err)
 		}
 		var d []time.Duration
+		cpu0 := helperCPU(r)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			t0 := time.Now()
 			r.ReadText(context.Background(), imgs[i%len(imgs)], Variants[0])
 			d = append(d, time.Since(t0))
 		}
+		reportCPU(b, r, cpu0)
 		report(b, d, 0, 0, 0)
 	})
 
@@ -122,4 +132,39 @@ func BenchmarkOCR(b *testing.B) {
 		}
 		report(b, d, right, readable, wrong)
 	})
+}
+
+// helperCPU returns the running helper's CPU time so far, or -1 where
+// /proc cannot tell (not Linux, or the helper was replaced).
+func helperCPU(r *Reader) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == nil || r.h.cmd.Process == nil {
+		return -1
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(r.h.cmd.Process.Pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return -1
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return time.Duration(ut+st) * tick
+}
+
+func reportCPU(b *testing.B, r *Reader, cpu0 time.Duration) {
+	cpu1 := helperCPU(r)
+	if cpu0 < 0 || cpu1 < cpu0 {
+		return // not measurable here, or the helper was replaced meanwhile
+	}
+	b.ReportMetric(float64((cpu1-cpu0).Microseconds())/1000/float64(b.N), "cpu-ms")
 }

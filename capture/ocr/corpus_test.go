@@ -121,8 +121,8 @@ func runCorpus(t *testing.T, dir string, pct int) {
 			t.Logf("%s (%s): refused: %v; readings %q", c.file, c.drawn, err, texts(res))
 		}
 	}
-	t.Logf("corpus: %d/%d readable images read right (%.1f %%), %d of %d refuse-images refused, %d wrong amounts",
-		right, readable, 100*float64(right)/float64(readable), refusedOK, len(cases)-readable, wrong)
+	t.Logf("corpus %s: %d/%d readable images read right (%.1f %%), %d of %d refuse-images refused, %d wrong amounts",
+		filepath.Base(dir), right, readable, 100*float64(right)/float64(readable), refusedOK, len(cases)-readable, wrong)
 	if readable < 100 {
 		t.Errorf("corpus has %d readable images; 99 %% needs at least 100 to mean anything", readable)
 	}

@@ -148,9 +148,20 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 		return finish(err)
 	}
 	seg, segLabel, segOK := segmentsLabel(p)
-	// The first two readings go to the helper together (its two engines
-	// read them side by side); the others only when those two disagree.
-	first, err := r.readPair(ctx, p, Variants[0], Variants[1])
+	// The first three readings go to the helper together, and Read waits
+	// for the first two only. The helper's two engines read side by side and
+	// the Chinese pass takes about as long as two English ones, so the
+	// English engine reads the third variant in time it would otherwise
+	// wait: a read whose first two readings disagree (four in ten) is
+	// settled without another pass after them, and one whose first two agree
+	// does not wait for the third. The third reading is used only where it
+	// was used before: when the first two do not agree. (LED digits need
+	// only the first two: the segment reading decides.)
+	ahead := Variants[:3]
+	if segOK {
+		ahead = Variants[:2]
+	}
+	first, spare, err := r.readFirst(ctx, p, ahead...)
 	switch {
 	case errors.Is(err, ErrBlank):
 		res.Readings = append(res.Readings, Reading{Variant: Variants[0].Name})
@@ -186,9 +197,23 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 		}
 		rd := Reading{Variant: v.Name}
 		var text string
-		if i < 2 {
+		switch {
+		case i < len(first):
 			text = first[i]
-		} else {
+		case i == len(first) && spare != nil:
+			// The reading sent ahead; if its reply was lost (the helper
+			// was replaced meanwhile) it is read again, as if never sent.
+			t0 := time.Now()
+			t, ok := spare(ctx)
+			if !ok {
+				t, err = r.readPrepared(ctx, p, v)
+				if err != nil {
+					return finish(err)
+				}
+			}
+			text = t
+			rd.Elapsed = time.Since(t0)
+		default:
 			t0 := time.Now()
 			text, err = r.readPrepared(ctx, p, v)
 			rd.Elapsed = time.Since(t0)
@@ -325,29 +350,77 @@ func (r *Reader) send(ctx context.Context, g *image.Gray, v Variant) (string, er
 	return t[0], nil
 }
 
-// readPair is two ReadTexts at once: both requests go out before either
+// readFirst is ReadTexts at once: every request goes out before any
 // answer is awaited, so the helper reads them on its two engines (English
-// and Chinese) side by side.
-func (r *Reader) readPair(ctx context.Context, p *image.Gray, a, b Variant) ([]string, error) {
-	ga, err := scaleLine(p, a)
-	if err != nil {
-		return nil, err
+// and Chinese) side by side. It waits for the first two answers; with a
+// third variant, spare returns its text when asked for it (false if that
+// reply is gone: the helper was replaced, or another batch came between and
+// took it out of the pipe after a newer one).
+func (r *Reader) readFirst(ctx context.Context, p *image.Gray, vs ...Variant) (texts []string, spare func(context.Context) (string, bool), err error) {
+	gs := make([]*image.Gray, len(vs))
+	for i, v := range vs {
+		g, err := scaleLine(p, v)
+		if err != nil {
+			return nil, nil, err
+		}
+		gs[i] = g
 	}
-	gb, err := scaleLine(p, b)
-	if err != nil {
-		return nil, err
+	need := min(2, len(vs))
+	texts, h, seq, err := r.sendSome(ctx, gs, vs, need)
+	if err != nil || need == len(vs) {
+		return texts, nil, err
 	}
-	return r.sendAll(ctx, []*image.Gray{ga, gb}, []Variant{a, b})
+	return texts, func(ctx context.Context) (string, bool) { return r.takeSpare(ctx, h, seq, vs[need]) }, nil
+}
+
+// takeSpare returns the reply to batch seq's request that was not waited
+// for, receiving it now if it is still in the pipe.
+func (r *Reader) takeSpare(ctx context.Context, h *helper, seq uint64, v Variant) (string, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h != h || h.exited() {
+		return "", false
+	}
+	var f ocrproto.Frame
+	switch {
+	case h.owed > 0 && h.seq == seq:
+		got, err := h.receive(ctx, r.opts.Timeout)
+		if err != nil {
+			h.stop()
+			r.h = nil
+			return "", false
+		}
+		h.owed--
+		f = got
+	case h.spare != nil && h.spareSeq == seq:
+		f = *h.spare
+		h.spare = nil
+	default:
+		return "", false
+	}
+	if f.Verb != ocrproto.VerbOK {
+		// An ERR is read again the ordinary way, which reports it.
+		return "", false
+	}
+	return string(f.Body), true
 }
 
 // sendAll sends one READ per image, then collects the answers in order. A
 // helper that dies or hangs is replaced and the whole batch tried once more.
 func (r *Reader) sendAll(ctx context.Context, gs []*image.Gray, vs []Variant) ([]string, error) {
+	t, _, _, err := r.sendSome(ctx, gs, vs, len(gs))
+	return t, err
+}
+
+// sendSome is sendAll that waits for the first need answers only; the
+// others stay owed by the helper (helper.owed) for takeSpare.
+func (r *Reader) sendSome(ctx context.Context, gs []*image.Gray, vs []Variant, need int) ([]string, *helper, uint64, error) {
+	fail := func(err error) ([]string, *helper, uint64, error) { return nil, nil, 0, err }
 	reqs := make([]ocrproto.Frame, len(gs))
 	for i, g := range gs {
 		var buf bytes.Buffer
 		if err := bmp.Encode(&buf, g); err != nil {
-			return nil, fmt.Errorf("ocr: encode BMP: %w", err)
+			return fail(fmt.Errorf("ocr: encode BMP: %w", err))
 		}
 		reqs[i] = ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: vs[i].arg(), Body: buf.Bytes()}
 	}
@@ -358,15 +431,15 @@ func (r *Reader) sendAll(ctx context.Context, gs []*image.Gray, vs []Variant) ([
 	for attempt := 0; attempt < 2; attempt++ {
 		h, err := r.ensure(ctx)
 		if err != nil {
-			return nil, err
+			return fail(err)
 		}
-		replies, err := h.exchangeAll(ctx, reqs, r.opts.Timeout)
+		replies, err := h.exchangeSome(ctx, reqs, need, r.opts.Timeout)
 		if err != nil {
 			// Out of step, dead or hung: this helper is finished.
 			h.stop()
 			r.h = nil
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("ocr: %w", ctx.Err())
+				return fail(fmt.Errorf("ocr: %w", ctx.Err()))
 			}
 			lastErr = err
 			continue
@@ -382,18 +455,18 @@ func (r *Reader) sendAll(ctx context.Context, gs []*image.Gray, vs []Variant) ([
 				if vs[i].Chinese && strings.Contains(string(reply.Body), "Chinese data") {
 					// Without the label model no label can be checked, and an
 					// unchecked label may be the change: OCR is off, not guessing.
-					return nil, fmt.Errorf("%w: %s", ErrUnavailable, oneLine(string(reply.Body)))
+					return fail(fmt.Errorf("%w: %s", ErrUnavailable, oneLine(string(reply.Body))))
 				}
-				return nil, fmt.Errorf("ocr: the helper refused the image: %s", reply.Body)
+				return fail(fmt.Errorf("ocr: the helper refused the image: %s", reply.Body))
 			}
 			if reply.Verb != ocrproto.VerbOK {
-				return nil, fmt.Errorf("ocr: the helper answered %q", reply.Verb)
+				return fail(fmt.Errorf("ocr: the helper answered %q", reply.Verb))
 			}
 			texts[i] = string(reply.Body)
 		}
-		return texts, nil
+		return texts, h, h.seq, nil
 	}
-	return nil, fmt.Errorf("%w: %v", ErrHelperFailed, lastErr)
+	return fail(fmt.Errorf("%w: %v", ErrHelperFailed, lastErr))
 }
 
 // ensure returns the running helper, starting one if needed. r.mu is held.
@@ -434,6 +507,15 @@ type helper struct {
 	done    chan struct{} // closed when the process has exited
 	waitErr error
 	version string
+
+	// Replies to requests sent but not waited for (Read's third reading),
+	// in stream order after the ones waited for; seq numbers the batches.
+	// A batch sent before they were taken takes them out of the pipe and
+	// keeps the last as spare, tagged with its batch. Guarded by Reader.mu.
+	owed     int
+	seq      uint64
+	spare    *ocrproto.Frame
+	spareSeq uint64
 }
 
 func startHelper(ctx context.Context, argv []string, timeout time.Duration) (*helper, error) {
@@ -501,13 +583,29 @@ func (h *helper) exchange(ctx context.Context, req ocrproto.Frame, timeout time.
 // exchangeAll sends the requests and waits for their replies, in order;
 // timeout bounds each reply.
 func (h *helper) exchangeAll(ctx context.Context, reqs []ocrproto.Frame, timeout time.Duration) ([]ocrproto.Frame, error) {
+	return h.exchangeSome(ctx, reqs, len(reqs), timeout)
+}
+
+// exchangeSome sends the requests and waits for the first need replies;
+// the rest stay owed. Replies still owed from the batch before are taken
+// out of the pipe first, the last of them kept as h.spare (stream order).
+func (h *helper) exchangeSome(ctx context.Context, reqs []ocrproto.Frame, need int, timeout time.Duration) ([]ocrproto.Frame, error) {
+	for ; h.owed > 0; h.owed-- {
+		f, err := h.receive(ctx, timeout)
+		if err != nil {
+			return nil, fmt.Errorf("receive: %s", h.deathReason(err))
+		}
+		h.spare, h.spareSeq = &f, h.seq
+	}
 	for _, req := range reqs {
 		if err := ocrproto.Write(h.stdin, req); err != nil {
 			return nil, fmt.Errorf("send: %s", h.deathReason(err))
 		}
 	}
-	out := make([]ocrproto.Frame, 0, len(reqs))
-	for range reqs {
+	h.seq++
+	h.owed = len(reqs) - need
+	out := make([]ocrproto.Frame, 0, need)
+	for range need {
 		f, err := h.receive(ctx, timeout)
 		if err != nil {
 			return nil, fmt.Errorf("receive: %s", h.deathReason(err))

@@ -84,6 +84,53 @@ func TestReadAgreement(t *testing.T) {
 	}
 }
 
+// TestReadAheadKeepsStep: Read sends the third reading with the first two
+// and does not wait for it when those agree; the next request must take that
+// reply out of the pipe first, or every answer after it would be one off.
+// The reply sent ahead is still there when asked for after another request,
+// and is read again when its helper is gone.
+func TestReadAheadKeepsStep(t *testing.T) {
+	setFakeTexts(t, "¥12.50", "合计 ¥12.50", "¥99.99", "¥77.77")
+	r := NewReader(Options{Command: fakeCommand(t, "echo")})
+	defer r.Close()
+	for i := 0; i < 3; i++ {
+		res, err := r.Read(context.Background(), someText())
+		if err != nil || res.Amount != 1250 || res.Text != "¥12.50" || len(res.Readings) != 2 {
+			t.Fatalf("read %d: got %v, %v, readings %q; want 12.50 from the first two", i, res.Amount, err, texts(res))
+		}
+		if text, err := r.ReadText(context.Background(), someText(), Variants[3]); err != nil || text != "¥77.77" {
+			t.Fatalf("after read %d, a single pass got %q, %v; want the fourth variant's text", i, text, err)
+		}
+	}
+
+	p, err := prepare(someText())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, spare, err := r.readFirst(context.Background(), p, Variants[0], Variants[1], Variants[2])
+	if err != nil || len(first) != 2 || first[0] != "¥12.50" || first[1] != "合计 ¥12.50" || spare == nil {
+		t.Fatalf("readFirst: %q, spare %v, %v", first, spare != nil, err)
+	}
+	if text, err := r.ReadText(context.Background(), someText(), Variants[3]); err != nil || text != "¥77.77" {
+		t.Fatalf("a pass between: got %q, %v", text, err)
+	}
+	if text, ok := spare(context.Background()); !ok || text != "¥99.99" {
+		t.Fatalf("the reply sent ahead, asked for after another pass: %q, %v; want the third variant's text", text, ok)
+	}
+	if _, ok := spare(context.Background()); ok {
+		t.Fatal("the reply sent ahead was given twice")
+	}
+
+	_, spare, err = r.readFirst(context.Background(), p, Variants[0], Variants[1], Variants[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if text, ok := spare(context.Background()); ok {
+		t.Fatalf("the reply sent ahead to a helper that is gone: got %q", text)
+	}
+}
+
 // TestVariantsDistinct: every reading differs from the others in what it
 // asks the helper (page segmentation, whitelist, model), so no two are the
 // same reading twice.
@@ -244,7 +291,7 @@ func TestRealHelperRefusesGarbage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.readPair(context.Background(), p, Variants[0], Variants[1]); err != nil {
+	if _, _, err := r.readFirst(context.Background(), p, Variants[0], Variants[1], Variants[2]); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.ReadText(context.Background(), someText(), Variants[0]); err != nil {

@@ -86,20 +86,25 @@ func run(args []string, stdin io.Reader, stdout io.Writer) int {
 	engJobs, chiJobs := make(chan job, 4), make(chan job, 4)
 	order := make(chan chan result, 16)
 	var failed atomic.Bool
+	var busy atomic.Int32 // passes being read now
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		whitelisted := true // as start left it
 		for j := range engJobs {
+			busy.Add(1)
 			t, err := readEnglish(cli, j.f, j.psm, &whitelisted)
+			busy.Add(-1)
 			j.reply <- result{t, err}
 		}
 	}()
 	go func() {
 		defer wg.Done()
 		for j := range chiJobs {
+			busy.Add(1)
 			t, err := readChinese(chi, j.f, j.psm)
+			busy.Add(-1)
 			j.reply <- result{t, err}
 		}
 	}()
@@ -129,8 +134,16 @@ func run(args []string, stdin io.Reader, stdout io.Writer) int {
 	for {
 		f, err := ocrproto.Read(in)
 		if errors.Is(err, io.EOF) {
+			// The client closed our stdin: it is done with us, and wants no
+			// answer still owed (Read sends a third reading ahead that it
+			// may not need). Exit now rather than finish that pass: a
+			// one-shot `scanbox amount` waits for us. os.Exit, not return:
+			// the deferred Closes would free an engine a worker still uses.
+			if len(engJobs) > 0 || len(chiJobs) > 0 || busy.Load() > 0 {
+				os.Exit(0)
+			}
 			finish()
-			return 0 // the client closed our stdin: it is done with us
+			return 0
 		}
 		if err != nil {
 			finish()
