@@ -146,6 +146,17 @@ func forward(ctx context.Context, dir, name string, args []string, stdout, stder
 		return 0, false
 	}
 	defer cl.Close()
+	// Ask who it is first, bounded: an owner that took the connection but
+	// never answers (seen under Wine, whose named pipes connect the client
+	// without ever completing the server's accept) must not leave the
+	// command waiting for ever. Nothing has been sent yet.
+	ictx, cancel := context.WithTimeout(ctx, ownerAnswerWait)
+	_, ierr := cl.Info(ictx)
+	cancel()
+	if ierr != nil {
+		fmt.Fprintf(stderr, "scanbox %s: the ScanBox program using this data directory does not answer; nothing was done (try again, or restart ScanBox)\n", name)
+		return exitUsage, true
+	}
 	code, err := cl.Run(ctx, append([]string{name}, args...), stdout, stderr)
 	if err != nil {
 		// The command may have acted (a payment journaled and sent): the
@@ -155,6 +166,10 @@ func forward(ctx context.Context, dir, name string, args []string, stdout, stder
 	}
 	return code, true
 }
+
+// ownerAnswerWait bounds the running instance's answer to "who are you"
+// before a command is handed to it.
+const ownerAnswerWait = 3 * time.Second
 
 // handOverWait bounds a second start's exchange with the first.
 const handOverWait = 5 * time.Second

@@ -1,11 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"net"
+	"os"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/scanbox/scanbox/localapi"
 	"github.com/scanbox/scanbox/payclient/banksim"
 	"github.com/scanbox/scanbox/payclient/banksim/simtest"
 )
@@ -53,5 +60,62 @@ func TestTrayCarriesOutCLICommands(t *testing.T) {
 	// A second owner is refused while the tray runs.
 	if code, _, stderr = runCmd(t, "serve", "--data-dir", dir); code != exitUsage || !strings.Contains(stderr, "tray, process") {
 		t.Errorf("serve beside the tray: %d %q", code, stderr)
+	}
+}
+
+// An owner that takes the local API connection but never answers (Wine's
+// named pipes did exactly that) must not leave a command waiting for ever:
+// the command says in one line that the running ScanBox does not answer,
+// sends nothing, and exits 2.
+func TestForwardToSilentOwnerGivesUp(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the silent owner is faked with a Unix socket")
+	}
+	dir, err := os.MkdirTemp("", "sbsilent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	ln, err := net.Listen("unix", localapi.Address(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // accepted, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	var out, errb strings.Builder
+	done := make(chan struct{})
+	var code int
+	var ok bool
+	go func() {
+		code, ok = forward(context.Background(), dir, "orders", []string{"--json"}, &out, &errb)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second): // a guard against the hang itself, not a speed check
+		t.Fatal("the command waited for ever on an owner that does not answer")
+	}
+	line := strings.TrimSpace(errb.String())
+	if !ok || code != exitUsage || out.Len() != 0 || strings.Contains(line, "\n") || !strings.Contains(line, "does not answer") {
+		t.Fatalf("forward = %d %v, stdout %q, stderr %q", code, ok, out.String(), errb.String())
 	}
 }
