@@ -457,7 +457,7 @@ func InstallStaged(ctx context.Context, dataDir string, run Runner) (proto.Insta
 	res := proto.InstallResult{Version: s.Version, At: now.UTC()}
 	if err == nil {
 		logPath := filepath.Join(dataDir, updatesDir, "msiexec-"+safeName(s.Version)+".log")
-		if rerr := run(ctx, "msiexec", "/i", s.MSIPath, "/qn", "/norestart", "/l*v", logPath); rerr != nil {
+		if rerr := run(ctx, systemTool("msiexec"), "/i", s.MSIPath, "/qn", "/norestart", "/l*v", logPath); rerr != nil && !msiSucceeded(rerr) {
 			err = fmt.Errorf("agent: msiexec: %w", rerr)
 		}
 	}
