@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"text/tabwriter"
 	"time"
 
@@ -24,9 +25,12 @@ import (
 func init() {
 	onDir("fleet", "the bank's fleet: join --url URL --code CODE, status [--json]", cmdFleet)
 	dirCommands["update"] = cmdUpdate
-	commands["update"] = command{"updates from the bank's fleet: --check [--json]", func(args []string, stdout, stderr io.Writer) int {
+	commands["update"] = command{"updates from the bank's fleet: --check [--json], --install", func(args []string, stdout, stderr io.Writer) int {
 		if hasFlag(args, "install-staged") {
 			return cmdInstallStaged(args, stdout, stderr)
+		}
+		if hasFlag(args, "register-task") || hasFlag(args, "unregister-task") {
+			return cmdUpdateTask(args, stdout, stderr)
 		}
 		return runOnDir("update", cmdUpdate, args, stdout, stderr)
 	}}
@@ -166,12 +170,13 @@ func printFleetStatus(w io.Writer, st agent.Status) {
 func cmdUpdate(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	fs, dir := newFlags("update", stderr)
 	check := fs.Bool("check", false, "ask the fleet for an update; download, verify and stage it")
+	install := fs.Bool("install", false, "hand the staged, verified release to the SYSTEM update task now (no payment may be in flight)")
 	asJSON := fs.Bool("json", false, `print {"current","offered","verified","staged","error"}`)
 	if !parseFlags(fs, args, stderr) {
 		return exitUsage
 	}
-	if !*check {
-		fmt.Fprintln(stderr, "usage: scanbox update --check [--json]")
+	if *check == *install {
+		fmt.Fprintln(stderr, "usage: scanbox update --check [--json] | scanbox update --install")
 		return exitUsage
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
@@ -182,6 +187,17 @@ func cmdUpdate(ctx context.Context, h host, args []string, stdout, stderr io.Wri
 	a, err := fleetAgent(h, c)
 	if err != nil {
 		return report(stderr, "update", err)
+	}
+	if *install {
+		// Install re-verifies the staged files, writes the install request
+		// and starts the task; the task verifies everything again with its
+		// own built-in key before msiexec runs.
+		if err := a.Install(ctx); err != nil {
+			fmt.Fprintf(stderr, "scanbox update: %s\n", oneLine(agent.Sentence(err)))
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "the staged release is handed to the SYSTEM task %s\n", agent.UpdateTaskName)
+		return exitOK
 	}
 	uctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // an MSI download
 	defer cancel()
@@ -226,6 +242,50 @@ func cmdInstallStaged(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "installed %s\n", res.Version)
+	return exitOK
+}
+
+// cmdUpdateTask is the MSI's `scanbox.exe update --register-task` (run
+// as LocalSystem at install) and `--unregister-task` (at uninstall): the
+// SYSTEM scheduled task agent.UpdateTaskName for this scanbox.exe.
+func cmdUpdateTask(args []string, stdout, stderr io.Writer) int {
+	fs, _ := newFlags("update", stderr)
+	reg := fs.Bool("register-task", false, "create the SYSTEM update task for this scanbox.exe (the installer does this)")
+	unreg := fs.Bool("unregister-task", false, "delete the SYSTEM update task (the uninstaller does this)")
+	if !parseFlags(fs, args, stderr) {
+		return exitUsage
+	}
+	if *reg == *unreg {
+		fmt.Fprintln(stderr, "usage: scanbox update --register-task | scanbox update --unregister-task")
+		return exitUsage
+	}
+	if runtime.GOOS != "windows" {
+		fmt.Fprintln(stderr, "scanbox update: the update task exists only on Windows")
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if *unreg {
+		if err := agent.UnregisterUpdateTask(ctx, nil); err != nil {
+			fmt.Fprintf(stderr, "scanbox update: the update task %s could not be deleted: %s\n", agent.UpdateTaskName, oneLine(err.Error()))
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "update task %s deleted\n", agent.UpdateTaskName)
+		return exitOK
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.Abs(exe)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scanbox update: cannot tell where scanbox.exe is: %s\n", oneLine(err.Error()))
+		return exitFailed
+	}
+	if err := agent.RegisterUpdateTask(ctx, exe, nil); err != nil {
+		fmt.Fprintf(stderr, "scanbox update: the update task %s could not be registered: %s\n", agent.UpdateTaskName, oneLine(err.Error()))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "update task %s registered for %s\n", agent.UpdateTaskName, exe)
 	return exitOK
 }
 
