@@ -8,11 +8,16 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 	"unicode/utf16"
+
+	"github.com/scanbox/scanbox/fleet/proto"
+	"github.com/scanbox/scanbox/version"
 )
 
 // installRequestFile asks the SYSTEM task to install the staged release.
@@ -75,6 +80,18 @@ const updateTaskSDDL = "D:(A;;FA;;;SY)(A;;FA;;;BA)(A;;GRGX;;;AU)"
 // install in progress is never started twice), on battery too, stopped
 // after an hour at most (a hung msiexec must not block later updates).
 func UpdateTaskXML(exe string) []byte {
+	u := utf16.Encode([]rune(strings.ReplaceAll(UpdateTaskDefinition(exe), "\n", "\r\n")))
+	out := make([]byte, 2+2*len(u))
+	out[0], out[1] = 0xFF, 0xFE
+	for i, c := range u {
+		binary.LittleEndian.PutUint16(out[2+2*i:], c)
+	}
+	return out
+}
+
+// UpdateTaskDefinition is UpdateTaskXML's text (LF line ends), what
+// `scanbox update --print-task` shows.
+func UpdateTaskDefinition(exe string) string {
 	var esc bytes.Buffer
 	xml.EscapeText(&esc, []byte(`"`+exe+`"`))
 	var args bytes.Buffer
@@ -124,13 +141,7 @@ func UpdateTaskXML(exe string) []byte {
   </Actions>
 </Task>
 `
-	u := utf16.Encode([]rune(strings.ReplaceAll(doc, "\n", "\r\n")))
-	out := make([]byte, 2+2*len(u))
-	out[0], out[1] = 0xFF, 0xFE
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(out[2+2*i:], c)
-	}
-	return out
+	return doc
 }
 
 // systemTool is a Windows tool by its full path in System32, so that a
@@ -219,4 +230,97 @@ func (p platformInstaller) Handover(ctx context.Context, s Staged) error {
 	}
 	_ = execRunner(ctx, systemTool("schtasks"), "/Run", "/TN", UpdateTaskName)
 	return nil
+}
+
+// The SYSTEM task must not run msiexec itself: it is the installed
+// scanbox.exe, and Windows cannot replace a program file that is running
+// (under Wine the MSI then reports success and leaves the old file; on
+// Windows the new one would wait for a restart). So the task verifies the
+// staged release, copies itself into a directory only SYSTEM and
+// Administrators can write, starts that copy and exits; the copy (the same
+// bytes: the same built-in key and version) verifies everything again,
+// runs msiexec and records the result. Copies of earlier updates are
+// deleted by the next run.
+
+// copyDirPrefix names the installer copies' directories.
+const copyDirPrefix = "ScanBoxUpdate-"
+
+// CopyFlag marks the installer copy's command line.
+const CopyFlag = "--installer-copy"
+
+// HandOff is the SYSTEM task's run (`scanbox update --install-staged
+// --if-requested` without CopyFlag): with no install request it returns
+// ErrNoInstallRequest and does nothing else. With one, it verifies the
+// staged release (a refusal is recorded in last-install.json and the
+// request consumed), copies self (the running scanbox.exe) to a private
+// directory and starts the copy with UpdateTaskArgs, CopyFlag and
+// --data-dir; the copy consumes the request (InstallRequested). start nil
+// starts it detached.
+func HandOff(dataDir, self string, start func(exe string, args ...string) error) (Staged, error) {
+	if start == nil {
+		start = startDetached
+	}
+	req := filepath.Join(dataDir, updatesDir, installRequestFile)
+	if _, err := os.Stat(req); err != nil {
+		return Staged{}, ErrNoInstallRequest
+	}
+	fail := func(s Staged, err error) (Staged, error) {
+		os.Remove(req)
+		recordInstall(dataDir, proto.InstallResult{Version: s.Version, At: time.Now().UTC()}, err)
+		return s, err
+	}
+	s, _, err := verifyStaged(dataDir, time.Now(), version.Version)
+	if err != nil {
+		return fail(s, err)
+	}
+	removeOldCopies()
+	dir, err := privateDir()
+	if err != nil {
+		return fail(s, fmt.Errorf("agent: installer copy: %w", err))
+	}
+	cp := filepath.Join(dir, "scanbox-update.exe")
+	if err := copyFile(self, cp); err != nil {
+		os.RemoveAll(dir)
+		return fail(s, fmt.Errorf("agent: installer copy: %w", err))
+	}
+	args := append(append([]string{}, UpdateTaskArgs...), CopyFlag, "--data-dir", dataDir)
+	if err := start(cp, args...); err != nil {
+		os.RemoveAll(dir)
+		return fail(s, fmt.Errorf("agent: start the installer copy: %w", err))
+	}
+	return s, nil
+}
+
+// removeOldCopies deletes the directories of earlier installer copies (one
+// still running cannot be deleted and is left for the next time).
+func removeOldCopies() {
+	probe, err := privateDir()
+	if err != nil {
+		return
+	}
+	os.RemoveAll(probe)
+	old, _ := filepath.Glob(filepath.Join(filepath.Dir(probe), copyDirPrefix+"*"))
+	for _, d := range old {
+		os.RemoveAll(d)
+	}
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

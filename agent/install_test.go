@@ -3,13 +3,23 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
+
+	"github.com/scanbox/scanbox/fleet/proto"
+	"github.com/scanbox/scanbox/version"
 )
 
 // taskXML is the part of the Task Scheduler schema the tests read back.
@@ -131,5 +141,109 @@ func TestRegisterUpdateTask(t *testing.T) {
 		return nil
 	}); err != nil || strings.Join(ran, " ") != `schtasks /Delete /F /TN \ScanBox\Update` {
 		t.Errorf("unregister ran %q: %v", ran, err)
+	}
+}
+
+// stageDirect stages a release signed by key in dir the way the agent
+// leaves it (updates/VERSION/{manifest.json,scanbox-VERSION.msi},
+// updates/staged.json), without a fleet.
+func stageDirect(t *testing.T, dir string, key ed25519.PrivateKey, v string, msi []byte) {
+	t.Helper()
+	sum := sha256.Sum256(msi)
+	sm, err := proto.SignManifest(proto.Manifest{Version: v, Expires: time.Now().Add(time.Hour), MSIName: "ScanBox-" + v + ".msi",
+		MSISize: int64(len(msi)), MSISHA256: hex.EncodeToString(sum[:]), SignedAt: time.Now()}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(sm)
+	d := filepath.Join(dir, "updates", v)
+	os.MkdirAll(d, 0o755)
+	os.WriteFile(filepath.Join(d, "manifest.json"), raw, 0o644)
+	os.WriteFile(filepath.Join(d, "scanbox-"+v+".msi"), msi, 0o644)
+	b, _ := json.Marshal(Staged{Version: v})
+	os.WriteFile(filepath.Join(dir, "updates", "staged.json"), b, 0o644)
+}
+
+// The SYSTEM task never runs msiexec from the installed scanbox.exe (which
+// msiexec replaces): it verifies, copies itself to a private directory,
+// starts the copy and leaves the request for it.
+func TestHandOffStartsAPrivateCopy(t *testing.T) {
+	key := releaseKey(t)
+	oldV := version.Version
+	version.Version = "1.1.0"
+	defer func() { version.Version = oldV }()
+	dir := t.TempDir()
+	self := filepath.Join(t.TempDir(), "scanbox.exe")
+	os.WriteFile(self, []byte("the installed scanbox.exe"), 0o755)
+	msi := fakeMSI(t, 4096)
+	stageDirect(t, dir, key, "1.2.0", msi)
+
+	var started []string
+	start := func(exe string, args ...string) error {
+		started = append([]string{exe}, args...)
+		return nil
+	}
+	if _, err := HandOff(dir, self, start); !errors.Is(err, ErrNoInstallRequest) || started != nil {
+		t.Fatalf("no request: %v, started %q", err, started)
+	}
+	req := filepath.Join(dir, "updates", installRequestFile)
+	if err := writeInstallRequest(dir, Staged{Version: "1.2.0"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := HandOff(dir, self, start)
+	if err != nil || s.Version != "1.2.0" || len(started) == 0 {
+		t.Fatalf("HandOff: %+v %v, started %q", s, err, started)
+	}
+	cp := started[0]
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(cp)) })
+	if b, err := os.ReadFile(cp); err != nil || string(b) != "the installed scanbox.exe" {
+		t.Errorf("the copy %s is not the running program: %q %v", cp, b, err)
+	}
+	if filepath.Dir(cp) == filepath.Dir(self) || !strings.HasPrefix(filepath.Base(filepath.Dir(cp)), copyDirPrefix) {
+		t.Errorf("copy at %s, want a private %s* directory away from the installed program", cp, copyDirPrefix)
+	}
+	if fi, err := os.Stat(filepath.Dir(cp)); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("copy directory not private: %v %v", fi.Mode(), err)
+	}
+	want := append(append([]string{}, UpdateTaskArgs...), CopyFlag, "--data-dir", dir)
+	if strings.Join(started[1:], "|") != strings.Join(want, "|") {
+		t.Errorf("copy started with %q, want %q", started[1:], want)
+	}
+	if _, err := os.Stat(req); err != nil {
+		t.Errorf("the request must be left for the copy to consume: %v", err)
+	}
+
+	// A staged file altered after staging: refused before any copy, the
+	// request consumed and the refusal recorded for the next report.
+	msi[100] ^= 1
+	os.WriteFile(filepath.Join(dir, "updates", "1.2.0", "scanbox-1.2.0.msi"), msi, 0o644)
+	started = nil
+	if _, err := HandOff(dir, self, start); !errors.Is(err, proto.ErrMSIHash) || started != nil {
+		t.Errorf("tampered: %v, started %q", err, started)
+	}
+	if _, err := os.Stat(req); !os.IsNotExist(err) {
+		t.Errorf("a refused request was left to be retried every 5 minutes: %v", err)
+	}
+	var res proto.InstallResult
+	b, _ := os.ReadFile(filepath.Join(dir, "updates", lastInstallFile))
+	if json.Unmarshal(b, &res) != nil || res.OK || res.Version != "1.2.0" || !strings.Contains(res.Error, "does not match the signed manifest") {
+		t.Errorf("refusal not recorded: %s", b)
+	}
+
+	// The copy cannot be started: recorded, nothing left behind.
+	msi[100] ^= 1
+	os.WriteFile(filepath.Join(dir, "updates", "1.2.0", "scanbox-1.2.0.msi"), msi, 0o644)
+	writeInstallRequest(dir, Staged{Version: "1.2.0"})
+	var tried string
+	_, err = HandOff(dir, self, func(exe string, _ ...string) error { tried = exe; return errors.New("access denied") })
+	if err == nil || tried == "" {
+		t.Fatalf("start failure: %v", err)
+	}
+	if _, serr := os.Stat(filepath.Dir(tried)); !os.IsNotExist(serr) {
+		t.Errorf("copy directory left after a failed start: %v", serr)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, "updates", lastInstallFile))
+	if json.Unmarshal(b, &res) != nil || res.OK || !strings.Contains(res.Error, "access denied") {
+		t.Errorf("start failure not recorded: %s", b)
 	}
 }

@@ -461,6 +461,12 @@ func InstallStaged(ctx context.Context, dataDir string, run Runner) (proto.Insta
 			err = fmt.Errorf("agent: msiexec: %w", rerr)
 		}
 	}
+	return recordInstall(dataDir, res, err)
+}
+
+// recordInstall writes the result of an install attempt (err nil: it
+// succeeded) to DATA_DIR/updates/last-install.json, which the agent reports.
+func recordInstall(dataDir string, res proto.InstallResult, err error) (proto.InstallResult, error) {
 	res.OK = err == nil
 	if err != nil {
 		res.Error = Sentence(err)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -29,7 +30,7 @@ func init() {
 		if hasFlag(args, "install-staged") {
 			return cmdInstallStaged(args, stdout, stderr)
 		}
-		if hasFlag(args, "register-task") || hasFlag(args, "unregister-task") {
+		if hasFlag(args, "register-task") || hasFlag(args, "unregister-task") || hasFlag(args, "print-task") {
 			return cmdUpdateTask(args, stdout, stderr)
 		}
 		return runOnDir("update", cmdUpdate, args, stdout, stderr)
@@ -228,8 +229,28 @@ func cmdInstallStaged(args []string, stdout, stderr io.Writer) int {
 	fs, dir := newFlags("update", stderr)
 	fs.Bool("install-staged", false, "install the staged, verified release (the SYSTEM task)")
 	fs.Bool("if-requested", false, "only when the running ScanBox asked for it")
+	isCopy := fs.Bool(strings.TrimPrefix(agent.CopyFlag, "--"), false, "run by the task: this is the copy of scanbox.exe that runs msiexec")
 	if !parseFlags(fs, args, stderr) {
 		return exitUsage
+	}
+	if !*isCopy {
+		// The task's own process is the installed scanbox.exe, which
+		// msiexec must replace: verify, start a private copy, exit.
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "scanbox update: cannot tell where scanbox.exe is: %s\n", oneLine(err.Error()))
+			return exitFailed
+		}
+		s, err := agent.HandOff(dataDir(*dir), self, nil)
+		switch {
+		case errors.Is(err, agent.ErrNoInstallRequest):
+			return exitOK // nothing asked for: the usual 5-minute run
+		case err != nil:
+			fmt.Fprintf(stderr, "scanbox update: %s\n", oneLine(agent.Sentence(err)))
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "installing %s (verified; msiexec runs from a copy of scanbox.exe)\n", s.Version)
+		return exitOK
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
@@ -252,12 +273,28 @@ func cmdUpdateTask(args []string, stdout, stderr io.Writer) int {
 	fs, _ := newFlags("update", stderr)
 	reg := fs.Bool("register-task", false, "create the SYSTEM update task for this scanbox.exe (the installer does this)")
 	unreg := fs.Bool("unregister-task", false, "delete the SYSTEM update task (the uninstaller does this)")
+	printTask := fs.Bool("print-task", false, "print the task definition --register-task gives Task Scheduler")
 	if !parseFlags(fs, args, stderr) {
 		return exitUsage
 	}
-	if *reg == *unreg {
-		fmt.Fprintln(stderr, "usage: scanbox update --register-task | scanbox update --unregister-task")
+	n := 0
+	for _, b := range []bool{*reg, *unreg, *printTask} {
+		if b {
+			n++
+		}
+	}
+	if n != 1 {
+		fmt.Fprintln(stderr, "usage: scanbox update --register-task | --unregister-task | --print-task")
 		return exitUsage
+	}
+	if *printTask {
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "scanbox update: cannot tell where scanbox.exe is: %s\n", oneLine(err.Error()))
+			return exitFailed
+		}
+		fmt.Fprint(stdout, agent.UpdateTaskDefinition(exe))
+		return exitOK
 	}
 	if runtime.GOOS != "windows" {
 		fmt.Fprintln(stderr, "scanbox update: the update task exists only on Windows")
