@@ -432,7 +432,7 @@ check "the MSI registered the scheduled task \\ScanBox\\Update (RegisterUpdateTa
 taskdef=$(sbx update --print-task | tr -d '\r')
 check "the task runs as SYSTEM (S-1-5-18), at start-up and every 5 minutes" \
 	bash -c 'grep -qF "<UserId>S-1-5-18</UserId>" <<<"$1" && grep -qF "<BootTrigger>" <<<"$1" && grep -qF "<Interval>PT5M</Interval>" <<<"$1"' _ "$taskdef"
-task_cmd=$(sed -n 's:.*<Command>&quot;\(.*\)&quot;</Command>.*:\1:p; s:.*<Command>"\(.*\)"</Command>.*:\1:p' <<<"$taskdef" | head -1)
+task_cmd=$(sed -n 's:.*<Command>&#34;\(.*\)&#34;</Command>.*:\1:p' <<<"$taskdef" | head -1)
 task_args=$(sed -n 's:.*<Arguments>\(.*\)</Arguments>.*:\1:p' <<<"$taskdef" | head -1)
 check "the task's command is the installed scanbox.exe update --install-staged --if-requested (got $task_cmd $task_args)" \
 	test "$task_cmd" = 'C:\Program Files\ScanBox\scanbox.exe' -a "$task_args" = "update --install-staged --if-requested"
