@@ -485,10 +485,13 @@ check "the fleet lists the terminal with version $newv (reported by the new vers
 out=$(sbx pay --amount 1.00 --code 134567890123456790 --json "${pace[@]}")
 check "a payment after the update is paid ($(jq -r .state <<<"$out" 2>/dev/null))" jqe '.state == "paid"' <<<"$out"
 # The ceiling from MAX_PAYMENT holds: 6,000.00 is refused before the bank.
-out=$(sbx pay --amount 6000.00 --code 134567890123456770 --json "${pace[@]}")
+sbx pay --amount 6000.00 --code 134567890123456770 --json "${pace[@]}" >"$work/pay-6000.out"
 rc=$?
-check "MAX_PAYMENT=5000: a 6,000.00 payment is refused (exit $rc), the bank not asked" \
-	bash -c 'test "$1" != 0 && ! jq -e ".state == \"paid\"" <<<"$2" >/dev/null 2>&1' _ "$rc" "$out"
+err=$(tail -1 "$work/scanbox.err" | tr -d '\r')
+check "MAX_PAYMENT=5000: a 6,000.00 payment is refused, naming the maximum (exit $rc: $err)" \
+	bash -c 'test "$1" != 0 && grep -qF "per-payment maximum (5000.00 yuan)" <<<"$2"' _ "$rc" "$err"
+check "MAX_PAYMENT=5000: nothing charged for the refused 6,000.00" \
+	jqe '((.paid_count_by_code // {})["134567890123456770"] // 0) == 0' <<<"$(curl -fsS "$good_root/_sim/ledger")"
 
 # ---- uninstall ------------------------------------------------------------------------
 section "uninstall"
