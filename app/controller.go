@@ -85,6 +85,7 @@ func newTrayControllerOn(cr *core.Core, o *owner) *trayController {
 	c.speaker = voice.New(voice.Options{Log: c.log, Volume: max(cfg.Volume, 1)})
 	c.speaker.SetVolume(cfg.Volume)
 	c.speaker.SetEnabled(cfg.Voice)
+	cr.SetVoiceHealth(c.speaker.Health)
 	if c.ring != nil {
 		go c.followRing()
 	}
@@ -108,6 +109,7 @@ func (c *trayController) Close() {
 		u()
 	}
 	c.cancel()
+	c.core.SetVoiceHealth(nil)
 	c.speaker.Close()
 	c.log.Info("tray stopped")
 	if c.owner != nil {

@@ -124,6 +124,7 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 			t.showSettings() // first start: nothing works before activation
 		}
 		ctrl.log.Info("tray ready", "startup_ms", time.Since(processStart).Milliseconds(), "demo", opts.demo)
+		go returnStartupMemory()
 	})
 	a.Run()
 	return exitOK

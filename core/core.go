@@ -112,14 +112,16 @@ type Core struct {
 	cancel   context.CancelFunc
 	started  time.Time
 
-	mu         sync.Mutex
-	cfg        config.Config
-	client     *payclient.Client
-	runner     *payflow.Runner
-	refunds    *refund.Runner
-	runnerErr  error
-	stopRunner func()
-	activating bool
+	mu        sync.Mutex
+	cfg       config.Config
+	client    *payclient.Client
+	runner    *payflow.Runner
+	refunds   *refund.Runner
+	runnerErr error
+	// voiceHealth is the speaking front-end's speaker health (SetVoiceHealth).
+	voiceHealth func() (played bool, err error)
+	stopRunner  func()
+	activating  bool
 	// starting counts payments between Pay's checks and the runner taking
 	// the order in flight: Activate refuses while any is (review item 6:
 	// else an activation in that gap switches the terminal under a payment
@@ -131,6 +133,7 @@ type Core struct {
 	fleet       *fleetRun // the fleet agent of a long-running owner (fleet.go)
 
 	orders  Fanout[order.Order]
+	refundz Fanout[refund.Refund]
 	scans   Fanout[string]
 	serial  Fanout[string]
 	changed Fanout[struct{}]
@@ -297,6 +300,11 @@ func (c *Core) startRunner() error {
 	ctx, cancel := context.WithCancel(c.ctx)
 	unsub := r.Subscribe(c.orders.Emit)
 	rr := c.buildRefunds(cfg, client)
+	if rr != nil {
+		unsubR := rr.Subscribe(c.refundz.Emit)
+		unsubO := unsub
+		unsub = func() { unsubO(); unsubR() }
+	}
 	if c.opts.Background {
 		c.bg.Add(1)
 		go func() { defer c.bg.Done(); r.Background(ctx) }()
@@ -528,6 +536,10 @@ func (c *Core) Wait(ctx context.Context, no string) (order.Order, error) {
 // Subscribe registers fn for every persisted change of any order, across
 // runner restarts. fn must not block.
 func (c *Core) Subscribe(fn func(order.Order)) func() { return c.orders.Add(fn) }
+
+// SubscribeRefunds registers fn for every persisted change of any refund,
+// across runner restarts. fn must not block.
+func (c *Core) SubscribeRefunds(fn func(refund.Refund)) func() { return c.refundz.Add(fn) }
 
 // OnChange registers fn for "the status may have changed".
 func (c *Core) OnChange(fn func(struct{})) func() { return c.changed.Add(fn) }

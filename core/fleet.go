@@ -30,6 +30,7 @@ import (
 	"github.com/scanbox/scanbox/logging"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/refund"
 )
 
 // FleetPOSToken keeps the POS API's token file in step with a remote "POS
@@ -147,6 +148,8 @@ func (c *Core) startFleet() {
 			f.mu.Unlock()
 		}
 		countOrder(a, seen, o)
+	}), c.SubscribeRefunds(func(r refund.Refund) {
+		countRefund(a, seen, r, c.journal.Get)
 	}), c.OnScan(func(string) {
 		f.mu.Lock()
 		f.scanAt = time.Now().UTC()
@@ -184,6 +187,25 @@ func (c *Core) stopFleet() {
 type fleetCounter interface {
 	CountPayment(channel, outcome string, amount money.Fen)
 	CountError(code string)
+}
+
+// countRefund counts a refund once when the payer has the money back, on
+// the channel of the order it refunds.
+func countRefund(a fleetCounter, seen *counted, r refund.Refund, get func(string) (order.Order, bool)) {
+	if r.State != refund.StateRefunded || !seen.first(r.OutRefundNo, proto.OutcomeRefund) {
+		return
+	}
+	name := "unknown"
+	if o, ok := get(r.OutTradeNo); ok {
+		ch := o.Channel
+		if ch == order.ChannelNone {
+			ch = o.Guess
+		}
+		if n := strings.ToLower(ch.String()); n != "" {
+			name = n
+		}
+	}
+	a.CountPayment(name, proto.OutcomeRefund, r.RefundFen)
 }
 
 // countOrder feeds the agent's payment counters: an order that ended is
@@ -250,6 +272,7 @@ func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 		s.ClockOffsetKnown = *st.ClockOffsetMS != 0 || c.fleetFlag(func(f *fleetRun) bool { return f.answered })
 	}
 	s.UnresolvedOrders = st.Unresolved + st.InFlight
+	s.UnresolvedRefunds = st.UnresolvedRefunds
 	for _, o := range c.journal.Unresolved() {
 		if s.OldestUnresolvedAt == nil || o.CreatedAt.Before(*s.OldestUnresolvedAt) {
 			t := o.CreatedAt
@@ -278,14 +301,40 @@ func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 	default:
 		s.OCR = proto.ComponentState{State: proto.StateOK}
 	}
-	// The speaker belongs to the tray's controller, not the core: the core
-	// knows only whether voice is wanted.
-	if cfg.Voice {
-		s.Voice = proto.VoiceState{State: proto.StateUnknown}
-	} else {
-		s.Voice = proto.VoiceState{State: proto.StateOff}
-	}
+	s.Voice = c.voiceState(cfg.Voice)
 	return s
+}
+
+// SetVoiceHealth gives the core the speaker's health (voice.Speaker.Health):
+// the speaker belongs to the front-end that speaks (the tray's controller),
+// the report to the core. nil: unknown.
+func (c *Core) SetVoiceHealth(fn func() (played bool, err error)) {
+	c.mu.Lock()
+	c.voiceHealth = fn
+	c.mu.Unlock()
+}
+
+// voiceState is the report's sound output: off by configuration, failing
+// with the last playback error, ok once a sentence played, else unknown
+// (nothing spoken yet, or no front-end that speaks: `scanbox serve`).
+func (c *Core) voiceState(wanted bool) proto.VoiceState {
+	if !wanted {
+		return proto.VoiceState{State: proto.StateOff}
+	}
+	c.mu.Lock()
+	fn := c.voiceHealth
+	c.mu.Unlock()
+	if fn == nil {
+		return proto.VoiceState{State: proto.StateUnknown}
+	}
+	played, err := fn()
+	switch {
+	case err != nil:
+		return proto.VoiceState{State: proto.StateFailing}
+	case played:
+		return proto.VoiceState{State: proto.StateOK}
+	}
+	return proto.VoiceState{State: proto.StateUnknown}
 }
 
 // fleetState maps status states (ok, error, off) to the report's.

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient/banksim"
 	"github.com/scanbox/scanbox/payclient/banksim/simtest"
+	"github.com/scanbox/scanbox/refund"
 )
 
 func intp(n int) *int    { return &n }
@@ -98,6 +100,59 @@ func TestFleetCountOrders(t *testing.T) {
 	}
 	if a.errs["order_unknown"] != 1 || a.errs["bank_authcodeexpire"] != 1 || len(a.errs) != 2 {
 		t.Errorf("errors %v", a.errs)
+	}
+}
+
+// A refund is counted once, when the payer has the money back, on the
+// channel of the order it refunds; processing, failed and CHANGE refunds
+// are not takings given back.
+func TestFleetCountRefunds(t *testing.T) {
+	a := &fakeCounter{pay: map[string][2]int64{}, errs: map[string]int{}}
+	seen := &counted{seen: map[string]string{}}
+	orders := map[string]order.Order{"A1": {OutTradeNo: "A1", State: order.StatePaid, Channel: order.ChannelAlipay, AmountFen: 2000}}
+	get := func(no string) (order.Order, bool) { o, ok := orders[no]; return o, ok }
+	r := refund.Refund{OutRefundNo: "R1", OutTradeNo: "A1", RefundFen: 500, State: refund.StateProcessing}
+	countRefund(a, seen, r, get)
+	r.State = refund.StateRefunded
+	for range 3 {
+		countRefund(a, seen, r, get)
+	}
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R2", OutTradeNo: "A1", RefundFen: 300, State: refund.StateFailed}, get)
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R3", OutTradeNo: "A1", RefundFen: 200, State: refund.StateChange}, get)
+	countRefund(a, seen, refund.Refund{OutRefundNo: "R4", OutTradeNo: "GONE", RefundFen: 100, State: refund.StateRefunded}, get)
+	b, _ := json.Marshal(a.pay)
+	if want := `{"alipay/refunded":[1,500],"unknown/refunded":[1,100]}`; string(b) != want {
+		t.Errorf("counts %s\nwant   %s", b, want)
+	}
+}
+
+// The report's voice state: off by configuration, unknown without a
+// speaking front-end or before anything was spoken, then what the speaker
+// says.
+func TestFleetVoiceState(t *testing.T) {
+	c := &Core{}
+	if got := c.voiceState(false); got.State != proto.StateOff {
+		t.Errorf("voice off: %+v", got)
+	}
+	if got := c.voiceState(true); got.State != proto.StateUnknown {
+		t.Errorf("no speaker: %+v", got)
+	}
+	var played bool
+	var err error
+	c.SetVoiceHealth(func() (bool, error) { return played, err })
+	if got := c.voiceState(true); got.State != proto.StateUnknown {
+		t.Errorf("nothing spoken yet: %+v", got)
+	}
+	played = true
+	if got := c.voiceState(true); got.State != proto.StateOK {
+		t.Errorf("a sentence played: %+v", got)
+	}
+	played, err = false, errors.New("voice: no sound player available")
+	if got := c.voiceState(true); got.State != proto.StateFailing {
+		t.Errorf("playback failing: %+v", got)
+	}
+	if got := c.voiceState(false); got.State != proto.StateOff {
+		t.Errorf("failing but switched off: %+v", got)
 	}
 }
 

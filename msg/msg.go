@@ -176,6 +176,11 @@ var closedHow = map[bool]pair{
 	false: {"顾客未在时限内确认，订单已关闭，未扣款。", "Closed: the payer did not confirm in time; no money was taken."},
 }
 
+// closedNotReceived: closed because the micropay never reached the bank
+// (the connection was down), not because the payer did not confirm.
+var closedNotReceived = pair{"银行未收到这笔付款（网络中断），订单已关闭，未扣款，可以重新收款。",
+	"The bank never received this payment (the connection was down); the order is closed and no money was taken. Charge again."}
+
 // Text is one sentence about err in l: the catalog's, or a generic one.
 func Text(l Lang, err error) string {
 	if err == nil {
@@ -241,6 +246,9 @@ func Order(l Lang, o order.Order) string {
 	}
 	if o.State == order.StateClosed && o.ErrCode == "" {
 		return closedHow[o.Cancelled].in(l)
+	}
+	if o.State == order.StateClosed && o.ErrCode == payflow.CodeNotReceived {
+		return closedNotReceived.in(l)
 	}
 	if p, ok := codes[o.ErrCode]; ok {
 		return p.in(l)

@@ -39,6 +39,7 @@ func allPairs() map[string]pair {
 	for k, p := range closedHow {
 		all[fmt.Sprint("closed cancelled=", k)] = p
 	}
+	all["closed not received"] = closedNotReceived
 	return all
 }
 
@@ -130,6 +131,10 @@ func TestOrderVocabulary(t *testing.T) {
 	}
 	if got, _ := Code(EN, "NOTENOUGH"); got != "The customer's balance is not enough; ask for another payment method." {
 		t.Errorf("Code EN %q", got)
+	}
+	lost := order.Order{State: order.StateClosed, ErrCode: payflow.CodeNotReceived}
+	if z := Order(ZH, lost); z == Order(ZH, timeout) || !strings.Contains(z, "银行未收到") {
+		t.Errorf("closed because the bank never received it reads %q", z)
 	}
 	u := Order(ZH, order.Order{State: order.StateUnknown})
 	if !strings.Contains(u, "看手机") || !strings.Contains(u, "不要重复收款") {

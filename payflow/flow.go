@@ -98,6 +98,10 @@ func (k EventKind) String() string {
 // CodeComm is Event.ErrCode for a communication failure (no reliable answer).
 const CodeComm = payclient.CodeComm
 
+// CodeNotReceived is the bank's ORDERNOTEXIST: kept on a pending order the
+// bank has not seen yet, and on the order closed that way.
+const CodeNotReceived = "ORDERNOTEXIST"
+
 // Event is one input to Step.
 type Event struct {
 	Kind    EventKind
@@ -240,7 +244,15 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 		}
 		return finish(o, order.StateFailed, ev.ErrCode, now), Effect{}
 	case payclient.OutcomeClosed:
-		return finish(o, order.StateClosed, ev.ErrCode, now), Effect{}
+		code := ev.ErrCode
+		if code == "" && !o.Cancelled && o.ErrCode == CodeNotReceived {
+			// The bank, reachable again, never had this number: it closed
+			// because the request was lost, not because the payer did not
+			// confirm. Say so (the cashier may charge again: nothing was
+			// taken and the number is now closed at the bank).
+			code = CodeNotReceived
+		}
+		return finish(o, order.StateClosed, code, now), Effect{}
 	case payclient.OutcomeRevoked:
 		return finish(o, order.StateRevoked, ev.ErrCode, now), Effect{}
 	case payclient.OutcomeCheck:
@@ -271,9 +283,36 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 		o = moveTo(o, order.StateClosing, now)
 		return o, Effect{Kind: EffClose}
 	}
+	wasComm := o.ErrCode == CodeComm
+	if o.State == order.StatePending {
+		// While the bank has not answered, the order says why: the cashier
+		// reads "the bank cannot be reached" at once, not "sending" for the
+		// whole deadline. Any answer from the bank clears it.
+		switch {
+		case ev.ErrCode == CodeComm:
+			o.ErrCode = CodeComm
+		case ev.ErrCode == CodeNotReceived:
+			o.ErrCode = CodeNotReceived
+		case o.ErrCode == CodeComm || o.ErrCode == CodeNotReceived:
+			o.ErrCode = ""
+		}
+	}
 	if ev.Call == payclient.CallMicropay && ev.ErrCode == CodeComm && o.Resends < MaxResends && o.State == order.StatePending {
 		// The answer was lost; the same business fields under the same number
 		// are safe to send again and get the order's current state at once.
+		o.Resends++
+		return o, Effect{Kind: EffMicropay}
+	}
+	if ev.Call == payclient.CallQuery && ev.ErrCode == CodeNotReceived && o.State == order.StatePending &&
+		wasComm && o.Kind == order.KindMicropay && o.Resends < MaxResends+MaxOutageResends {
+		// The bank is reachable again and has not seen this number, and
+		// what we last heard was a connection failure: the micropay never
+		// arrived (the connection was down). The same
+		// business fields under the same number are safe to send again
+		// (bank-api: the bank charges a number at most once), and the
+		// customer is still at the counter before the deadline; polling
+		// until the deadline would only close an order that could have
+		// been paid. Bounded, like the first re-send.
 		o.Resends++
 		return o, Effect{Kind: EffMicropay}
 	}
@@ -335,3 +374,8 @@ func finish(o order.Order, s order.State, code string, now time.Time) order.Orde
 // MaxResends bounds how often a micropay whose answer was lost is sent again
 // under the same out_trade_no before the flow falls back to polling.
 const MaxResends = 1
+
+// MaxOutageResends bounds the further re-sends of the same micropay when
+// the bank, reachable again, answers a query with ORDERNOTEXIST: the
+// request was lost on the way (a connection refused or cut), not refused.
+const MaxOutageResends = 2

@@ -2,6 +2,7 @@ package payflow
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,29 +125,41 @@ func TestStepNeverRecharges(t *testing.T) {
 	calls := []payclient.Call{payclient.CallMicropay, payclient.CallQuery, payclient.CallClose, payclient.CallPrecreate}
 	codes := []string{"", CodeComm, "USERPAYING", "SYSTEMERROR", "ORDERNOTEXIST", "RECALL"}
 	for _, s := range states {
-		for _, resends := range []int{0, MaxResends} {
+		for _, resends := range []int{0, MaxResends, MaxResends + MaxOutageResends} {
 			for _, c := range calls {
 				for _, oc := range outcomes {
 					for _, code := range codes {
 						for _, now := range []int{1, 100} {
-							in := ord(s)
-							in.SentAt, in.Deadline = t0, at(45)
-							in.Resends = resends
-							got, eff := Step(in, ans(c, oc, code, now), Config{})
-							if eff.Kind == EffMicropay {
-								ok := c == payclient.CallMicropay && code == CodeComm && resends < MaxResends && s == order.StatePending
-								if !ok {
-									t.Fatalf("micropay effect from %v after %v/%v/%q", s, c, oc, code)
+							for _, prior := range []string{"", CodeComm, CodeNotReceived} {
+								for _, kind := range []order.Kind{order.KindMicropay, order.KindPrecreate} {
+									in := ord(s)
+									in.SentAt, in.Deadline = t0, at(45)
+									in.Resends = resends
+									in.ErrCode = prior
+									in.Kind = kind
+									got, eff := Step(in, ans(c, oc, code, now), Config{})
+									if eff.Kind == EffMicropay {
+										// A lost answer: re-sent once at once.
+										lost := c == payclient.CallMicropay && code == CodeComm && resends < MaxResends
+										// The bank back after a connection failure
+										// and without the number: re-sent, bounded.
+										outage := c == payclient.CallQuery && code == CodeNotReceived && prior == CodeComm &&
+											kind == order.KindMicropay && resends < MaxResends+MaxOutageResends
+										if !(lost || outage) || s != order.StatePending || now >= 45 {
+											t.Fatalf("micropay effect from %v (resends %d, prior %q, %v) after %v/%v/%q at %d",
+												s, resends, prior, kind, c, oc, code, now)
+										}
+										if got.Resends != resends+1 || got.OutTradeNo != in.OutTradeNo {
+											t.Fatalf("re-send not counted or number changed: %+v", got)
+										}
+									}
+									if s.Terminal() && (got.State != s || eff.Kind != EffNone) {
+										t.Fatalf("terminal %v changed to %v/%v", s, got.State, eff.Kind)
+									}
+									if !s.Terminal() && got.State == order.StatePaid && oc != payclient.OutcomePaid {
+										t.Fatalf("paid without a paid answer: %v %v %q", c, oc, code)
+									}
 								}
-								if got.Resends != resends+1 || got.OutTradeNo != in.OutTradeNo {
-									t.Fatalf("re-send not counted or number changed: %+v", got)
-								}
-							}
-							if s.Terminal() && (got.State != s || eff.Kind != EffNone) {
-								t.Fatalf("terminal %v changed to %v/%v", s, got.State, eff.Kind)
-							}
-							if !s.Terminal() && got.State == order.StatePaid && oc != payclient.OutcomePaid {
-								t.Fatalf("paid without a paid answer: %v %v %q", c, oc, code)
 							}
 						}
 					}
@@ -208,5 +221,40 @@ func TestStepOrderPaidDetails(t *testing.T) {
 	o3, eff := Step(o2, paid(payclient.CallQuery, 6), Config{})
 	if o3.State != order.StatePaid || o3.TransactionID != "TX9" || eff.Kind != EffNone {
 		t.Fatalf("details: %+v %v", o3, eff.Kind)
+	}
+}
+
+// An order the bank never received (the last query said ORDERNOTEXIST) and
+// that closed at its deadline says so, not "the payer did not confirm"; a
+// cashier's Cancel stays a cancel. While pending, a connection failure is
+// on the order at once and cleared by the bank's next answer.
+func TestStepSaysWhyTheBankNeverHadIt(t *testing.T) {
+	o := sent(ord(order.StatePending))
+	o, _ = Step(o, ans(payclient.CallMicropay, payclient.OutcomeUnknown, CodeComm, 1), Config{})
+	if o.ErrCode != CodeComm || o.State != order.StatePending {
+		t.Fatalf("after a refused connection: %v %q; want pending COMM", o.State, o.ErrCode)
+	}
+	w, _ := Step(o, ans(payclient.CallQuery, payclient.OutcomePending, "USERPAYING", 2), Config{})
+	if w.ErrCode == CodeComm {
+		t.Fatalf("the bank answered, yet the order still says COMM: %+v", w)
+	}
+	o.Resends = MaxResends + MaxOutageResends // no re-send left
+	o, eff := Step(o, ans(payclient.CallQuery, payclient.OutcomePending, CodeNotReceived, 3), Config{})
+	if eff.Kind != EffWait || o.ErrCode != CodeNotReceived {
+		t.Fatalf("no re-send left: %v %q; want a wait with ORDERNOTEXIST", eff.Kind, o.ErrCode)
+	}
+	pending := o
+	o, eff = Step(o, Event{Kind: EvTick, Now: at(45)}, Config{})
+	if eff.Kind != EffClose {
+		t.Fatalf("deadline: %v", eff.Kind)
+	}
+	closed, _ := Step(o, ans(payclient.CallClose, payclient.OutcomeClosed, "", 46), Config{})
+	if closed.State != order.StateClosed || closed.ErrCode != CodeNotReceived || !strings.Contains(closed.Message, "never received") {
+		t.Fatalf("closed: %v %q %q", closed.State, closed.ErrCode, closed.Message)
+	}
+	c, _ := Step(pending, Event{Kind: EvCancel, Now: at(44)}, Config{})
+	c, _ = Step(c, ans(payclient.CallClose, payclient.OutcomeClosed, "", 45), Config{})
+	if c.State != order.StateClosed || c.ErrCode != "" || !c.Cancelled {
+		t.Fatalf("cancelled: %v %q cancelled=%v", c.State, c.ErrCode, c.Cancelled)
 	}
 }

@@ -5,6 +5,9 @@ import "github.com/scanbox/scanbox/order"
 // messageFor is the one sentence the cashier reads about an order. The UI
 // translates by state and err_code; these English sentences are the CLI's.
 func messageFor(s order.State, code string) string {
+	if s == order.StateClosed && code == CodeNotReceived {
+		return "The bank never received this payment (the connection was down); the order is closed and no money was taken. Charge again."
+	}
 	if m, ok := codeMessages[code]; ok && s != order.StatePaid {
 		return m
 	}

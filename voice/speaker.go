@@ -53,6 +53,7 @@ type Speaker struct {
 	mu      sync.Mutex
 	lastErr error
 	lastKey string // the cause of lastErr, without the sentence
+	played  bool   // a sentence has played to the end
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -156,6 +157,15 @@ func (s *Speaker) Err() error {
 	return s.lastErr
 }
 
+// Health says how the sound output is doing, for the fleet's inspection
+// report: played is true once a sentence has played to the end since the
+// last failure; err is the last playback error. Neither: nothing spoken yet.
+func (s *Speaker) Health() (played bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.played && s.lastErr == nil, s.lastErr
+}
+
 // Close stops the speaker, cutting short the sentence being played.
 func (s *Speaker) Close() {
 	s.cancel()
@@ -207,6 +217,7 @@ func (s *Speaker) speak(names []string) {
 		s.log.Info("voice playback works again")
 	}
 	s.lastErr = nil
+	s.played = true
 	s.mu.Unlock()
 }
 

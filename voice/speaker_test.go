@@ -215,3 +215,29 @@ func TestParseWAVRejects(t *testing.T) {
 		}
 	}
 }
+
+// Health, for the fleet's inspection report: nothing spoken yet is neither
+// working nor failing; a sentence played is working; a failure wins until
+// a sentence plays again.
+func TestSpeakerHealth(t *testing.T) {
+	p := &recordingPlayer{done: make(chan struct{}, 1)}
+	s := New(Options{Player: p})
+	if played, err := s.Health(); played || err != nil {
+		t.Fatalf("before any sentence: %v %v", played, err)
+	}
+	s.Say([]string{ClipYuan})
+	<-p.done
+	s.Close() // waits for the loop: the outcome is recorded
+	if played, err := s.Health(); !played || err != nil {
+		t.Fatalf("after a sentence played: %v %v", played, err)
+	}
+
+	p2 := &recordingPlayer{err: ErrNoPlayer, done: make(chan struct{}, 1)}
+	s2 := New(Options{Player: p2})
+	s2.Say([]string{ClipYuan})
+	<-p2.done
+	s2.Close()
+	if played, err := s2.Health(); played || !errors.Is(err, ErrNoPlayer) {
+		t.Fatalf("after a failure: %v %v", played, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+	"github.com/scanbox/scanbox/payflow"
 )
 
 // recentCount is how many orders the window lists: the devices in the field
@@ -337,6 +338,9 @@ func orderStateName(o order.Order) string {
 	if o.State == order.StateClosed {
 		if o.Cancelled {
 			return T("state.cancelled")
+		}
+		if o.ErrCode == payflow.CodeNotReceived {
+			return T("state.closed_not_received")
 		}
 		return T("state.closed")
 	}

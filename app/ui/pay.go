@@ -830,6 +830,9 @@ func outcomeName(o order.Order) string {
 		if o.Cancelled {
 			return T("pay.cancelled")
 		}
+		if o.ErrCode == payflow.CodeNotReceived {
+			return T("pay.closed_not_received")
+		}
 		return T("pay.closed")
 	case order.StateClosing:
 		if o.Cancelled {
