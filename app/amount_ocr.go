@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"image"
 	_ "image/jpeg" // --image may be a JPEG screenshot too
@@ -29,26 +28,17 @@ import (
 // problem, not a business answer, and a POS script must be able to tell it
 // from "no amount".
 func amountOCR(args []string, stdout, stderr io.Writer) int {
-	fs, _ := newFlags("amount --source ocr", stderr) // --data-dir is accepted but unused here
+	fs, _ := newFlags("amount --source ocr", stdout, stderr) // --data-dir is accepted but unused here
 	var files imageList
 	fs.Var(&files, "image", "read this image file (PNG, BMP or JPEG); repeat it to read many with one OCR engine, one line each")
 	var (
 		region = fs.String("region", "", "read this rectangle of the screen: X,Y,W,H in pixels")
 		asJSON = fs.Bool("json", false, `print {"amount_fen":…,"text":…,"ms":…} (one line per image)`)
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
-	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "scanbox amount: "+format+"\n", a...)
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		return usage("unexpected argument %q", fs.Arg(0))
-	}
+	usage := fs.usage
 	if (len(files) == 0) == (*region == "") {
 		return usage("give either --image FILE.png (one or more) or --region X,Y,W,H")
 	}

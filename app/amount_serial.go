@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +20,7 @@ import (
 // customer-display line (or replays a capture) with the same sniffer as the
 // tray app and prints each total as it appears.
 func amountSerial(args []string, stdout, stderr io.Writer) int {
-	fs, _ := newFlags("amount --source serial", stderr) // --data-dir is accepted but unused here
+	fs, _ := newFlags("amount --source serial", stdout, stderr) // --data-dir is accepted but unused here
 	var (
 		port     = fs.String("port", "", "serial port the POS's display line arrives on (COM3, /dev/ttyUSB0)")
 		file     = fs.String("file", "", "replay a captured byte stream instead of a port")
@@ -37,19 +36,10 @@ func amountSerial(args []string, stdout, stderr io.Writer) int {
 		asJSON   = fs.Bool("json", false, `print {"amount_fen":…,"kind":"total"} per line`)
 		explain  = fs.Bool("explain", false, "with --file: print the frames seen, which profiles read which totals and why nothing (or what) was reported")
 	)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
-	usage := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "scanbox amount: "+format+"\n", a...)
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		return usage("unexpected argument %q", fs.Arg(0))
-	}
+	usage := fs.usage
 	if (*port == "") == (*file == "") {
 		return usage("give either --port PORT or --file CAPTURE.bin")
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/scanbox/scanbox/core"
+	"github.com/scanbox/scanbox/msg"
 	"github.com/scanbox/scanbox/payclient"
 )
 
@@ -18,18 +18,17 @@ func init() {
 // cmdActivate goes through the owning instance when one runs: only it may
 // swap the key its runner signs with, and only while nothing is open.
 func cmdActivate(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("activate", stderr)
+	fs, dir := newFlags("activate", stdout, stderr)
 	url := fs.String("url", "", "the bank's device API base URL (https)")
 	mch := fs.String("mch", "", "merchant number")
 	term := fs.String("terminal", "", "terminal number")
 	code := fs.String("code", "", "activation code from bank staff")
 	timeout := fs.Duration("http-timeout", 0, "timeout of the request (default 10s)")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *url == "" || *mch == "" || *term == "" || *code == "" {
-		fmt.Fprintln(stderr, "scanbox activate: --url, --mch, --terminal and --code are all required")
-		return exitUsage
+		return fs.usage("--url, --mch, --terminal and --code are all required")
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {
@@ -55,7 +54,9 @@ func activate(ctx context.Context, c *core.Core, req core.ActivateRequest) (*pay
 	case errors.Is(err, core.ErrUnresolvedOrders), errors.Is(err, core.ErrPaymentInProgress):
 		return nil, failf(exitUnknown, "%v", err)
 	case errors.Is(err, core.ErrActivationFailed):
-		return nil, failf(exitFailed, "%v", err)
+		// The catalog's sentence (the bank's code said in words), not the
+		// Go chain "activation failed: payclient: activate …: CODE".
+		return nil, failf(exitFailed, "%s", msg.Text(msg.EN, err))
 	}
 	return nil, failf(exitUsage, "%v", err)
 }

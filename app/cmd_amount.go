@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	commands["amount"] = command{"read the amount to charge from the screen (OCR) or the customer-display line", cmdAmount}
+	commands["amount"] = command{summary: "read the amount to charge from the screen (OCR) or the customer-display line", run: cmdAmount}
 }
 
 // cmdAmount dispatches on --source; each source parses its own flags.
@@ -19,7 +19,7 @@ func cmdAmount(args []string, stdout, stderr io.Writer) int {
 		switch {
 		case a == "--source" || a == "-source":
 			if i+1 >= len(args) {
-				fmt.Fprintln(stderr, "scanbox amount: --source needs a value (ocr or serial)")
+				fmt.Fprintf(stderr, "scanbox amount: --source needs a value, ocr or serial; %s\n", seeHelp("amount"))
 				return exitUsage
 			}
 			source = args[i+1]
@@ -36,9 +36,20 @@ func cmdAmount(args []string, stdout, stderr io.Writer) int {
 	case "serial":
 		return amountSerial(rest, stdout, stderr)
 	case "":
-		fmt.Fprintln(stderr, "scanbox amount: say where to read from with --source ocr or --source serial")
+		if wantsHelp(rest) {
+			return amountHelp(stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "scanbox amount: say where to read from with --source ocr or --source serial; %s\n", seeHelp("amount"))
 	default:
-		fmt.Fprintf(stderr, "scanbox amount: unknown source %q (use ocr or serial)\n", source)
+		fmt.Fprintf(stderr, "scanbox amount: unknown source %q, use ocr or serial; %s\n", source, seeHelp("amount"))
 	}
 	return exitUsage
+}
+
+// amountHelp is `scanbox amount --help`: both sources' usage.
+func amountHelp(stdout, stderr io.Writer) int {
+	amountOCR([]string{"--help"}, stdout, stderr)
+	fmt.Fprintln(stdout)
+	amountSerial([]string{"--help"}, stdout, stderr)
+	return exitOK
 }

@@ -12,16 +12,16 @@ import (
 )
 
 func init() {
-	commands["banksim"] = command{"run the embedded bank simulator alone (bank API 1.1; --clock-offset 2h runs its clock ahead, -3h behind)", cmdBanksim}
+	commands["banksim"] = command{summary: "run the embedded bank simulator alone (bank API 1.1; --clock-offset 2h runs its clock ahead, -3h behind)", run: cmdBanksim}
 }
 
 func cmdBanksim(args []string, stdout, stderr io.Writer) int {
-	fs, _ := newFlags("banksim", stderr)
+	fs, _ := newFlags("banksim", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8787", "loopback HOST:PORT to listen on")
 	var opts banksim.Options
-	opts.Flags(fs)
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	opts.Flags(fs.FlagSet)
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	commands["demo"] = command{"try the whole flow on the embedded bank simulator (tray app, or --headless)", cmdDemo}
+	commands["demo"] = command{summary: "try the whole flow on the embedded bank simulator (tray app, or --headless)", run: cmdDemo}
 }
 
 // trayDemo opens the tray app on the simulator; the tray's file sets it.
@@ -35,12 +35,19 @@ type demoSetup struct {
 }
 
 func cmdDemo(args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("demo", stderr)
+	fs, dir := newFlags("demo", stdout, stderr)
 	headless := fs.Bool("headless", false, "take sample payments in the terminal instead of opening the tray app")
 	simAddr := fs.String("sim-addr", "", "loopback HOST:PORT the embedded bank simulator listens on (default: a free port)")
 	bankURL := fs.String("bank-url", "", "activate against this URL instead of the simulator's own (a proxy in front of --sim-addr, to cut the bank off)")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
+	}
+	if *dir != "" && !*headless {
+		// The demo already runs on DIR: show its pay window, like a
+		// second start of the tray app.
+		if code, ok := handOver(*dir, stderr); ok {
+			return code
+		}
 	}
 	setup := demoSetup{dir: *dir, simAddr: *simAddr, bankURL: *bankURL}
 	if !*headless && trayDemo != nil {

@@ -40,7 +40,7 @@ import (
 //     the fleet with the installer's enrollment, kept for the next start
 //     while the fleet cannot be reached.
 func init() {
-	commands["firstrun"] = command{"import the installer's provisioning; with --activate, activate a pending provisioning", cmdFirstrun}
+	commands["firstrun"] = command{summary: "import the installer's provisioning; with --activate, activate a pending provisioning", run: cmdFirstrun}
 }
 
 // provisioning is what a silent install was given.
@@ -59,11 +59,11 @@ type provisioningSource interface {
 }
 
 func cmdFirstrun(args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("firstrun", stderr)
+	fs, dir := newFlags("firstrun", stdout, stderr)
 	from := fs.String("from", "", "read BANK_URL=, MCH_ID=, TERMINAL_ID=, ACTIVATION_CODE=, FLEET_URL=, FLEET_CODE=, MAX_PAYMENT= lines from this file (deleted afterwards) instead of the installer's registry key")
 	activateNow := fs.Bool("activate", false, "activate a pending provisioning with the bank now (what the tray app does at start)")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	d := dataDir(*dir)
 	if *activateNow {

@@ -25,8 +25,9 @@ import (
 // command.
 func init() {
 	onDir("fleet", "the bank's fleet: join --url URL --code CODE, status [--json]", cmdFleet)
+	withVerbs("fleet", "join", "status")
 	dirCommands["update"] = cmdUpdate
-	commands["update"] = command{"updates from the bank's fleet: --check [--json], --install", func(args []string, stdout, stderr io.Writer) int {
+	commands["update"] = command{summary: "updates from the bank's fleet: --check [--json], --install", run: func(args []string, stdout, stderr io.Writer) int {
 		if hasFlag(args, "install-staged") {
 			return cmdInstallStaged(args, stdout, stderr)
 		}
@@ -71,16 +72,18 @@ func fleetAgent(h host, c *core.Core) (*agent.Agent, error) {
 
 func cmdFleet(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "join" && args[0] != "status") {
-		fmt.Fprintln(stderr, "usage: scanbox fleet join --url URL --code CODE | scanbox fleet status [--json]")
-		return exitUsage
+		if len(args) > 0 && isHelp(args[0]) {
+			return verbHelp(stdout, "fleet", "join --url URL --code CODE [--json]", "status [--json]")
+		}
+		return verbMistake(stderr, "fleet", first(args), []string{"join", "status"})
 	}
 	sub := args[0]
-	fs, dir := newFlags("fleet "+sub, stderr)
+	fs, dir := newFlags("fleet "+sub, stdout, stderr)
 	url := fs.String("url", "", "the fleet's address (https://…), from the bank")
 	code := fs.String("code", "", "the single-use enrollment code, from the bank")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if !parseFlags(fs, args[1:], stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args[1:]); !ok {
+		return code
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {
@@ -103,8 +106,7 @@ func cmdFleet(ctx context.Context, h host, args []string, stdout, stderr io.Writ
 		return exitOK
 	}
 	if *url == "" || *code == "" {
-		fmt.Fprintln(stderr, "scanbox fleet join: --url and --code are both needed")
-		return exitUsage
+		return fs.usage("--url and --code are both needed")
 	}
 	id, err := c.FleetIdentity()
 	if err != nil {
@@ -169,16 +171,15 @@ func printFleetStatus(w io.Writer, st agent.Status) {
 // went through (whether or not something was offered), 1 with the reason
 // when it did not or the offer was refused.
 func cmdUpdate(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("update", stderr)
+	fs, dir := newFlags("update", stdout, stderr)
 	check := fs.Bool("check", false, "ask the fleet for an update; download, verify and stage it")
 	install := fs.Bool("install", false, "hand the staged, verified release to the SYSTEM update task now (no payment may be in flight)")
 	asJSON := fs.Bool("json", false, `print {"current","offered","verified","staged","error"}`)
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *check == *install {
-		fmt.Fprintln(stderr, "usage: scanbox update --check [--json] | scanbox update --install")
-		return exitUsage
+		return fs.usage("say --check or --install")
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {
@@ -226,12 +227,12 @@ func cmdUpdate(ctx context.Context, h host, args []string, stdout, stderr io.Wri
 // --if-requested` (docs/agent.md, "Installing"): it runs in its own
 // process, never through the cashier's instance.
 func cmdInstallStaged(args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("update", stderr)
+	fs, dir := newFlags("update", stdout, stderr)
 	fs.Bool("install-staged", false, "install the staged, verified release (the SYSTEM task)")
 	fs.Bool("if-requested", false, "only when the running ScanBox asked for it")
 	isCopy := fs.Bool(strings.TrimPrefix(agent.CopyFlag, "--"), false, "run by the task: this is the copy of scanbox.exe that runs msiexec")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if !*isCopy {
 		// The task's own process is the installed scanbox.exe, which
@@ -270,12 +271,12 @@ func cmdInstallStaged(args []string, stdout, stderr io.Writer) int {
 // as LocalSystem at install) and `--unregister-task` (at uninstall): the
 // SYSTEM scheduled task agent.UpdateTaskName for this scanbox.exe.
 func cmdUpdateTask(args []string, stdout, stderr io.Writer) int {
-	fs, _ := newFlags("update", stderr)
+	fs, _ := newFlags("update", stdout, stderr)
 	reg := fs.Bool("register-task", false, "create the SYSTEM update task for this scanbox.exe (the installer does this)")
 	unreg := fs.Bool("unregister-task", false, "delete the SYSTEM update task (the uninstaller does this)")
 	printTask := fs.Bool("print-task", false, "print the task definition --register-task gives Task Scheduler")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	n := 0
 	for _, b := range []bool{*reg, *unreg, *printTask} {
@@ -284,8 +285,7 @@ func cmdUpdateTask(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if n != 1 {
-		fmt.Fprintln(stderr, "usage: scanbox update --register-task | --unregister-task | --print-task")
-		return exitUsage
+		return fs.usage("say one of --register-task, --unregister-task, --print-task")
 	}
 	if *printTask {
 		exe, err := os.Executable()

@@ -22,14 +22,8 @@ import (
 func init() {
 	onDir("summary", "totals of a day or a shift: paid, refunded, net, per channel", cmdSummary)
 	onDir("shift", "open, close or list cashier shifts (交接班)", cmdShift)
+	shiftVerbs = withVerbs("shift", "open", "close", "list")
 	onDir("refunds", "list the most recent refunds", cmdRefunds)
-}
-
-// seeHelp ends a usage error's one line.
-func seeHelp(cmd string) string { return fmt.Sprintf("see `scanbox %s --help`", cmd) }
-
-func usagef(cmd, format string, args ...any) error {
-	return failf(exitUsage, "%s; %s", fmt.Sprintf(format, args...), seeHelp(cmd))
 }
 
 // period is the --date / --since / --until flags of a listing.
@@ -106,12 +100,12 @@ type summaryJSON struct {
 }
 
 func cmdSummary(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("summary", stderr)
+	fs, dir := newFlags("summary", stdout, stderr)
 	date := fs.String("date", "", "the day, YYYY-MM-DD (China time; default today)")
 	shift := fs.String("shift", "", "a shift instead of a day: current, or a shift's ID (see scanbox shift list)")
 	asJSON := fs.Bool("json", false, "print one JSON object (amounts in fen)")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *date != "" && *shift != "" {
 		return report(stderr, "summary", usagef("summary", "--date and --shift cannot be used together"))
@@ -249,16 +243,14 @@ func channelName(ch string) string {
 
 func cmdShift(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(stderr, "usage: scanbox shift open --cashier NAME | close [--json] | list [--json] [--limit N]")
-			return exitOK
+		if len(args) > 0 && isHelp(args[0]) {
+			return verbHelp(stdout, "shift", "open --cashier NAME [--json]", "close [--json]", "list [--json] [--limit N]")
 		}
-		fmt.Fprintln(stderr, "scanbox shift: say open, close or list; see `scanbox shift --help`")
-		return exitUsage
+		return verbMistake(stderr, "shift", first(args), shiftVerbs)
 	}
 	sub, args := args[0], args[1:]
 	name := "shift " + sub
-	fs, dir := newFlags(name, stderr)
+	fs, dir := newFlags(name, stdout, stderr)
 	var cashier *string
 	limit := new(int)
 	switch sub {
@@ -268,12 +260,11 @@ func cmdShift(ctx context.Context, h host, args []string, stdout, stderr io.Writ
 	case "list":
 		limit = fs.Int("limit", 50, "how many shifts, newest first")
 	default:
-		fmt.Fprintf(stderr, "scanbox shift: unknown %q: say open, close or list; see `scanbox shift --help`\n", sub)
-		return exitUsage
+		return verbMistake(stderr, "shift", sub, shiftVerbs)
 	}
 	asJSON := fs.Bool("json", false, "print JSON")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if cashier != nil && strings.TrimSpace(*cashier) == "" {
 		return report(stderr, name, usagef(name, "--cashier NAME is required"))
@@ -378,12 +369,12 @@ func toRefundJSON(r store.Refund) refundJSON {
 }
 
 func cmdRefunds(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("refunds", stderr)
+	fs, dir := newFlags("refunds", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	limit := fs.Int("limit", 100, "how many refunds, newest first")
-	p := addPeriod(fs)
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	p := addPeriod(fs.FlagSet)
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *limit < 1 {
 		return report(stderr, "refunds", usagef("refunds", "--limit must be at least 1"))
@@ -422,3 +413,5 @@ func cmdRefunds(ctx context.Context, h host, args []string, stdout, stderr io.Wr
 	tw.Flush()
 	return exitOK
 }
+
+var shiftVerbs []string

@@ -85,16 +85,15 @@ func printOrders(w io.Writer, os []order.Order, asJSON bool, refunded refundedFn
 }
 
 func cmdOrders(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("orders", stderr)
+	fs, dir := newFlags("orders", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array")
 	limit := fs.Int("limit", 100, "how many orders, newest first")
-	p := addPeriod(fs)
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	p := addPeriod(fs.FlagSet)
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *limit < 1 {
-		fmt.Fprintln(stderr, "scanbox orders: --limit must be at least 1; see `scanbox orders --help`")
-		return exitUsage
+		return fs.usage("--limit must be at least 1")
 	}
 	since, until, period, err := p.bounds("orders")
 	if err != nil {
@@ -123,10 +122,10 @@ func cmdOrders(ctx context.Context, h host, args []string, stdout, stderr io.Wri
 }
 
 func cmdResolve(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("resolve", stderr)
+	fs, dir := newFlags("resolve", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print the orders touched as a JSON array")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {
@@ -147,9 +146,16 @@ func cmdResolve(ctx context.Context, h host, args []string, stdout, stderr io.Wr
 	for _, o := range c.Journal().Unresolved() {
 		r.Wait(ctx, o.OutTradeNo)
 	}
-	printOrders(stdout, touched, *asJSON, refundedOf(c))
 	refundsLeft := resolveRefunds(ctx, c, stderr)
-	if n := len(c.Journal().Unresolved()); n > 0 {
+	ordersLeft := len(c.Journal().Unresolved())
+	switch {
+	case *asJSON || len(touched) > 0:
+		printOrders(stdout, touched, *asJSON, refundedOf(c))
+	case ordersLeft == 0 && refundsLeft == 0:
+		// One sentence, not an empty table (issue 11 item 13).
+		fmt.Fprintln(stdout, "Nothing to resolve: every order and refund already has a definite state.")
+	}
+	if n := ordersLeft; n > 0 {
 		fmt.Fprintf(stderr, "scanbox resolve: %d order(s) are still unresolved; the bank could not be reached, try again later\n", n)
 		return exitUnknown
 	}

@@ -40,25 +40,24 @@ func contractState(s order.State) string {
 }
 
 func cmdPay(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("pay", stderr)
-	amount := fs.String("amount", "", "amount in yuan, e.g. 12.50")
-	code := fs.String("code", "", "the customer's payment code as scanned")
+	fs, dir := newFlags("pay", stdout, stderr)
+	fs.synopsis = "--amount YUAN --code AUTH_CODE [--json] [--poll-interval D] [--poll-timeout D] [--http-timeout D]"
+	amount := fs.String("amount", "", "the amount in `YUAN`, e.g. 12.50")
+	code := fs.String("code", "", "the customer's payment code (`AUTH_CODE`) as scanned")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	var p core.Pacing
 	fs.DurationVar(&p.PollInterval, "poll-interval", 0, "time between queries while the payer confirms (default from config, 3s; a running instance uses its own)")
 	fs.DurationVar(&p.PollTimeout, "poll-timeout", 0, "how long to wait for the payer before closing (default from config, 45s; a running instance uses its own)")
 	fs.DurationVar(&p.HTTPTimeout, "http-timeout", 0, "timeout of each bank request (default from config, 10s; a running instance uses its own)")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	if *amount == "" || *code == "" {
-		fmt.Fprintln(stderr, "scanbox pay: both --amount and --code are required")
-		return exitUsage
+		return fs.usage("both --amount and --code are required")
 	}
 	fen, err := money.Parse(*amount)
 	if err != nil {
-		fmt.Fprintf(stderr, "scanbox pay: %q: %v\n", *amount, err)
-		return exitUsage
+		return fs.usage("--amount %q: %v", *amount, err)
 	}
 	// A product barcode or a URL is refused before anything else happens.
 	if _, err := scan.Recognize(*code); err != nil {
@@ -76,10 +75,12 @@ func cmdPay(ctx context.Context, h host, args []string, stdout, stderr io.Writer
 
 	// Progress lines of this order only: a running instance drives other
 	// payments at the same time. Changes that arrive before Start has said
-	// the number are held back until it has.
+	// the number are held back until it has. With --json stdout is the one
+	// object, so there is no progress (cli-contract.md).
 	var mu sync.Mutex
 	var no string
 	var early []order.Order
+	steps := &stepPrinter{w: stdout}
 	if !*asJSON {
 		unsub := c.Subscribe(func(o order.Order) {
 			mu.Lock()
@@ -88,7 +89,7 @@ func cmdPay(ctx context.Context, h host, args []string, stdout, stderr io.Writer
 			case no == "":
 				early = append(early, o)
 			case o.OutTradeNo == no:
-				printStep(stdout, o)
+				steps.step(o)
 			}
 		})
 		defer unsub()
@@ -118,12 +119,38 @@ func cmdPay(ctx context.Context, h host, args []string, stdout, stderr io.Writer
 	no = o.OutTradeNo
 	for _, e := range early {
 		if e.OutTradeNo == no {
-			printStep(stdout, e)
+			steps.step(e)
 		}
 	}
 	early = nil
 	mu.Unlock()
+	if !*asJSON {
+		// While the order is followed, a line every progressEvery says
+		// how long ScanBox keeps at it (issue 11 item 13: 30 s of silence
+		// with the bank down).
+		stopTick := make(chan struct{})
+		defer close(stopTick)
+		go func() {
+			t := time.NewTicker(progressEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stopTick:
+					return
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					mu.Lock()
+					steps.remind(time.Now())
+					mu.Unlock()
+				}
+			}
+		}()
+	}
 	final, werr := c.Wait(ctx, o.OutTradeNo)
+	mu.Lock()
+	steps.done = true // no countdown line after the outcome
+	mu.Unlock()
 	if werr != nil {
 		final, _ = c.Journal().Get(o.OutTradeNo)
 	}
@@ -153,12 +180,75 @@ func cmdPay(ctx context.Context, h host, args []string, stdout, stderr io.Writer
 	return exitUnknown
 }
 
+// progressEvery is how often `pay` says how long it keeps following an
+// order that is not definite yet; a test shortens it.
+var progressEvery = 5 * time.Second
+
+// stepPrinter prints an order's progress: a line per change of state (not
+// per journal write: the first send's stamp is no news), one when the bank
+// turns out to be unreachable, and remind's countdown lines in between.
+type stepPrinter struct {
+	w       io.Writer
+	last    order.Order
+	printed bool
+	done    bool
+	overdue bool
+}
+
+func (p *stepPrinter) step(o order.Order) {
+	prev, had := p.last, p.printed
+	p.last, p.printed = o, true
+	if !had || o.State != prev.State {
+		printStep(p.w, o)
+		return
+	}
+	if bankDown(o) && !bankDown(prev) {
+		fmt.Fprintf(p.w, "%s  order %s: the bank cannot be reached; ScanBox keeps trying until %s, then closes the order. Do not charge the customer again.\n",
+			stamp(), o.OutTradeNo, o.Deadline.Format("15:04:05"))
+	}
+}
+
+// remind is the countdown line while the order is followed.
+func (p *stepPrinter) remind(now time.Time) {
+	o := p.last
+	if !p.printed || p.done || o.State.Terminal() {
+		return
+	}
+	left := o.Deadline.Sub(now).Round(time.Second)
+	switch {
+	case o.State == order.StateClosing || o.State == order.StateUnknown || o.Deadline.IsZero():
+		fmt.Fprintf(p.w, "%s  order %s: still closing it with the bank; do not charge the customer again\n", stamp(), o.OutTradeNo)
+	case left <= 0:
+		if !p.overdue { // said once; the closing line follows
+			p.overdue = true
+			fmt.Fprintf(p.w, "%s  order %s: no answer in time; closing it with the bank\n", stamp(), o.OutTradeNo)
+		}
+	case bankDown(o):
+		fmt.Fprintf(p.w, "%s  order %s: the bank still cannot be reached; %s left before the order is closed\n", stamp(), o.OutTradeNo, left)
+	case o.State == order.StateWaiting:
+		fmt.Fprintf(p.w, "%s  order %s: still waiting for the payer; %s left\n", stamp(), o.OutTradeNo, left)
+	default:
+		fmt.Fprintf(p.w, "%s  order %s: no answer from the bank yet; %s left before the order is closed\n", stamp(), o.OutTradeNo, left)
+	}
+}
+
+// bankDown: the order's last exchange with the bank failed to connect.
+func bankDown(o order.Order) bool {
+	return o.ErrCode == payflow.CodeComm && (o.State == order.StatePending || o.State == order.StateWaiting)
+}
+
+func stamp() string { return time.Now().Format("15:04:05.000") }
+
 // printStep is the human-readable line for one state change.
 func printStep(w io.Writer, o order.Order) {
-	ts := time.Now().Format("15:04:05.000")
+	ts := stamp()
 	switch o.State {
 	case order.StatePending:
 		fmt.Fprintf(w, "%s  order %s journaled: ¥%s, code %s (%s), sending micropay\n", ts, o.OutTradeNo, o.AmountFen, o.CodeMasked, walletName(o.Guess))
+		if bankDown(o) {
+			fmt.Fprintf(w, "%s  order %s: the bank cannot be reached; ScanBox keeps trying until %s, then closes the order. Do not charge the customer again.\n",
+				ts, o.OutTradeNo, o.Deadline.Format("15:04:05"))
+		}
 	case order.StateWaiting:
 		fmt.Fprintf(w, "%s  order %s waiting for the payer to confirm (until %s)\n", ts, o.OutTradeNo, o.Deadline.Format("15:04:05"))
 	case order.StateClosing:

@@ -12,18 +12,23 @@ import (
 
 func init() {
 	onDir("posapi", "turn the POS integration API on (with a fresh token) or off: posapi enable [--port N] | disable", cmdPOSAPI)
+	posapiVerbs = withVerbs("posapi", "enable", "disable")
 }
+
+var posapiVerbs []string
 
 func cmdPOSAPI(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "enable" && args[0] != "disable") {
-		fmt.Fprintln(stderr, "scanbox posapi: say enable or disable")
-		return exitUsage
+		if len(args) > 0 && isHelp(args[0]) {
+			return verbHelp(stdout, "posapi", "enable [--port N]", "disable")
+		}
+		return verbMistake(stderr, "posapi", first(args), posapiVerbs)
 	}
 	verb := args[0]
-	fs, dir := newFlags("posapi "+verb, stderr)
+	fs, dir := newFlags("posapi "+verb, stdout, stderr)
 	port := fs.Int("port", 0, "port on 127.0.0.1 (default from config, or 8765)")
-	if !parseFlags(fs, args[1:], stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args[1:]); !ok {
+		return code
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 
 func init() {
 	onDir("pin", "set or check the manager PIN (read from standard input)", cmdPIN)
+	pinVerbs = withVerbs("pin", "set", "check")
 	onDir("refund", "refund part or all of a paid order (manager PIN from standard input)", cmdRefund)
 	onDir("reconcile", "compare the bank's bill of a day with the journal", cmdReconcile)
 	stdinLines["pin"] = func(args []string) int {
@@ -38,6 +39,41 @@ func init() {
 			return 1
 		}
 		return 0
+	}
+	// The flags are checked before the PIN is read: a wrong flag is said
+	// at once, not after a PIN typed for nothing.
+	stdinFlagCheck["pin"] = func(args []string, stderr io.Writer) (int, bool) {
+		if len(args) == 0 || (args[0] != "set" && args[0] != "check") {
+			return exitOK, true // no PIN is read; the command says what is wrong
+		}
+		fs, _ := newFlags("pin "+args[0], io.Discard, stderr)
+		return fs.parse(args[1:])
+	}
+	stdinFlagCheck["refund"] = func(args []string, stderr io.Writer) (int, bool) {
+		fs, _ := refundFlags(io.Discard, stderr)
+		return fs.parse(args)
+	}
+}
+
+// stdinFlagCheck parses a command's flags before its standard input is read.
+var stdinFlagCheck = map[string]func(args []string, stderr io.Writer) (int, bool){}
+
+// refundOpts are refund's flags.
+type refundOpts struct {
+	no, amount, reason, dir *string
+	pinStdin, asJSON        *bool
+}
+
+func refundFlags(stdout, stderr io.Writer) (*flagSet, refundOpts) {
+	fs, dir := newFlags("refund", stdout, stderr)
+	fs.synopsis = "--order OUT_TRADE_NO --amount YUAN [--reason TEXT] --pin-stdin [--json]"
+	return fs, refundOpts{
+		dir:      dir,
+		no:       fs.String("order", "", "the order's number (out_trade_no, see scanbox orders)"),
+		amount:   fs.String("amount", "", "how much to refund, in yuan (e.g. 12.50)"),
+		reason:   fs.String("reason", "", "why (sent to the bank, kept with the refund)"),
+		pinStdin: fs.Bool("pin-stdin", false, "read the manager PIN from standard input (required)"),
+		asJSON:   fs.Bool("json", false, "print one JSON object"),
 	}
 }
 
@@ -107,18 +143,16 @@ func boolFlagSet(args []string, name string) bool {
 func cmdPIN(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	lines, args := takeStdin(args)
 	if len(args) == 0 || (args[0] != "set" && args[0] != "check") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(stderr, "usage: scanbox pin set | check   (the PIN, 6 to 12 digits, on standard input: twice for set)")
-			return exitOK
+		if len(args) > 0 && isHelp(args[0]) {
+			return verbHelp(stdout, "pin", "set    (the new PIN, 6 to 12 digits, twice on standard input)", "check  (the PIN once on standard input)")
 		}
-		fmt.Fprintln(stderr, "scanbox pin: say set or check; see `scanbox pin --help`")
-		return exitUsage
+		return verbMistake(stderr, "pin", first(args), pinVerbs)
 	}
 	sub := args[0]
 	name := "pin " + sub
-	fs, dir := newFlags(name, stderr)
-	if !parseFlags(fs, args[1:], stderr) {
-		return exitUsage
+	fs, dir := newFlags(name, stdout, stderr)
+	if code, ok := fs.parse(args[1:]); !ok {
+		return code
 	}
 	want := map[string]int{"set": 2, "check": 1}[sub]
 	if len(lines) != want {
@@ -165,14 +199,10 @@ type refundResult struct {
 
 func cmdRefund(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	lines, args := takeStdin(args)
-	fs, dir := newFlags("refund", stderr)
-	no := fs.String("order", "", "the order's number (out_trade_no, see scanbox orders)")
-	amount := fs.String("amount", "", "how much to refund, in yuan (e.g. 12.50)")
-	reason := fs.String("reason", "", "why (sent to the bank, kept with the refund)")
-	pinStdin := fs.Bool("pin-stdin", false, "read the manager PIN from standard input (required)")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	fs, opt := refundFlags(stdout, stderr)
+	no, amount, reason, pinStdin, asJSON, dir := opt.no, opt.amount, opt.reason, opt.pinStdin, opt.asJSON, opt.dir
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	switch {
 	case *no == "" || *amount == "":
@@ -269,11 +299,11 @@ func refundState(s refund.State) string {
 }
 
 func cmdReconcile(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("reconcile", stderr)
+	fs, dir := newFlags("reconcile", stdout, stderr)
 	date := fs.String("date", "", "the day, YYYY-MM-DD (China time; default yesterday)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	day := time.Now().In(store.China).AddDate(0, 0, -1)
 	if *date != "" {
@@ -344,3 +374,5 @@ func printReceipt(stdout, stderr io.Writer, cmd string, say bool, print func() (
 		fmt.Fprintln(stdout, "receipt printed")
 	}
 }
+
+var pinVerbs []string

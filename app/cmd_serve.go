@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	commands["serve"] = command{"run the core without a window: payments, resolving, sources, the local and POS APIs", cmdServe}
+	commands["serve"] = command{summary: "run the core without a window: payments, resolving, sources, the local and POS APIs", run: cmdServe}
 }
 
 // Shutdown budget (cli-contract: stop within 10 s of SIGTERM): payments in
@@ -31,11 +31,12 @@ const (
 )
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("serve", stderr)
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	fs, dir := newFlags("serve", stdout, stderr)
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	d := dataDir(*dir)
+	defer watchShutdown(d, shutdownLimit, stderr, nil)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o, err := startOwner(d, core.KindServe, stderr)
@@ -90,6 +91,18 @@ func startOwner(dir string, kind core.Kind, stderr io.Writer) (*owner, error) {
 	}
 	c.Log().Info("owning the data directory", "kind", string(kind), "data_dir", dir, "version", version.Version)
 	return o, nil
+}
+
+// onShow sets what a second start of the tray app does here (bring the pay
+// window to the front); without it a show request is refused, as serve
+// has no window.
+func (o *owner) onShow(fn func()) {
+	if o != nil && o.api != nil {
+		o.api.OnShow(func() {
+			o.c.Log().Info("started again: showing the pay window")
+			fn()
+		})
+	}
 }
 
 // stop ends everything within the shutdown budget, leaving every order at

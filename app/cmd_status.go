@@ -16,10 +16,10 @@ func init() {
 }
 
 func cmdStatus(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
-	fs, dir := newFlags("status", stderr)
+	fs, dir := newFlags("status", stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object (snake_case keys)")
-	if !parseFlags(fs, args, stderr) {
-		return exitUsage
+	if code, ok := fs.parse(args); !ok {
+		return code
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {

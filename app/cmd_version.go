@@ -8,7 +8,11 @@ import (
 )
 
 func init() {
-	commands["version"] = command{"print the version", func(_ []string, stdout, _ io.Writer) int {
+	commands["version"] = command{summary: "print the version", run: func(args []string, stdout, stderr io.Writer) int {
+		fs, _ := newFlags("version", stdout, stderr)
+		if code, ok := fs.parse(args); !ok {
+			return code
+		}
 		fmt.Fprintf(stdout, "%s %s\n", version.Product, version.Version)
 		return exitOK
 	}}

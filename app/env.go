@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
@@ -10,25 +9,7 @@ import (
 	"github.com/scanbox/scanbox/core"
 )
 
-// newFlags makes a subcommand's flag set with the global --data-dir flag.
-func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet("scanbox "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("data-dir", "", "where ScanBox keeps its configuration, key, journal and logs (default: "+config.DefaultDataDir()+")")
-	return fs, dir
-}
-
-// parseFlags parses and refuses stray positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
-	if err := fs.Parse(args); err != nil {
-		return false // flag already printed the problem and the usage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return false
-	}
-	return true
-}
+// newFlags and parse (the flag set of every subcommand) are in cmd_flags.go.
 
 func dataDir(flagValue string) string {
 	if flagValue != "" {

@@ -67,6 +67,15 @@ var errForward = errors.New("forward to the running instance")
 // exitForward is report's code for errForward; never an exit status.
 const exitForward = -1
 
+// noHost is for help: a command asked for it returns before opening.
+type noHost struct{}
+
+func (noHost) open(string, core.Pacing) (*core.Core, func(), error) {
+	return nil, nil, failf(exitUsage, "nothing is opened for help")
+}
+
+func (noHost) served() bool { return false }
+
 // servedHost is the owning instance's own core.
 type servedHost struct{ c *core.Core }
 
@@ -89,7 +98,7 @@ func openError(dir string, err error) error {
 // onDir registers a data-directory command.
 func onDir(name, summary string, fn dirCommand) {
 	dirCommands[name] = fn
-	commands[name] = command{summary, func(args []string, stdout, stderr io.Writer) int {
+	commands[name] = command{summary: summary, run: func(args []string, stdout, stderr io.Writer) int {
 		return runOnDir(name, fn, args, stdout, stderr)
 	}}
 }
@@ -99,7 +108,17 @@ func onDir(name, summary string, fn dirCommand) {
 func runOnDir(name string, fn dirCommand, args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if wantsHelp(args) {
+		// Help is the command's own text: nothing is opened, read from
+		// standard input or sent to a running instance.
+		return fn(ctx, noHost{}, args, stdout, stderr)
+	}
 	dir := dataDir(dataDirArg(args))
+	if check := stdinFlagCheck[name]; check != nil {
+		if code, ok := check(args, stderr); !ok {
+			return code
+		}
+	}
 	args, err := withStdin(name, args, os.Stdin)
 	if err != nil {
 		fmt.Fprintf(stderr, "scanbox %s: %s; see `scanbox %s --help`\n", name, err, name)
@@ -135,6 +154,51 @@ func forward(ctx context.Context, dir, name string, args []string, stdout, stder
 		return exitUnknown, true
 	}
 	return code, true
+}
+
+// handOverWait bounds a second start's exchange with the first.
+const handOverWait = 5 * time.Second
+
+// handOver is a second start of the tray app on a data directory already
+// owned: it asks the owner to bring its pay window to the front and says
+// what to exit with (0: shown, Windows' single-instance convention). ok is
+// false when nobody answers, or the owner could not be asked: the caller
+// then starts as usual (and a live owner refuses it in one line).
+func handOver(dir string, stderr io.Writer) (code int, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), handOverWait)
+	defer cancel()
+	cl, err := localapi.Dial(ctx, dir)
+	if err != nil {
+		return 0, false
+	}
+	defer cl.Close()
+	for {
+		err := cl.Show(ctx)
+		if err == nil {
+			return exitOK, true
+		}
+		if !errors.Is(err, localapi.ErrNoWindow) {
+			return 0, false
+		}
+		in, ierr := cl.Info(ctx)
+		if ierr == nil && in.Kind == string(core.KindTray) {
+			// A tray between opening the directory and building its pay
+			// window: ask again in a moment.
+			select {
+			case <-ctx.Done():
+				fmt.Fprintf(stderr, "scanbox: the ScanBox tray app (process %d) is still starting; try again in a moment\n", in.PID)
+				return exitUsage, true
+			case <-time.After(100 * time.Millisecond):
+				continue
+			}
+		}
+		who := "another ScanBox"
+		if ierr == nil {
+			who = fmt.Sprintf("scanbox %s (process %d)", in.Kind, in.PID)
+		}
+		fmt.Fprintf(stderr, "scanbox: %s owns %s and has no window; stop it to start the tray app there\n", who, dir)
+		return exitUsage, true
+	}
 }
 
 // dataDirArg finds --data-dir's value without parsing the command's other

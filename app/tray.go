@@ -62,6 +62,14 @@ type tray struct {
 }
 
 func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
+	// Started again while a tray runs on dir: that one shows its pay
+	// window, this one exits (app/ondir.go handOver; issue 11 item 6).
+	if code, ok := handOver(dir, stderr); ok {
+		return code
+	}
+	// A hang on exit dumps the goroutines and exits 3 (app/main.go).
+	stop := watchTrayShutdown(dir, shutdownLimit, stderr)
+	defer stop.disarm()
 	// First start after a silent install: activate with what the installer
 	// left (cmd_firstrun.go). A failure keeps the code for the next start;
 	// the tray then opens Settings, because nothing works unactivated.
@@ -89,6 +97,9 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 	ui.SetLanguage(ui.ParseLanguage(ctrl.Settings().Language))
 
 	a := fyneapp.NewWithID("cn.scanbox.tray")
+	if stop.setQuit(func() { fyne.Do(a.Quit) }) {
+		return exitOK // stopped while the data directory was being opened
+	}
 	a.Settings().SetTheme(ui.NewTheme())
 	a.SetIcon(fyne.NewStaticResource("app.png", assets.Icon("app")))
 	t := &tray{app: a, env: ui.NewEnv(a, ctrl), ctrl: ctrl, log: ctrl.log, opts: opts, state: -1, after: newAfterSale(ctrl)}
@@ -117,6 +128,7 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 	a.Lifecycle().SetOnStarted(func() {
 		t.setState(ui.StateOf(ctrl.Status()))
 		t.newPay()
+		ctrl.owner.onShow(func() { fyne.Do(t.showPay) }) // a second start (handOver)
 		if opts.demo {
 			t.addDemoPanel()
 			t.showPay()

@@ -24,6 +24,7 @@ import (
 
 	"github.com/scanbox/scanbox/agent"
 	"github.com/scanbox/scanbox/capture"
+	"github.com/scanbox/scanbox/capture/usbdev"
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/deviceid"
 	"github.com/scanbox/scanbox/fleet/proto"
@@ -261,6 +262,9 @@ func countLogErrors(ctx context.Context, ring *logging.Ring, a *agent.Agent) {
 	}
 }
 
+// scanBoxLookup finds the attached scan box (a fake in tests).
+var scanBoxLookup = usbdev.Lookup
+
 // fleetSnapshot answers from the core's cached state (the agent gives it 5 s).
 func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 	st := c.Status()
@@ -293,6 +297,14 @@ func (c *Core) fleetSnapshot(ctx context.Context) agent.Snapshot {
 	if t := c.lastScan(); !t.IsZero() {
 		s.Scanner.LastScanAt = &t
 	}
+	// Which scan box it is (the bank's device stock), where Windows tells
+	// it; bounded and cached for a minute by usbdev, never on a payment's
+	// path. No sure answer: the fields stay empty.
+	uctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	if d, ok, err := scanBoxLookup(uctx, usbdev.Want{Mode: cfg.Scanner.Mode.String(), Port: cfg.Scanner.Port}); err == nil && ok {
+		s.Scanner.USBVIDPID, s.Scanner.USBSerial, s.Scanner.Model = d.VIDPID, d.Serial, d.ModelLabel()
+	}
+	cancel()
 	switch {
 	case cfg.Amount.Source != capture.SourceOCR.String():
 		s.OCR = proto.ComponentState{State: proto.StateOff}

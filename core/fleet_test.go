@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scanbox/scanbox/capture/usbdev"
 	"github.com/scanbox/scanbox/config"
 	"github.com/scanbox/scanbox/fleet/proto"
 	"github.com/scanbox/scanbox/money"
@@ -153,6 +154,42 @@ func TestFleetVoiceState(t *testing.T) {
 	}
 	if got := c.voiceState(false); got.State != proto.StateOff {
 		t.Errorf("failing but switched off: %+v", got)
+	}
+}
+
+// The report names the attached scan box when usbdev has a sure answer,
+// for the scanner as configured, and leaves the fields empty otherwise (no
+// answer, or the lookup failing: the report still goes out).
+func TestFleetSnapshotScanBox(t *testing.T) {
+	c, err := Open(t.TempDir(), Options{Kind: KindServe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	old := scanBoxLookup
+	defer func() { scanBoxLookup = old }()
+	var asked usbdev.Want
+	scanBoxLookup = func(_ context.Context, w usbdev.Want) (usbdev.Device, bool, error) {
+		asked = w
+		return usbdev.Device{VIDPID: "1EAB:0D10", Serial: "NLS0012345", Vendor: "Newland", Kind: usbdev.KindScanner}, true, nil
+	}
+	s := c.fleetSnapshot(context.Background())
+	if s.Scanner.USBVIDPID != "1EAB:0D10" || s.Scanner.USBSerial != "NLS0012345" || s.Scanner.Model == "" {
+		t.Errorf("scanner %+v", s.Scanner)
+	}
+	if asked.Mode != c.Config().Scanner.Mode.String() {
+		t.Errorf("asked for %+v with the scanner configured as %v", asked, c.Config().Scanner.Mode)
+	}
+	for _, fake := range []func(context.Context, usbdev.Want) (usbdev.Device, bool, error){
+		func(context.Context, usbdev.Want) (usbdev.Device, bool, error) { return usbdev.Device{}, false, nil },
+		func(context.Context, usbdev.Want) (usbdev.Device, bool, error) {
+			return usbdev.Device{VIDPID: "FFFF:0001"}, false, usbdev.ErrEnumerate
+		},
+	} {
+		scanBoxLookup = fake
+		if s := c.fleetSnapshot(context.Background()); s.Scanner.USBVIDPID != "" || s.Scanner.USBSerial != "" || s.Scanner.Model != "" {
+			t.Errorf("no sure answer, yet %+v", s.Scanner)
+		}
 	}
 }
 

@@ -106,6 +106,27 @@ func (p pageData) T(key string) string { return tr(p.Lang, key) }
 // Alert translates an alert kind.
 func (p pageData) Alert(kind string) string { return tr(p.Lang, "alert_"+kind) }
 
+// AlertDetail renders a stored alert detail (store.AlertDetail: a message
+// code and arguments) in the page's language. A detail stored before
+// details were coded is shown as it was stored.
+func (p pageData) AlertDetail(detail string) string { return alertDetail(p.Lang, detail) }
+
+func alertDetail(lang, detail string) string {
+	code, args, ok := store.ParseAlertDetail(detail)
+	if !ok {
+		return detail
+	}
+	key := "detail_" + code
+	if _, known := messages[key]; !known {
+		return detail
+	}
+	msg := tr(lang, key)
+	for k, v := range args {
+		msg = strings.ReplaceAll(msg, "{"+k+"}", v)
+	}
+	return msg
+}
+
 // Can says whether the user has at least role r (to hide buttons; the
 // server checks again on every action).
 func (p pageData) Can(r string) bool { return p.User != nil && p.User.Role.AtLeast(store.Role(r)) }
@@ -504,8 +525,9 @@ func (s *Server) handleLogDownload(w http.ResponseWriter, r *http.Request, se *s
 
 // settingsFromForm reads the configuration form; an empty field keeps
 // the terminal's value.
-func settingsFromForm(r *http.Request) (proto.Settings, error) {
+func settingsFromForm(r *http.Request, pd pageData) (proto.Settings, error) {
 	var st proto.Settings
+	label := map[string]string{"poll_interval_ms": "poll_interval", "poll_deadline_sec": "poll_deadline", "heartbeat_interval_sec": "hb_interval", "voice_volume": "voice_volume"}
 	num := func(name string, lo, hi int) (*int, error) {
 		v := strings.TrimSpace(r.PostFormValue(name))
 		if v == "" {
@@ -513,7 +535,9 @@ func settingsFromForm(r *http.Request) (proto.Settings, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < lo || n > hi {
-			return nil, fmt.Errorf("%s must be a number from %d to %d", name, lo, hi)
+			// One sentence in the console's language.
+			msg := strings.NewReplacer("{field}", pd.T(label[name]), "{lo}", strconv.Itoa(lo), "{hi}", strconv.Itoa(hi)).Replace(pd.T("bad_number"))
+			return nil, errors.New(msg)
 		}
 		return &n, nil
 	}
@@ -552,20 +576,15 @@ func (s *Server) handleTerminalConfig(w http.ResponseWriter, r *http.Request, se
 		s.fail(w, r, pd, err)
 		return
 	}
-	st, err := settingsFromForm(r)
+	st, err := settingsFromForm(r, pd)
 	if err != nil {
 		pd.Error = err.Error()
 		s.render(w, r, http.StatusBadRequest, "error", pd)
 		return
 	}
-	ver, err := s.st.SetConfig(r.Context(), store.ScopeTerminal, uid, st, se.User.Name)
-	if err != nil {
-		s.fail(w, r, pd, err)
+	if !s.saveScope(w, r, se, pd, store.ScopeTerminal, uid, st) {
 		return
 	}
-	js, _ := json.Marshal(st)
-	s.invalidate()
-	s.st.Audit(r.Context(), se.User.Name, "config_set", "terminal "+uid, fmt.Sprintf("version %d %s", ver, js))
 	s.backToTerminal(w, r, uid, "saved")
 }
 
@@ -603,8 +622,9 @@ func (s *Server) handlePin(w http.ResponseWriter, r *http.Request, se *session, 
 }
 
 type alertsData struct {
-	Alerts  []store.Alert
-	Offline int
+	Alerts     []store.Alert
+	Offline    int // offline while their shop is open: the alert
+	OfflineAll int // offline at all (also outside opening hours)
 }
 
 func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, se *session, pd pageData) {
@@ -613,12 +633,12 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request, se *sessio
 		s.fail(w, r, pd, err)
 		return
 	}
-	n, err := s.st.CountOffline(r.Context(), s.now())
+	all, open, err := s.st.CountOffline(r.Context(), s.now())
 	if err != nil {
 		s.fail(w, r, pd, err)
 		return
 	}
-	pd.D = alertsData{Alerts: al, Offline: n}
+	pd.D = alertsData{Alerts: al, Offline: open, OfflineAll: all}
 	s.render(w, r, http.StatusOK, "alerts", pd)
 }
 
@@ -650,6 +670,7 @@ func (s *Server) handleMonitoring(w http.ResponseWriter, r *http.Request, se *se
 }
 
 type configData struct {
+	Hours   []store.HoursEntry
 	Configs []store.ConfigEntry
 }
 
@@ -659,35 +680,76 @@ func (s *Server) handleConfigPage(w http.ResponseWriter, r *http.Request, se *se
 		s.fail(w, r, pd, err)
 		return
 	}
-	pd.D = configData{Configs: c}
+	h, err := s.st.ListOpeningHours(r.Context())
+	if err != nil {
+		s.fail(w, r, pd, err)
+		return
+	}
+	pd.D = configData{Configs: c, Hours: h}
 	if f := r.URL.Query().Get("flash"); f != "" {
 		pd.Flash = pd.T(f)
 	}
 	s.render(w, r, http.StatusOK, "config", pd)
 }
 
+// saveScope stores a configuration form for a scope: the agent settings
+// (a new configuration version, unless the form only set opening hours)
+// and the opening hours ("" keeps them, "-" removes the scope's own so
+// the wider scope's apply), each with its audit entry.
+func (s *Server) saveScope(w http.ResponseWriter, r *http.Request, se *session, pd pageData, scope, key string, st proto.Settings) bool {
+	ctx := r.Context()
+	hv := strings.TrimSpace(r.PostFormValue("opening_hours"))
+	var hours *store.OpeningHours
+	if hv != "" && hv != "-" {
+		h, err := store.ParseOpeningHours(hv)
+		if err != nil {
+			pd.Error = pd.T("bad_hours")
+			s.render(w, r, http.StatusBadRequest, "error", pd)
+			return false
+		}
+		hours = &h
+	}
+	js, _ := json.Marshal(st)
+	if hv == "" || string(js) != "{}" {
+		ver, err := s.st.SetConfig(ctx, scope, key, st, se.User.Name)
+		if err != nil {
+			s.fail(w, r, pd, err)
+			return false
+		}
+		s.invalidate()
+		s.st.Audit(ctx, se.User.Name, "config_set", strings.TrimSpace(scope+" "+key), fmt.Sprintf("version %d %s", ver, js))
+	}
+	if hv != "" {
+		if err := s.st.SetOpeningHours(ctx, scope, key, hours, se.User.Name); err != nil {
+			s.fail(w, r, pd, err)
+			return false
+		}
+		detail := "inherit"
+		if hours != nil {
+			detail = hours.String()
+		}
+		s.st.Audit(ctx, se.User.Name, "opening_hours_set", strings.TrimSpace(scope+" "+key), detail)
+	}
+	return true
+}
+
 func (s *Server) handleConfigSave(w http.ResponseWriter, r *http.Request, se *session, pd pageData) {
 	scope := r.PostFormValue("scope")
 	key := strings.TrimSpace(r.PostFormValue("group"))
 	if scope != store.ScopeAll && scope != store.ScopeGroup || scope == store.ScopeGroup && key == "" {
-		pd.Error = "scope"
+		pd.Error = pd.T("bad_scope")
 		s.render(w, r, http.StatusBadRequest, "error", pd)
 		return
 	}
-	st, err := settingsFromForm(r)
+	st, err := settingsFromForm(r, pd)
 	if err != nil {
 		pd.Error = err.Error()
 		s.render(w, r, http.StatusBadRequest, "error", pd)
 		return
 	}
-	ver, err := s.st.SetConfig(r.Context(), scope, key, st, se.User.Name)
-	if err != nil {
-		s.fail(w, r, pd, err)
+	if !s.saveScope(w, r, se, pd, scope, key, st) {
 		return
 	}
-	js, _ := json.Marshal(st)
-	s.invalidate()
-	s.st.Audit(r.Context(), se.User.Name, "config_set", scope+" "+key, fmt.Sprintf("version %d %s", ver, js))
 	http.Redirect(w, r, "/config?flash=saved", http.StatusSeeOther)
 }
 

@@ -65,7 +65,6 @@ var messages = map[string][2]string{
 	"kind":                        {"类型", "Kind"},
 	"detail":                      {"详情", "Detail"},
 	"open_alerts":                 {"未处理告警", "Open alerts"},
-	"offline_count":               {"离线终端", "Offline terminals"},
 	"save":                        {"保存", "Save"},
 	"scope":                       {"范围", "Scope"},
 	"scope_all":                   {"全部终端", "All terminals"},
@@ -156,6 +155,25 @@ var messages = map[string][2]string{
 	"alert_failure_rate_spike":    {"失败率突增", "failure rate spike"},
 	"alert_version_behind":        {"版本落后", "version behind"},
 	"alert_scan_box_moved":        {"扫码盒更换了商户", "scan box moved between merchants"},
+	"bad_number":                  {"{field}必须是 {lo} 到 {hi} 之间的数字。", "{field} must be a number from {lo} to {hi}."},
+	"bad_scope":                   {"请选择范围；按分组设置时请填写分组名。", "Choose a scope, and name the group for a group scope."},
+	"opening_hours":               {"营业时间 (北京时间)", "Opening hours (China time)"},
+	"hours_hint":                  {"如 08:00-22:00；- 表示沿用上级设置", "e.g. 08:00-22:00; - uses the wider scope's"},
+	"hours_default":               {"未设置时为 08:00-22:00", "08:00-22:00 where none is set"},
+	"bad_hours":                   {"营业时间的格式应为 08:00-22:00。", "Opening hours must look like 08:00-22:00."},
+	"offline_in_hours":            {"营业时间内离线 (告警)", "Offline within opening hours (alert)"},
+	"offline_all":                 {"全部离线终端 (含非营业时间)", "All offline terminals (also outside opening hours)"},
+	// Alert details (store.AlertDetail codes); {key} is an argument.
+	"detail_device_reenrolled": {"同一终端从设备 {device} 再次注册", "enrolled again from device {device}"},
+	"detail_device_reported":   {"设备 {device} 发来上报，注册时的设备是 {enrolled}", "report from device {device}, enrolled on {enrolled}"},
+	"detail_scan_box_moved":    {"扫码盒 {serial} 之前在商户 {mch}", "scan box {serial} was at merchant {mch}"},
+	"detail_unresolved_old":    {"最早的未决订单已有 {min} 分钟", "the oldest unresolved order is {min} min old"},
+	"detail_amount_source":     {"金额来源 {name} 故障", "amount source {name} failing"},
+	"detail_scanner":           {"扫码盒故障", "scan box failing"},
+	"detail_scanner_port":      {"扫码盒 ({port}) 故障", "scan box ({port}) failing"},
+	"detail_clock_offset":      {"与银行时钟相差 {sec} 秒", "{sec} s off the bank's clock"},
+	"detail_failure_spike":     {"{total} 笔交易中 {bad} 笔失败或结果未知", "{bad} of {total} payments failed or unknown"},
+	"detail_version_behind":    {"运行 {current}，最新版本为 {newest}", "runs {current}, the newest is {newest}"},
 }
 
 // tr looks a message up in lang ("zh" or "en").

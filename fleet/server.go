@@ -14,9 +14,13 @@ package fleet
 
 import (
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -67,6 +71,7 @@ type Server struct {
 	releases []store.Release
 	configs  []store.ConfigEntry
 	keys     map[string]store.AgentKey // key id -> uid and public key (immutable per key id)
+	sessions map[string]store.AgentSession
 }
 
 const defaultCacheTTL = 2 * time.Second
@@ -79,6 +84,13 @@ type hbReq struct {
 
 // maxBatch bounds one group commit.
 const maxBatch = 256
+
+// A batch of fewer than lingerBelow reports waits up to batchLinger for
+// more before it commits: a little latency for fewer commits.
+const (
+	lingerBelow = 16
+	batchLinger = 2 * time.Millisecond
+)
 
 // New builds a server on st.
 func New(st *store.Store, opt Options) *Server {
@@ -94,9 +106,69 @@ func New(st *store.Store, opt Options) *Server {
 	s.hbq = make(chan hbReq, 4*maxBatch)
 	s.stop = make(chan struct{})
 	s.keys = map[string]store.AgentKey{}
+	s.sessions = map[string]store.AgentSession{}
 	s.routes()
 	go s.commitLoop()
+	go s.warmKeys()
+	go s.maintain()
 	return s
+}
+
+// maintain refreshes the database's planner statistics every hour, so
+// that the console's queries stay planned for the fleet's current size.
+func (s *Server) maintain() {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := s.st.Optimize(ctx); err != nil {
+				s.log.Warn("refreshing planner statistics", "err", err)
+			}
+			cancel()
+		case <-s.stop:
+			return
+		}
+	}
+}
+
+// warmKeys fills the key cache from the database, so that the first
+// report of each terminal after a restart does not cost a lookup of its
+// own. A failure only leaves the cache cold.
+func (s *Server) warmKeys() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	m := map[string]store.AgentKey{}
+	err := s.st.AgentKeys(ctx, func(id string, k store.AgentKey) {
+		if len(m) < maxCachedKeys {
+			m[id] = k
+		}
+	})
+	if err != nil {
+		s.log.Warn("warming the key cache", "err", err)
+		return
+	}
+	s.cmu.Lock()
+	for id, k := range m {
+		if _, ok := s.keys[id]; !ok && len(s.keys) < maxCachedKeys {
+			s.keys[id] = k
+		}
+	}
+	s.cmu.Unlock()
+}
+
+// maxCachedKeys bounds the key cache (about 100 bytes a key).
+const maxCachedKeys = 500_000
+
+// cacheKey remembers a key id's terminal and public key.
+func (s *Server) cacheKey(id string, k store.AgentKey) {
+	s.cmu.Lock()
+	if len(s.keys) >= maxCachedKeys {
+		s.keys = map[string]store.AgentKey{}
+	}
+	s.keys[id] = store.AgentKey{UID: k.UID, PublicKey: k.PublicKey}
+	s.cmu.Unlock()
 }
 
 // Close stops the group-commit goroutine (after the HTTP server stopped).
@@ -106,6 +178,8 @@ func (s *Server) Close() { close(s.stop) }
 // previous batch was committing goes into the next one. A heartbeat is
 // answered only after its batch committed.
 func (s *Server) commitLoop() {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
 		var first hbReq
 		select {
@@ -114,14 +188,34 @@ func (s *Server) commitLoop() {
 			return
 		}
 		batch := []hbReq{first}
+		// Gather what is queued; a small batch waits up to batchLinger for
+		// more, since each commit costs about as much as ten reports.
+		linger := (<-chan time.Time)(nil)
 	fill:
 		for len(batch) < maxBatch {
 			select {
 			case r := <-s.hbq:
 				batch = append(batch, r)
+				continue
 			default:
+			}
+			if linger == nil && len(batch) < lingerBelow && batchLinger > 0 {
+				timer.Reset(batchLinger)
+				linger = timer.C
+			}
+			if linger == nil {
+				break
+			}
+			select {
+			case r := <-s.hbq:
+				batch = append(batch, r)
+			case <-linger:
+				linger = nil
 				break fill
 			}
+		}
+		if linger != nil {
+			timer.Stop() // Go 1.23 timers: no stale tick after Stop
 		}
 		items := make([]store.HeartbeatItem, len(batch))
 		for i, r := range batch {
@@ -181,12 +275,7 @@ func (s *Server) agentKey(ctx context.Context, keyID string) (store.AgentKey, er
 	if err != nil {
 		return k, err
 	}
-	s.cmu.Lock()
-	if len(s.keys) > 500_000 {
-		s.keys = map[string]store.AgentKey{}
-	}
-	s.keys[keyID] = store.AgentKey{UID: k.UID, PublicKey: k.PublicKey}
-	s.cmu.Unlock()
+	s.cacheKey(keyID, k)
 	return k, nil
 }
 
@@ -197,6 +286,7 @@ func (s *Server) routes() {
 	m := s.mux
 	m.HandleFunc("POST "+proto.PathEnroll, s.handleEnroll)
 	m.HandleFunc("POST "+proto.PathHeartbeat, s.handleHeartbeat)
+	m.HandleFunc("POST "+proto.PathSession, s.handleSession)
 	m.HandleFunc("POST "+proto.PathLogUpload+"/{id}", s.handleLogUpload)
 	m.HandleFunc("GET "+proto.PathRelease+"/{version}/{file}", s.handleReleaseFile)
 	m.HandleFunc("GET /api/v1/terminals", s.handleAPITerminals)
@@ -228,24 +318,82 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 
 const maxAgentBody = 256 << 10
 
-// authAgent verifies a signed agent request. It does not advance the
-// key's timestamp; the caller does (inside Heartbeat, or TouchAuth).
-func (s *Server) authAgent(r *http.Request, body []byte) (store.AgentKey, proto.RequestAuth, error) {
+// agentCaller is what an authenticated agent request speaks for.
+type agentCaller struct {
+	UID, KeyID string // the terminal and the key that signed or opened the session
+	TsMillis   int64
+}
+
+// verifyAgent authenticates an agent request, signed with the terminal's
+// key or MACed in a session it opened (proto/session.go). It does not
+// advance the terminal's last timestamp and does not know whether the key
+// is still the terminal's: callers check both in the database (inside
+// the heartbeat transaction, or authAgentOnce).
+func (s *Server) verifyAgent(r *http.Request, body []byte) (agentCaller, error) {
+	ctx := r.Context()
+	sa, isSession, err := proto.ParseSessionAuth(r.Header)
+	if isSession {
+		if err != nil {
+			return agentCaller{}, err
+		}
+		sess, err := s.agentSession(ctx, sa.SessionID)
+		if errors.Is(err, store.ErrNotFound) {
+			return agentCaller{}, fmt.Errorf("%w: unknown session", proto.ErrAuthSignature)
+		}
+		if err != nil {
+			return agentCaller{}, err
+		}
+		if !s.now().Before(sess.ExpiresAt) {
+			return agentCaller{}, fmt.Errorf("%w: session expired", proto.ErrAuthStale)
+		}
+		if err := sa.Verify(sess.Key, r.Method, r.URL.RequestURI(), body, s.now()); err != nil {
+			return agentCaller{}, err
+		}
+		return agentCaller{UID: sess.UID, KeyID: sess.KeyID, TsMillis: sa.TsMillis}, nil
+	}
 	a, err := proto.ParseAuth(r.Header)
 	if err != nil {
-		return store.AgentKey{}, a, err
+		return agentCaller{}, err
 	}
-	k, err := s.st.AgentKeyByID(r.Context(), a.KeyID)
+	k, err := s.agentKey(ctx, a.KeyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return agentCaller{}, proto.ErrAuthSignature
+	}
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return k, a, proto.ErrAuthSignature
-		}
-		return k, a, err
+		return agentCaller{}, err
 	}
-	if err := a.Verify(k.PublicKey, r.Method, r.URL.RequestURI(), body, s.now(), k.LastTsMs); err != nil {
-		return k, a, err
+	// The replay check against the last timestamp is the caller's
+	// compare-and-set in the database, so 0 here.
+	if err := a.Verify(k.PublicKey, r.Method, r.URL.RequestURI(), body, s.now(), 0); err != nil {
+		return agentCaller{}, err
 	}
-	return k, a, nil
+	return agentCaller{UID: k.UID, KeyID: a.KeyID, TsMillis: a.TsMillis}, nil
+}
+
+// agentSession looks a session up, from the cache when possible (a
+// session's key and terminal never change; its expiry is checked on use).
+func (s *Server) agentSession(ctx context.Context, id string) (store.AgentSession, error) {
+	s.cmu.Lock()
+	sess, ok := s.sessions[id]
+	s.cmu.Unlock()
+	if ok {
+		return sess, nil
+	}
+	sess, err := s.st.AgentSessionByID(ctx, id)
+	if err != nil {
+		return sess, err
+	}
+	s.cacheSession(sess)
+	return sess, nil
+}
+
+func (s *Server) cacheSession(sess store.AgentSession) {
+	s.cmu.Lock()
+	if len(s.sessions) >= maxCachedKeys {
+		s.sessions = map[string]store.AgentSession{}
+	}
+	s.sessions[sess.ID] = sess
+	s.cmu.Unlock()
 }
 
 func (s *Server) refuseAuth(w http.ResponseWriter, r *http.Request, err error) {
@@ -301,6 +449,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		s.refuseAuth(w, r, err)
 		return
 	}
+	s.cacheKey(proto.KeyID(req.PublicKey), store.AgentKey{UID: uid, PublicKey: req.PublicKey})
 	s.log.Info("terminal enrolled", "terminal_uid", uid, "mch_id", req.Identity.MchID, "terminal_id", req.Identity.TerminalID)
 	writeJSON(w, http.StatusOK, proto.EnrollResponse{
 		TerminalUID: uid, KeyID: proto.KeyID(req.PublicKey),
@@ -316,20 +465,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	a, err := proto.ParseAuth(r.Header)
-	if err != nil {
-		s.refuseAuth(w, r, err)
-		return
-	}
-	k, err := s.agentKey(ctx, a.KeyID)
-	if errors.Is(err, store.ErrNotFound) {
-		err = proto.ErrAuthSignature
-	}
-	if err == nil {
-		// The replay check against the last timestamp is done inside the
-		// transaction (compare-and-set), so 0 here.
-		err = a.Verify(k.PublicKey, r.Method, r.URL.RequestURI(), body, s.now(), 0)
-	}
+	c, err := s.verifyAgent(r, body)
 	if err != nil {
 		s.refuseAuth(w, r, err)
 		return
@@ -344,8 +480,15 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		s.refuseAuth(w, r, err)
 		return
 	}
+	// The latest state is stored as JSON; it is encoded here, in the
+	// request's goroutine, not in the one group-commit goroutine.
+	state, err := json.Marshal(hb)
+	if err != nil {
+		s.agentError(w, http.StatusBadRequest, "malformed heartbeat")
+		return
+	}
 	now := s.now()
-	req := hbReq{item: store.HeartbeatItem{UID: k.UID, KeyID: a.KeyID, TsMs: a.TsMillis, HB: hb, Now: now, NewestFull: store.NewestFull(releases)},
+	req := hbReq{item: store.HeartbeatItem{UID: c.UID, KeyID: c.KeyID, TsMs: c.TsMillis, HB: hb, Now: now, NewestFull: store.NewestFull(releases), State: state},
 		done: make(chan store.HeartbeatOutcome, 1)}
 	select {
 	case s.hbq <- req:
@@ -366,7 +509,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, resp)
 		return
 	}
-	cfg := store.MergeConfig(configs, k.UID, res.Group)
+	cfg := store.MergeConfig(configs, c.UID, res.Group)
 	if cfg.Version > hb.ConfigVersion {
 		resp.Config = &cfg
 	}
@@ -376,7 +519,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	if res.PendingLog != "" {
 		resp.LogRequest = &proto.LogRequest{ID: res.PendingLog}
 	}
-	if rel, ok := store.OfferFor(k.UID, res.AppVersion, res.Pin, releases); ok {
+	if rel, ok := store.OfferFor(c.UID, res.AppVersion, res.Pin, releases); ok {
 		resp.Update = &proto.UpdateOffer{
 			Version:      rel.Version,
 			ManifestPath: proto.PathRelease + "/" + rel.Version + "/manifest",
@@ -386,22 +529,80 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// authAgentOnce authenticates a non-heartbeat request and advances the
-// key's timestamp.
-func (s *Server) authAgentOnce(w http.ResponseWriter, r *http.Request, body []byte) (store.AgentKey, bool) {
-	k, a, err := s.authAgent(r, body)
+// authAgentOnce authenticates a non-heartbeat request, checks that its
+// key is still the terminal's and the terminal not disabled, and advances
+// the terminal's timestamp.
+func (s *Server) authAgentOnce(w http.ResponseWriter, r *http.Request, body []byte) (agentCaller, bool) {
+	c, err := s.verifyAgent(r, body)
+	var k store.AgentKey
 	if err == nil {
-		err = s.st.TouchAuth(r.Context(), k.UID, a.TsMillis)
+		// Current keys only: re-enrolling replaces the key id.
+		if k, err = s.st.AgentKeyByID(r.Context(), c.KeyID); errors.Is(err, store.ErrNotFound) {
+			err = proto.ErrAuthSignature
+		}
+	}
+	if err == nil {
+		err = s.st.TouchAuth(r.Context(), k.UID, c.TsMillis)
 	}
 	if err != nil {
 		s.refuseAuth(w, r, err)
-		return k, false
+		return c, false
 	}
 	if k.Disabled {
 		s.agentError(w, http.StatusForbidden, "terminal disabled")
-		return k, false
+		return c, false
 	}
-	return k, true
+	return c, true
+}
+
+// handleSession opens an agent session (proto/session.go). Only a request
+// signed with the terminal's key may open one.
+func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
+	s.setServerTime(w)
+	body, err := readBody(w, r, maxAgentBody)
+	if err != nil {
+		s.agentError(w, http.StatusBadRequest, "body too large")
+		return
+	}
+	if r.Header.Get(proto.HeaderSession) != "" {
+		s.refuseAuth(w, r, fmt.Errorf("%w: a session is opened with the terminal key", proto.ErrAuthSignature))
+		return
+	}
+	c, ok := s.authAgentOnce(w, r, body)
+	if !ok {
+		return
+	}
+	var req proto.SessionRequest
+	var pub *ecdh.PublicKey
+	if err = json.Unmarshal(body, &req); err == nil {
+		pub, err = ecdh.X25519().NewPublicKey(req.X25519)
+	}
+	if err != nil {
+		s.agentError(w, http.StatusBadRequest, "malformed session request")
+		return
+	}
+	priv, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		s.refuseAuth(w, r, err)
+		return
+	}
+	shared, err := priv.ECDH(pub)
+	if err != nil { // a low-order point
+		s.agentError(w, http.StatusBadRequest, "malformed session request")
+		return
+	}
+	idb := make([]byte, 16)
+	rand.Read(idb)
+	sess := store.AgentSession{ID: "as" + hex.EncodeToString(idb), UID: c.UID, KeyID: c.KeyID, ExpiresAt: s.now().Add(proto.SessionTTL)}
+	if sess.Key, err = proto.SessionKey(shared, sess.ID, c.KeyID); err == nil {
+		err = s.st.CreateAgentSession(r.Context(), sess, s.now())
+	}
+	if err != nil {
+		s.refuseAuth(w, r, err)
+		return
+	}
+	s.cacheSession(sess)
+	writeJSON(w, http.StatusOK, proto.SessionResponse{SessionID: sess.ID, X25519: priv.PublicKey().Bytes(), ExpiresAt: sess.ExpiresAt.UTC()})
 }
 
 func (s *Server) handleLogUpload(w http.ResponseWriter, r *http.Request) {

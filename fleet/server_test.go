@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -622,6 +623,212 @@ func TestReenrolledKeyRefused(t *testing.T) {
 		}
 		if _, err := old.Heartbeat(bg, old.Report(nil)); status(err) != http.StatusUnauthorized {
 			t.Fatalf("replaced key still accepted: %v", err)
+		}
+	})
+}
+
+// Alert details are shown in the console's language (Chinese first,
+// English on request), on the alerts page and on the terminal's page;
+// the API keeps the stable alert codes.
+func TestAlertsInConsoleLanguage(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		e := newEnv(t, st)
+		e.user("vic", store.RoleViewer)
+		tm := e.terminal("M1", "T1", "pc-A")
+		hb := tm.Report(nil)
+		hb.ClockOffsetMs = 90_000
+		hb.Scanner = proto.ScannerState{State: proto.StateFailing, Mode: "serial", Port: "COM3"}
+		hb.AmountSources = []proto.AmountSourceState{{Name: "ocr", State: proto.StateFailing, Detail: "屏幕区域读不到金额"}}
+		hb.Payments = []proto.PaymentCount{{Outcome: proto.OutcomePaid, Count: 3}, {Outcome: proto.OutcomeFailed, Count: 2}}
+		if _, err := tm.Heartbeat(bg, hb); err != nil {
+			t.Fatal(err)
+		}
+		e.terminal("M1", "T1", "pc-B") // the same terminal from another PC
+		b := e.login("vic")
+		zh := []string{"与银行时钟相差 90 秒", "扫码盒 (COM3) 故障", "金额来源 ocr 故障", "5 笔交易中 2 笔失败或结果未知", "同一终端从设备 pc-B 再次注册"}
+		en := []string{"90 s off the bank&#39;s clock", "scan box (COM3) failing", "amount source ocr failing", "2 of 5 payments failed or unknown", "enrolled again from device pc-B"}
+		for _, page := range []string{"/alerts", "/terminals/" + tm.UID} {
+			for _, c := range []struct {
+				lang      string
+				want, not []string
+			}{{"", zh, en}, {"?lang=en", en, zh}} {
+				code, body := b.get(page + c.lang)
+				if code != 200 {
+					t.Fatalf("%s%s: %d", page, c.lang, code)
+				}
+				for _, w := range c.want {
+					if !strings.Contains(body, w) {
+						t.Errorf("%s%s lacks %q", page, c.lang, w)
+					}
+				}
+				for _, n := range c.not {
+					if strings.Contains(body, n) {
+						t.Errorf("%s%s shows %q, of the other language", page, c.lang, n)
+					}
+				}
+			}
+		}
+		u, _ := st.UserByName(bg, "vic")
+		tok, _ := st.CreateToken(bg, u.ID)
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/terminals", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []apiTerminal
+		json.NewDecoder(r.Body).Decode(&list)
+		r.Body.Close()
+		var codes []string
+		for _, a := range list {
+			if a.DeviceID == "pc-A" {
+				codes = a.Alerts
+			}
+		}
+		for _, k := range []string{store.AlertAmountSource, store.AlertScanner, store.AlertClockOffset, store.AlertFailureSpike, store.AlertDeviceChanged} {
+			if !slices.Contains(codes, k) {
+				t.Errorf("API alerts %v lack the code %q", codes, k)
+			}
+		}
+	})
+}
+
+// Opening hours are set in the console per scope; setting only them makes
+// no new agent configuration version, and a malformed value is refused
+// with a sentence in the console's language.
+func TestOpeningHoursInConsole(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		e := newEnv(t, st)
+		e.user("olga", store.RoleOperator)
+		tm := e.terminal("M1", "T1", "pc-A")
+		b := e.login("olga")
+		tok := b.csrf()
+		if c, _ := b.post("/config", url.Values{"csrf": {tok}, "scope": {"all"}, "opening_hours": {"09:00-21:30"}}); c != 200 && c != 303 {
+			t.Fatalf("save hours: %d", c)
+		}
+		if cfg, _ := st.EffectiveConfig(bg, tm.UID, ""); cfg.Version != 0 {
+			t.Errorf("hours alone made configuration version %d", cfg.Version)
+		}
+		if a := lastAudit(t, st); a.Action != "opening_hours_set" || a.Detail != "09:00-21:30" {
+			t.Errorf("audit %+v", a)
+		}
+		if _, body := b.get("/terminals/" + tm.UID); !strings.Contains(body, `<span id="opening-hours">09:00-21:30</span>`) {
+			t.Error("terminal page does not show its opening hours")
+		}
+		c, body := b.post("/terminals/"+tm.UID+"/config", url.Values{"csrf": {tok}, "opening_hours": {"9-21"}})
+		if c != 400 || !strings.Contains(body, "营业时间的格式应为 08:00-22:00。") {
+			t.Errorf("bad hours: %d", c)
+		}
+		// Other refused values are one sentence in the console's language too.
+		c, body = b.post("/config", url.Values{"csrf": {tok}, "scope": {"all"}, "heartbeat_interval_sec": {"5"}})
+		if c != 400 || !strings.Contains(body, "巡检间隔 (秒)必须是 10 到 3600 之间的数字。") {
+			t.Errorf("bad interval: %d", c)
+		}
+		if c, _ := b.post("/terminals/"+tm.UID+"/config", url.Values{"csrf": {tok}, "opening_hours": {"00:00-24:00"}}); c != 200 && c != 303 {
+			t.Fatalf("terminal hours: %d", c)
+		}
+		if got, _ := st.GetTerminal(bg, tm.UID, time.Now()); got.Hours != (store.OpeningHours{Open: 0, Close: 1440}) {
+			t.Errorf("terminal hours %v", got.Hours)
+		}
+	})
+}
+
+// Agent sessions (proto/session.go): a terminal opens one with a signed
+// request and then authenticates with the session MAC, on any instance;
+// a wrong MAC, a replay, an unknown or expired session, a session opened
+// by a session, a session of a replaced key and a disabled terminal are
+// all refused.
+func TestAgentSession(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		e := newEnv(t, st)
+		tm := e.terminal("M1", "T1", "pc-A")
+		sr, err := tm.OpenSession(bg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Until(sr.ExpiresAt); d < 23*time.Hour || d > 25*time.Hour {
+			t.Errorf("session expires in %s", d)
+		}
+		if _, err := tm.Heartbeat(bg, tm.Report([]proto.PaymentCount{{Channel: "wechat", Outcome: proto.OutcomePaid, Count: 1, SumFen: 100}})); err != nil {
+			t.Fatalf("heartbeat in a session: %v", err)
+		}
+		if hs, _ := st.Hourly(bg, tm.UID, time.Now().Add(-time.Hour)); len(hs) != 1 || hs[0].Reports != 1 || hs[0].PaidFen != 100 {
+			t.Fatalf("session heartbeat not stored: %+v", hs)
+		}
+		// A log bundle in the session.
+		lr, _ := st.RequestLogs(bg, tm.UID, "ann")
+		if _, err := tm.Do(bg, http.MethodPost, proto.PathLogUpload+"/"+lr, []byte("PK zip"), nil); err != nil {
+			t.Fatalf("log upload in a session: %v", err)
+		}
+
+		send := func(url, path string, body []byte, set func(*http.Request)) int {
+			req, _ := http.NewRequest("POST", url+path, bytes.NewReader(body))
+			set(req)
+			r, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Body.Close()
+			return r.StatusCode
+		}
+		body, _ := json.Marshal(tm.Report(nil))
+		ts := time.Now().Add(time.Second) // after the sim's last
+		good := func(r *http.Request) { proto.MACRequest(r, body, tm.SessionID, tm.SessionKey, ts) }
+		wrongKey := make([]byte, 32)
+		if c := send(e.srv.URL, proto.PathHeartbeat, body, func(r *http.Request) { proto.MACRequest(r, body, tm.SessionID, wrongKey, ts) }); c != 401 {
+			t.Errorf("wrong MAC: %d", c)
+		}
+		if c := send(e.srv.URL, proto.PathHeartbeat, body, func(r *http.Request) { proto.MACRequest(r, body, "as-unknown", tm.SessionKey, ts) }); c != 401 {
+			t.Errorf("unknown session: %d", c)
+		}
+		if c := send(e.srv.URL, proto.PathHeartbeat, body, func(r *http.Request) { good(r); r.Header.Set(proto.HeaderTimestamp, "1") }); c != 401 {
+			t.Errorf("timestamp changed under the MAC: %d", c)
+		}
+		// Another instance on the same database knows the session.
+		e2 := newEnv(t, st)
+		if c := send(e2.srv.URL, proto.PathHeartbeat, body, good); c != 200 {
+			t.Fatalf("session on the second instance: %d", c)
+		}
+		if c := send(e.srv.URL, proto.PathHeartbeat, body, good); c != 401 {
+			t.Errorf("replayed on the first instance: %d", c)
+		}
+		// Only the terminal key opens a session.
+		sb, _ := json.Marshal(proto.SessionRequest{X25519: make([]byte, 32)})
+		if c := send(e.srv.URL, proto.PathSession, sb, func(r *http.Request) {
+			proto.MACRequest(r, sb, tm.SessionID, tm.SessionKey, time.Now().Add(2*time.Second))
+		}); c != 401 {
+			t.Errorf("session opened by a session: %d", c)
+		}
+
+		// Expired: an instance whose clock is a day later (the sim learns
+		// its time from the first refusal, so the second is for expiry).
+		var logs bytes.Buffer
+		late := New(st, Options{CacheTTL: -1, Now: func() time.Time { return time.Now().Add(proto.SessionTTL + time.Hour) },
+			Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		hl := httptest.NewServer(late.Handler())
+		defer func() { hl.Close(); late.Close() }()
+		tl := sim.New(hl.URL, nil, tm.Identity, "1.1.0")
+		tl.Priv, tl.UID, tl.SessionID, tl.SessionKey = tm.Priv, tm.UID, tm.SessionID, tm.SessionKey
+		tl.Heartbeat(bg, tl.Report(nil))
+		if _, err := tl.Heartbeat(bg, tl.Report(nil)); status(err) != 401 || !strings.Contains(logs.String(), "session expired") {
+			t.Errorf("expired session: %v; log %q", err, logs.String())
+		}
+
+		// Re-enrolled (a new key): the old key's session ends.
+		again := sim.New(e.srv.URL, nil, tm.Identity, "1.1.0")
+		if _, err := again.Enroll(bg, e.code()); err != nil || again.UID != tm.UID {
+			t.Fatalf("re-enroll: %v", err)
+		}
+		if _, err := tm.Heartbeat(bg, tm.Report(nil)); status(err) != 401 {
+			t.Errorf("session of the replaced key: %v", err)
+		}
+		if _, err := tm.Do(bg, http.MethodGet, proto.PathRelease+"/1.2.0/manifest", nil, nil); status(err) != 401 {
+			t.Errorf("session of the replaced key, release file: %v", err)
+		}
+		// A disabled terminal opens none.
+		st.SetDisabled(bg, again.UID, true)
+		if _, err := again.OpenSession(bg); status(err) != 403 {
+			t.Errorf("disabled terminal opened a session: %v", err)
 		}
 	})
 }

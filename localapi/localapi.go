@@ -8,6 +8,11 @@
 // core and streams the command's stdout, stderr and exit code back, so the
 // output and exit codes are those of the command run alone.
 //
+// A second start of the tray app hands over to the first with a show
+// request: the owner brings its pay window to the front (Windows' single-
+// instance convention: the Start-menu shortcut, clicked again, shows the
+// running program) and the second process exits.
+//
 // It owns the transport and the framing only; it must never hold command or
 // payment logic, and it never listens on a network address.
 package localapi
@@ -33,6 +38,9 @@ var ErrNoInstance = errors.New("no ScanBox instance serves this data directory")
 // ErrLost means the connection to the owner broke after the command was
 // sent: whatever it did is in the journal, but its outcome was not heard.
 var ErrLost = errors.New("lost contact with the running ScanBox")
+
+// ErrNoWindow: the owner has no window to show (`scanbox serve`).
+var ErrNoWindow = errors.New("the running ScanBox has no window to show")
 
 // Info describes the owning instance.
 type Info struct {
@@ -62,6 +70,31 @@ type Server struct {
 	ln   net.Listener
 	srv  *http.Server
 	done chan error
+
+	mu   sync.Mutex
+	show func() // nil: no window (serve)
+}
+
+// OnShow sets what a show request does: the tray brings its pay window to
+// the front. fn is called on the request's goroutine and must only hand
+// the work to the UI's thread, not wait for it. Until it is set, show
+// requests answer ErrNoWindow.
+func (s *Server) OnShow(fn func()) {
+	s.mu.Lock()
+	s.show = fn
+	s.mu.Unlock()
+}
+
+func (s *Server) serveShow(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	fn := s.show
+	s.mu.Unlock()
+	if fn == nil {
+		http.Error(w, ErrNoWindow.Error(), http.StatusConflict)
+		return
+	}
+	fn()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // Listen binds the data directory's socket or pipe. Call it only while
@@ -77,11 +110,12 @@ func Serve(ln net.Listener, info Info, exec Exec, extra http.Handler) *Server {
 		json.NewEncoder(w).Encode(info)
 	})
 	mux.HandleFunc("POST /v1/run", func(w http.ResponseWriter, r *http.Request) { serveRun(w, r, exec) })
+	s := &Server{ln: ln, done: make(chan error, 1),
+		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	mux.HandleFunc("POST /v1/show", s.serveShow)
 	if extra != nil {
 		mux.Handle("/", extra)
 	}
-	s := &Server{ln: ln, done: make(chan error, 1),
-		srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s
 }
@@ -213,6 +247,36 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 		return Info{}, fmt.Errorf("localapi: %w", err)
 	}
 	return in, nil
+}
+
+// Show asks the owner to bring its pay window to the front: nil when it
+// will, ErrNoWindow when it has none (serve). On Windows the caller, which
+// was just started by the user and so may set the foreground window, first
+// lets the owner take the foreground (AllowSetForegroundWindow): without
+// it Windows only flashes the owner's taskbar button.
+func (c *Client) Show(ctx context.Context) error {
+	in, err := c.Info(ctx)
+	if err != nil {
+		return err
+	}
+	allowForeground(in.PID)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://scanbox/v1/show", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("localapi: %w", err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNoContent, http.StatusOK:
+		return nil
+	case http.StatusConflict:
+		return ErrNoWindow
+	}
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	return fmt.Errorf("localapi: show: %s: %s", resp.Status, bytes.TrimSpace(msg))
 }
 
 // Run has the owner carry out one subcommand, copying its output to stdout

@@ -136,3 +136,39 @@ func TestClientGoneCancelsCommand(t *testing.T) {
 	}
 	<-ended
 }
+
+// A show request runs the owner's handler (the tray raises its pay window);
+// before one is set, and for an owner without windows, it is ErrNoWindow.
+func TestShow(t *testing.T) {
+	dir := shortDir(t)
+	ln, err := Listen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Serve(ln, Info{PID: os.Getpid(), Kind: "tray", DataDir: dir}, func(context.Context, []string, io.Writer, io.Writer) int { return 0 }, nil)
+	defer s.Shutdown(context.Background())
+	c, err := Dial(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Show(context.Background()); !errors.Is(err, ErrNoWindow) {
+		t.Fatalf("show with no handler: %v", err)
+	}
+	shown := make(chan struct{}, 4)
+	s.OnShow(func() { shown <- struct{}{} })
+	for range 2 { // a second start again, on the same client
+		if err := c.Show(context.Background()); err != nil {
+			t.Fatalf("show: %v", err)
+		}
+		select {
+		case <-shown:
+		default:
+			t.Fatal("show answered before the handler ran")
+		}
+	}
+	// The run endpoint is unaffected.
+	if code, err := c.Run(context.Background(), []string{"status"}, io.Discard, io.Discard); err != nil || code != 0 {
+		t.Fatalf("run after show: %d %v", code, err)
+	}
+}

@@ -102,3 +102,14 @@ func checkPipeOwner(c net.Conn) error {
 	}
 	return ErrImpostor
 }
+
+var procAllowSetForegroundWindow = windows.NewLazySystemDLL("user32.dll").NewProc("AllowSetForegroundWindow")
+
+// allowForeground lets process pid set the foreground window (the user just
+// started this process, so it may pass that right on). A failure only means
+// the owner's window may flash instead of coming to the front.
+func allowForeground(pid int) {
+	if pid > 0 && procAllowSetForegroundWindow.Find() == nil {
+		procAllowSetForegroundWindow.Call(uintptr(pid))
+	}
+}

@@ -42,3 +42,6 @@ fi
 
 echo "== go test -race"
 go test -race -timeout 20m ./...
+
+echo "== cashier acceptance under Xvfb (issue 11)"
+scripts/accept.sh

@@ -8,15 +8,21 @@ import (
 // PruneResult says what Prune removed.
 type PruneResult struct {
 	Orders, Refunds, Shifts int64
+	// Compacted is how many recent orders' documents were deflated (compact.go).
+	Compacted int64
 }
 
 // Prune deletes what is older than the retention horizon and resolved:
 // orders whose refunds are all resolved and old too (an order's refunds go
 // with it, so what is left of a kept order is never overstated), orphaned
 // old resolved refunds, and closed shifts. Unresolved rows are never pruned.
+// In the same transaction it deflates the documents of the orders resolved
+// since its last run (compact.go).
 func (s *Store) Prune() (PruneResult, error) {
 	var res PruneResult
-	cut := s.opts.now().Add(-s.opts.retention).UnixNano()
+	now := s.opts.now()
+	cut := now.Add(-s.opts.retention).UnixNano()
+	var mark int64
 	err := s.writeThen(func(tx *sql.Tx) error {
 		n := func(r sql.Result, err error) (int64, error) {
 			if err != nil {
@@ -44,8 +50,10 @@ func (s *Store) Prune() (PruneResult, error) {
 		if res.Shifts, err = n(tx.Exec(`DELETE FROM shifts WHERE closed_ns IS NOT NULL AND closed_ns < ?1`, cut)); err != nil {
 			return fmt.Errorf("store: prune shifts: %w", err)
 		}
-		return nil
+		mark, res.Compacted, err = s.compact(tx, now.UnixNano())
+		return err
 	}, func() {
+		s.packedBefore = mark
 		if res.Orders > 0 {
 			s.win.invalidate()
 		}

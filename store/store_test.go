@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"github.com/scanbox/scanbox/internal/testdir"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
+
+	"modernc.org/sqlite"
 )
 
 func TestMain(m *testing.M) {
@@ -284,6 +287,10 @@ func TestPragmas(t *testing.T) {
 	}
 	if err := s.r.QueryRow("PRAGMA synchronous").Scan(&syncR); err != nil || syncR != 2 {
 		t.Fatalf("reader synchronous = %d %v", syncR, err)
+	}
+	// Commits sync with fdatasync where the system has it (openDB).
+	if runtime.GOOS == "linux" && !sqlite.FdatasyncEnabled() {
+		t.Fatal("SQLite commits with fsync, want fdatasync on Linux")
 	}
 }
 

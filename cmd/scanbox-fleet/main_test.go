@@ -5,12 +5,15 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/scanbox/scanbox/fleet"
 	"github.com/scanbox/scanbox/fleet/proto"
 	"github.com/scanbox/scanbox/fleet/store"
 )
@@ -106,5 +109,55 @@ func TestStaffCommands(t *testing.T) {
 	}
 	if c, _, _ := runCmd(t, "", "bogus"); c != exitUsage {
 		t.Errorf("unknown command exit %d", c)
+	}
+}
+
+// loadgen against a real server: every report it counts as acked is
+// stored exactly once, in sessions and signed, prepared before the run
+// and at send time, and later runs reusing the enrolled terminals and
+// their sessions (--state) are accepted (their sequence numbers and
+// timestamps continue upwards).
+func TestLoadgen(t *testing.T) {
+	data := t.TempDir()
+	st, err := store.Open(context.Background(), "", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv := fleet.New(st, fleet.Options{})
+	defer srv.Close()
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	state := filepath.Join(t.TempDir(), "terms.json")
+	var total int64
+	for i, opt := range [][2]string{{"--presign=true", "--auth=session"}, {"--presign=false", "--auth=session"}, {"--presign=true", "--auth=signature"}, {"--presign=false", "--auth=signature"}} {
+		c, out, e := runCmd(t, "", "loadgen", "--url", hs.URL, "--terminals", "20", "--interval", "500ms", "--duration", "1s",
+			"--state", state, "--data-dir", data, opt[0], opt[1])
+		if c != 0 {
+			t.Fatalf("run %d: exit %d %q %q", i, c, out, e)
+		}
+		var sent, acked, lost int64
+		line := out[strings.Index(out, "sent="):]
+		if _, err := fmt.Sscanf(line, "sent=%d acked=%d lost=%d", &sent, &acked, &lost); err != nil {
+			t.Fatalf("run %d: output %q: %v", i, out, err)
+		}
+		if sent == 0 || acked != sent || lost != 0 || strings.Contains(out, "first failure") {
+			t.Fatalf("run %d: %q", i, out)
+		}
+		if opened := strings.Contains(out, "opened 20 sessions"); opened != (i == 0) {
+			t.Errorf("run %d (%v): sessions opened %v, want only in the first run: %q", i, opt, opened, out)
+		}
+		total += acked
+		hours, err := st.Hourly(context.Background(), "", time.Now().Add(-2*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored int64
+		for _, h := range hours {
+			stored += h.Reports
+		}
+		if stored != total {
+			t.Fatalf("run %d: %d reports acked in all, %d stored", i, total, stored)
+		}
 	}
 }

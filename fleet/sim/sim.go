@@ -7,6 +7,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -28,6 +29,11 @@ type Terminal struct {
 	Version  string
 	Priv     ed25519.PrivateKey
 	UID      string
+
+	// SessionID and SessionKey, when set (OpenSession), authenticate
+	// requests with the session's MAC instead of a signature.
+	SessionID  string
+	SessionKey []byte
 
 	mu     sync.Mutex
 	seq    uint64
@@ -77,7 +83,11 @@ func (t *Terminal) Do(ctx context.Context, method, path string, body []byte, out
 	if err != nil {
 		return nil, err
 	}
-	proto.SignRequest(req, body, t.Priv, t.now())
+	if t.SessionID != "" {
+		proto.MACRequest(req, body, t.SessionID, t.SessionKey, t.now())
+	} else {
+		proto.SignRequest(req, body, t.Priv, t.now())
+	}
 	resp, err := t.Client.Do(req)
 	if err != nil {
 		return nil, err
@@ -117,6 +127,27 @@ func (t *Terminal) Enroll(ctx context.Context, code string) (proto.EnrollRespons
 		t.UID = r.TerminalUID
 	}
 	return r, err
+}
+
+// OpenSession opens an agent session (a request signed with the terminal
+// key); later requests are MACed with the session key.
+func (t *Terminal) OpenSession(ctx context.Context) (proto.SessionResponse, error) {
+	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return proto.SessionResponse{}, err
+	}
+	body, _ := json.Marshal(proto.SessionRequest{X25519: eph.PublicKey().Bytes()})
+	t.SessionID = ""
+	var r proto.SessionResponse
+	if _, err := t.Do(ctx, http.MethodPost, proto.PathSession, body, &r); err != nil {
+		return r, err
+	}
+	key, err := proto.AgentSessionKey(eph, r, proto.KeyID(t.Priv.Public().(ed25519.PublicKey)))
+	if err != nil {
+		return r, err
+	}
+	t.SessionID, t.SessionKey = r.SessionID, key
+	return r, nil
 }
 
 // NextSeq numbers the next report.

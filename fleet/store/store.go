@@ -143,7 +143,8 @@ func Open(ctx context.Context, dsn, dataDir string) (*Store, error) {
 			w.Close()
 			return nil, fmt.Errorf("store: %w", err)
 		}
-		r.SetMaxOpenConns(4)
+		r.SetMaxOpenConns(readConns)
+		r.SetMaxIdleConns(readConns)
 		s.w, s.r = w, r
 	}
 	if err := s.migrate(ctx); err != nil {
@@ -323,3 +324,33 @@ func nullTime(n sql.NullInt64) *time.Time {
 	t := time.Unix(n.Int64, 0).UTC()
 	return &t
 }
+
+// Optimize refreshes the SQLite planner's statistics (a bounded sample,
+// so it takes milliseconds even with millions of roll-up rows): the
+// statistics taken at start describe the fleet as it was then, and a
+// terminals page planned for an empty table reads all 50,000 rows.
+// PostgreSQL's autovacuum does this itself.
+func (s *Store) Optimize(ctx context.Context) error {
+	if s.d != SQLite {
+		return nil
+	}
+	c, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: optimize: %w", err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "PRAGMA analysis_limit=1000"); err != nil {
+		return fmt.Errorf("store: optimize: %w", err)
+	}
+	if _, err := c.ExecContext(ctx, "ANALYZE"); err != nil {
+		return fmt.Errorf("store: optimize: %w", err)
+	}
+	// A connection reads the statistics when it opens: let the read
+	// pool's idle connections go so that new ones plan with these.
+	s.r.SetMaxIdleConns(0)
+	s.r.SetMaxIdleConns(readConns)
+	return nil
+}
+
+// readConns is the size of the SQLite read pool.
+const readConns = 4

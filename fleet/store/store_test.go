@@ -174,7 +174,9 @@ func TestHeartbeatReplayAndRollups(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		now := time.Now()
+		// 10:00 in China: within the default opening hours, so that
+		// missing reports raises "offline" (see TestOfflineOpeningHours).
+		now := time.Date(2026, 12, 1, 10, 0, 0, 0, store.ChinaTime)
 		id := proto.Identity{MchID: "M1", TerminalID: "T1", DeviceID: "pc-A"}
 		pay := []proto.PaymentCount{{Channel: "wechat", Outcome: proto.OutcomePaid, Count: 3, SumFen: 1500}, {Channel: "alipay", Outcome: proto.OutcomeUnknown, Count: 1, SumFen: 100}}
 		ts := now.UnixMilli()
@@ -241,7 +243,7 @@ func TestEvaluateAlerts(t *testing.T) {
 func TestListTerminalsPaging(t *testing.T) {
 	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
 		cs := codes(t, st, 25)
-		now := time.Now()
+		now := time.Date(2026, 12, 1, 10, 0, 0, 0, store.ChinaTime) // shops open
 		var uids []string
 		for i, c := range cs {
 			uid, err := st.Enroll(ctx, enrollReq(t, c, fmt.Sprintf("M%02d", i/5), fmt.Sprintf("T%02d", i), fmt.Sprintf("d%02d", i)), now)
@@ -283,6 +285,14 @@ func TestListTerminalsPaging(t *testing.T) {
 			p, err := st.ListTerminals(ctx, store.Filter{State: state}, now)
 			if err != nil || p.Total != want {
 				t.Errorf("state %s: %d %v, want %d", state, p.Total, err, want)
+			}
+		}
+		// At 23:00 the shops are closed: still offline, but no alert.
+		night := now.Add(13 * time.Hour)
+		for state, want := range map[string]int{"offline": 24, "alert": 0} {
+			p, err := st.ListTerminals(ctx, store.Filter{State: state}, night)
+			if err != nil || p.Total != want {
+				t.Errorf("at 23:00, state %s: %d %v, want %d", state, p.Total, err, want)
 			}
 		}
 		p, err := st.ListTerminals(ctx, store.Filter{Q: "M03"}, now)
@@ -456,6 +466,229 @@ func TestLogBundles(t *testing.T) {
 		ls, _ := st.ListLogRequests(ctx, uid)
 		if len(ls) != 1 || ls[0].RequestedBy != "bob" || ls[0].UploadedAt == nil {
 			t.Fatalf("requests %+v", ls)
+		}
+	})
+}
+
+func TestParseOpeningHours(t *testing.T) {
+	for in, want := range map[string]store.OpeningHours{
+		"08:00-22:00": {480, 1320}, " 9:30 - 21:00 ": {570, 1260}, "22:00-02:00": {1320, 120}, "00:00-24:00": {0, 1440},
+	} {
+		got, err := store.ParseOpeningHours(in)
+		if err != nil || got != want {
+			t.Errorf("%q: %v %v, want %v", in, got, err, want)
+		}
+		if again, _ := store.ParseOpeningHours(got.String()); again != got {
+			t.Errorf("%q: %v does not round-trip through %q", in, got, got.String())
+		}
+	}
+	for _, bad := range []string{"", "8-22", "08:00", "08:00-08:00", "24:00-08:00", "08:60-22:00", "25:00-26:00", "08:00-24:01", "ab:cd-ef:gh"} {
+		if _, err := store.ParseOpeningHours(bad); !errors.Is(err, store.ErrBadHours) {
+			t.Errorf("%q accepted: %v", bad, err)
+		}
+	}
+	cst := func(h, m int) time.Time { return time.Date(2026, 12, 1, h, m, 0, 0, store.ChinaTime) }
+	day, night := store.OpeningHours{480, 1320}, store.OpeningHours{1320, 120}
+	for _, c := range []struct {
+		h    store.OpeningHours
+		at   time.Time
+		open bool
+	}{
+		{day, cst(7, 59), false}, {day, cst(8, 0), true}, {day, cst(21, 59), true}, {day, cst(22, 0), false},
+		{night, cst(21, 0), false}, {night, cst(23, 0), true}, {night, cst(1, 59), true}, {night, cst(2, 0), false},
+		{store.OpeningHours{0, 1440}, cst(3, 0), true},
+		// The zone is China's whatever the time's own location: 01:00 UTC is 09:00 there.
+		{day, time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC), true}, {day, time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC), false},
+	} {
+		if got := c.h.Contains(c.at); got != c.open {
+			t.Errorf("%v at %v: open %v, want %v", c.h, c.at, got, c.open)
+		}
+	}
+}
+
+// "offline" is an alert only within the shop's opening hours: the default
+// 08:00-22:00, else the hours of all terminals, of the terminal's group or
+// of the terminal itself (the narrowest set wins), in the terminal itself,
+// the list filter and the alerts count alike. Being online does not
+// depend on them.
+func TestOfflineOpeningHours(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		cst := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, store.ChinaTime) }
+		cs := codes(t, st, 3)
+		var uids []string
+		for i, c := range cs {
+			uid, err := st.Enroll(ctx, enrollReq(t, c, "M1", fmt.Sprintf("T%d", i), fmt.Sprintf("d%d", i)), cst(6))
+			if err != nil {
+				t.Fatal(err)
+			}
+			uids = append(uids, uid)
+		}
+		// All three never reported: offline.
+		check := func(at time.Time, wantAlert ...bool) {
+			t.Helper()
+			n := 0
+			for i, uid := range uids {
+				tm, err := st.GetTerminal(ctx, uid, at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tm.Online {
+					t.Fatalf("%s online", tm.TerminalID)
+				}
+				if got := slices.Contains(tm.Alerts, store.AlertOffline); got != wantAlert[i] {
+					t.Errorf("at %s, %s (hours %s): offline alert %v, want %v", at.In(store.ChinaTime).Format("15:04"), tm.TerminalID, tm.Hours, got, wantAlert[i])
+				}
+				if wantAlert[i] {
+					n++
+				}
+			}
+			if p, err := st.ListTerminals(ctx, store.Filter{State: "alert"}, at); err != nil || p.Total != n {
+				t.Errorf("at %s: alert filter %d %v, want %d", at.In(store.ChinaTime).Format("15:04"), p.Total, err, n)
+			}
+			all, open, err := st.CountOffline(ctx, at)
+			if err != nil || all != 3 || open != n {
+				t.Errorf("at %s: offline %d, in hours %d (%v), want 3, %d", at.In(store.ChinaTime).Format("15:04"), all, open, err, n)
+			}
+		}
+		// Default 08:00-22:00.
+		check(cst(7), false, false, false)
+		check(cst(12), true, true, true)
+		check(cst(23), false, false, false)
+
+		// All terminals 10:00-20:00; group "night" 20:00-04:00 (T1);
+		// T2 its own 00:00-24:00.
+		h := func(s string) *store.OpeningHours {
+			v, err := store.ParseOpeningHours(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &v
+		}
+		if err := st.SetOpeningHours(ctx, store.ScopeAll, "", h("10:00-20:00"), "ann"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetOpeningHours(ctx, store.ScopeGroup, "night", h("20:00-04:00"), "ann"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetGroup(ctx, uids[1], "night"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetOpeningHours(ctx, store.ScopeTerminal, uids[2], h("00:00-24:00"), "ann"); err != nil {
+			t.Fatal(err)
+		}
+		check(cst(9), false, false, true)
+		check(cst(12), true, false, true)
+		check(cst(21), false, true, true)
+		check(cst(3), false, true, true)
+
+		// A terminal enrolled now gets the hours in force.
+		c4 := codes(t, st, 1)[0]
+		u4, err := st.Enroll(ctx, enrollReq(t, c4, "M1", "T3", "d3"), cst(6))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tm, _ := st.GetTerminal(ctx, u4, cst(6)); tm.Hours != *h("10:00-20:00") {
+			t.Errorf("new terminal's hours %v", tm.Hours)
+		}
+		st.SetDisabled(ctx, u4, true) // out of the counts below
+
+		// Removing the narrower hours falls back to the wider ones; leaving
+		// the group too.
+		if err := st.SetOpeningHours(ctx, store.ScopeTerminal, uids[2], nil, "ann"); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.SetGroup(ctx, uids[1], ""); err != nil {
+			t.Fatal(err)
+		}
+		check(cst(21), false, false, false)
+		check(cst(11), true, true, true)
+		if err := st.SetOpeningHours(ctx, store.ScopeAll, "", nil, "ann"); err != nil {
+			t.Fatal(err)
+		}
+		check(cst(9), true, true, true)
+		if hs, err := st.ListOpeningHours(ctx); err != nil || len(hs) != 1 || hs[0].Key != "night" {
+			t.Errorf("stored hours %+v %v", hs, err)
+		}
+
+		// A terminal that reports is online whatever the hours.
+		now := cst(23)
+		if _, err := st.Heartbeat(ctx, uids[0], now.UnixMilli(), proto.Heartbeat{Seq: 1, At: now, Identity: proto.Identity{DeviceID: "d0"}}, now, ""); err != nil {
+			t.Fatal(err)
+		}
+		if tm, _ := st.GetTerminal(ctx, uids[0], now); !tm.Online || slices.Contains(tm.Alerts, store.AlertOffline) {
+			t.Errorf("reporting terminal: online %v alerts %v", tm.Online, tm.Alerts)
+		}
+	})
+}
+
+// One batch holding several reports of the same terminal (counted, a
+// re-sent copy, a replay), a report for an unknown terminal and one signed
+// by a replaced key: each gets its own outcome, the terminal ends with its
+// newest state, the roll-up counts each counted report once, and alert
+// transitions inside the batch are all recorded. PostgreSQL writes the
+// batch in bulk, SQLite report by report: the same outcomes.
+func TestHeartbeatBatchSameTerminal(t *testing.T) {
+	fleettest.Each(t, func(t *testing.T, st *store.Store, _ string) {
+		cs := codes(t, st, 2)
+		now := time.Date(2026, 12, 1, 10, 30, 0, 0, store.ChinaTime)
+		req := enrollReq(t, cs[0], "M1", "T1", "pc-A")
+		uid, err := st.Enroll(ctx, req, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := st.Enroll(ctx, enrollReq(t, cs[1], "M1", "T2", "pc-B"), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := proto.KeyID(req.PublicKey)
+		id := proto.Identity{MchID: "M1", TerminalID: "T1", TerminalSN: "SN-T1", DeviceID: "pc-A"}
+		pay := func(n int64) []proto.PaymentCount {
+			return []proto.PaymentCount{{Channel: "wechat", Outcome: proto.OutcomePaid, Count: n, SumFen: 100 * n}}
+		}
+		hb1 := proto.Heartbeat{Seq: 1, At: now, Identity: id, AppVersion: "1.1.0", Payments: pay(1), ClockOffsetKnown: true, ClockOffsetMs: 90_000,
+			Scanner: proto.ScannerState{State: proto.StateOK, USBSerial: "NL1", Model: "FM30"}}
+		hb2 := hb1
+		hb2.Seq, hb2.Payments, hb2.ClockOffsetMs, hb2.UnresolvedOrders = 2, pay(2), 100, 3 // clock fixed: the alert clears
+		out := st.HeartbeatBatch(ctx, []store.HeartbeatItem{
+			{UID: uid, KeyID: key, TsMs: 10, HB: hb1, Now: now},
+			{UID: uid, KeyID: key, TsMs: 11, HB: hb2, Now: now},
+			{UID: uid, KeyID: key, TsMs: 12, HB: hb2, Now: now},   // re-sent copy: acked, not counted
+			{UID: uid, KeyID: key, TsMs: 12, HB: hb2, Now: now},   // same timestamp: a replay
+			{UID: "t-nobody", TsMs: 13, HB: hb2, Now: now},        // unknown
+			{UID: other, KeyID: key, TsMs: 14, HB: hb2, Now: now}, // T1's key for T2
+			{UID: other, KeyID: "", TsMs: 15, HB: proto.Heartbeat{Seq: 9, At: now, Identity: proto.Identity{DeviceID: "pc-B"}, Payments: pay(5)}, Now: now},
+		})
+		wantErr := []error{nil, nil, nil, store.ErrReplay, store.ErrNotFound, store.ErrNotFound, nil}
+		wantCounted := []bool{true, true, false, false, false, false, true}
+		for i, o := range out {
+			if !errors.Is(o.Err, wantErr[i]) || (wantErr[i] == nil) != (o.Err == nil) || o.Res.Counted != wantCounted[i] {
+				t.Errorf("item %d: %+v, want err %v counted %v", i, o, wantErr[i], wantCounted[i])
+			}
+		}
+		tm, err := st.GetTerminal(ctx, uid, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tm.UnresolvedOrders != 3 || tm.Heartbeat().Seq != 2 || slices.Contains(tm.Alerts, store.AlertClockOffset) {
+			t.Errorf("final state: unresolved %d seq %d alerts %v", tm.UnresolvedOrders, tm.Heartbeat().Seq, tm.Alerts)
+		}
+		// The replay check holds after the batch: 12 was the last.
+		if _, err := st.Heartbeat(ctx, uid, 12, hb2, now, ""); !errors.Is(err, store.ErrReplay) {
+			t.Errorf("after the batch, timestamp 12 again: %v", err)
+		}
+		hs, _ := st.Hourly(ctx, uid, now.Add(-time.Hour))
+		if len(hs) != 1 || hs[0].Reports != 2 || hs[0].PaidCount != 3 || hs[0].PaidFen != 300 {
+			t.Errorf("roll-up %+v", hs)
+		}
+		if hs, _ := st.Hourly(ctx, other, now.Add(-time.Hour)); len(hs) != 1 || hs[0].Reports != 1 || hs[0].PaidCount != 5 {
+			t.Errorf("other terminal's roll-up %+v", hs)
+		}
+		al, _ := st.ListAlerts(ctx, uid, false, 10)
+		if len(al) != 1 || al[0].Kind != store.AlertClockOffset || al[0].ClearedAt == nil {
+			t.Errorf("clock alert raised and cleared within the batch: %+v", al)
+		}
+		if ds, _ := st.ListDevices(ctx, 10); len(ds) != 1 || ds[0].Serial != "NL1" || ds[0].UID != uid {
+			t.Errorf("device stock %+v", ds)
 		}
 	})
 }

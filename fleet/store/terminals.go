@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -43,24 +45,25 @@ const OfflineAfterIntervals = 3
 
 // Terminal is one enrolled installation.
 type Terminal struct {
-	UID              string    `json:"-"`
-	MchID            string    `json:"mch_id"`
-	TerminalID       string    `json:"terminal_id"`
-	TerminalSN       string    `json:"terminal_sn"`
-	DeviceID         string    `json:"device_id"`
-	AppVersion       string    `json:"app_version"`
-	OS               string    `json:"-"`
-	Group            string    `json:"-"`
-	EnrolledAt       time.Time `json:"-"`
-	LastSeen         time.Time `json:"last_seen"`
-	Online           bool      `json:"online"`
-	Disabled         bool      `json:"-"`
-	UnresolvedOrders int       `json:"unresolved_orders"`
-	ConfigApplied    int64     `json:"-"`
-	Pin              string    `json:"-"`
-	Alerts           []string  `json:"alerts"`
-	IntervalSec      int       `json:"-"`
-	State            string    `json:"-"` // latest heartbeat JSON
+	UID              string       `json:"-"`
+	MchID            string       `json:"mch_id"`
+	TerminalID       string       `json:"terminal_id"`
+	TerminalSN       string       `json:"terminal_sn"`
+	DeviceID         string       `json:"device_id"`
+	AppVersion       string       `json:"app_version"`
+	OS               string       `json:"-"`
+	Group            string       `json:"-"`
+	EnrolledAt       time.Time    `json:"-"`
+	LastSeen         time.Time    `json:"last_seen"`
+	Online           bool         `json:"online"`
+	Disabled         bool         `json:"-"`
+	UnresolvedOrders int          `json:"unresolved_orders"`
+	ConfigApplied    int64        `json:"-"`
+	Pin              string       `json:"-"`
+	Alerts           []string     `json:"alerts"`
+	IntervalSec      int          `json:"-"`
+	Hours            OpeningHours `json:"-"` // effective opening hours
+	State            string       `json:"-"` // latest heartbeat JSON
 }
 
 // Heartbeat returns the decoded latest heartbeat (zero if none).
@@ -70,7 +73,7 @@ func (t Terminal) Heartbeat() proto.Heartbeat {
 	return hb
 }
 
-const terminalCols = `uid, mch_id, terminal_id, terminal_sn, device_id, app_version, os, group_name, enrolled_at, last_seen, offline_after, disabled, unresolved_orders, config_applied, pin_version, alerts, interval_sec`
+const terminalCols = `uid, mch_id, terminal_id, terminal_sn, device_id, app_version, os, group_name, enrolled_at, last_seen, offline_after, disabled, unresolved_orders, config_applied, pin_version, alerts, interval_sec, open_min, close_min`
 
 type scanner interface{ Scan(...any) error }
 
@@ -79,7 +82,7 @@ func scanTerminal(r scanner, now time.Time, withState bool) (Terminal, error) {
 	var enrolled, seen, offAfter, disabled int64
 	var alerts string
 	dest := []any{&t.UID, &t.MchID, &t.TerminalID, &t.TerminalSN, &t.DeviceID, &t.AppVersion, &t.OS, &t.Group,
-		&enrolled, &seen, &offAfter, &disabled, &t.UnresolvedOrders, &t.ConfigApplied, &t.Pin, &alerts, &t.IntervalSec}
+		&enrolled, &seen, &offAfter, &disabled, &t.UnresolvedOrders, &t.ConfigApplied, &t.Pin, &alerts, &t.IntervalSec, &t.Hours.Open, &t.Hours.Close}
 	if withState {
 		dest = append(dest, &t.State)
 	}
@@ -93,7 +96,8 @@ func scanTerminal(r scanner, now time.Time, withState bool) (Terminal, error) {
 	t.Online = offAfter > now.Unix()
 	t.Disabled = disabled != 0
 	t.Alerts = []string{}
-	if !t.Online && !t.Disabled {
+	if !t.Online && !t.Disabled && t.Hours.Contains(now) {
+		// Offline is an alert only while the shop is open.
 		t.Alerts = append(t.Alerts, AlertOffline)
 	}
 	if alerts != "" {
@@ -152,12 +156,15 @@ func (s *Store) Enroll(ctx context.Context, req proto.EnrollRequest, now time.Ti
 			uid = newUID()
 			_, err = t.exec(ctx, `INSERT INTO terminals(uid, mch_id, terminal_id, terminal_sn, device_id, key_id, pubkey, app_version, os, enrolled_at) VALUES(?,?,?,?,?,?,?,?,?,?)`,
 				uid, req.Identity.MchID, req.Identity.TerminalID, req.Identity.TerminalSN, req.Identity.DeviceID, keyID, []byte(req.PublicKey), req.AppVersion, req.OS, unix(now))
+			if err == nil {
+				err = t.refreshHours(ctx, " WHERE uid=?", []any{uid})
+			}
 		}
 		if err != nil {
 			return err
 		}
 		if len(others) > 0 {
-			detail := "enrolled again from device " + req.Identity.DeviceID
+			detail := AlertDetail("device_reenrolled", "device", req.Identity.DeviceID)
 			for _, u := range append(others, uid) {
 				if err := t.raiseAlert(ctx, u, AlertDeviceChanged, detail, now); err != nil {
 					return err
@@ -239,6 +246,28 @@ func (s *Store) AgentKeyByID(ctx context.Context, keyID string) (AgentKey, error
 	return k, nil
 }
 
+// AgentKeys calls f for every terminal key (the server warms its key
+// cache with them at start, so that the first report of each terminal
+// after a restart does not cost a lookup).
+func (s *Store) AgentKeys(ctx context.Context, f func(keyID string, k AgentKey)) error {
+	rows, err := s.query(ctx, `SELECT key_id, uid, pubkey FROM terminals`)
+	if err != nil {
+		return fmt.Errorf("store: agent keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var k AgentKey
+		var pub []byte
+		if err := rows.Scan(&id, &k.UID, &pub); err != nil {
+			return fmt.Errorf("store: agent keys: %w", err)
+		}
+		k.PublicKey = pub
+		f(id, k)
+	}
+	return rows.Err()
+}
+
 // TouchAuth advances a key's last accepted timestamp (compare-and-set, so
 // two instances cannot both accept the same request). Used by agent
 // requests other than heartbeats, which do it inside Heartbeat.
@@ -257,20 +286,35 @@ func (s *Store) TouchAuth(ctx context.Context, uid string, tsMs int64) error {
 // newestFull is the newest release rolled out to everyone ("" if none).
 func EvaluateAlerts(hb proto.Heartbeat, now time.Time, newestFull string) []string {
 	var out []string
+	for _, r := range evaluateAlerts(hb, now, newestFull) {
+		out = append(out, r.kind)
+	}
+	return out
+}
+
+// raised is an alert kind with its detail (see AlertDetail).
+type raised struct{ kind, detail string }
+
+func evaluateAlerts(hb proto.Heartbeat, now time.Time, newestFull string) []raised {
+	var out []raised
 	if hb.OldestUnresolvedAt != nil && now.Sub(*hb.OldestUnresolvedAt) > unresolvedAlertAge {
-		out = append(out, AlertUnresolvedOld)
+		out = append(out, raised{AlertUnresolvedOld, AlertDetail("unresolved_old", "min", strconv.Itoa(int(now.Sub(*hb.OldestUnresolvedAt)/time.Minute)))})
 	}
 	for _, a := range hb.AmountSources {
 		if a.State == proto.StateFailing {
-			out = append(out, AlertAmountSource)
+			out = append(out, raised{AlertAmountSource, AlertDetail("amount_source", "name", a.Name)})
 			break
 		}
 	}
 	if hb.Scanner.State == proto.StateFailing {
-		out = append(out, AlertScanner)
+		d := AlertDetail("scanner")
+		if hb.Scanner.Port != "" {
+			d = AlertDetail("scanner_port", "port", hb.Scanner.Port)
+		}
+		out = append(out, raised{AlertScanner, d})
 	}
 	if hb.ClockOffsetKnown && (hb.ClockOffsetMs > clockOffsetAlertMs || hb.ClockOffsetMs < -clockOffsetAlertMs) {
-		out = append(out, AlertClockOffset)
+		out = append(out, raised{AlertClockOffset, AlertDetail("clock_offset", "sec", strconv.FormatInt(hb.ClockOffsetMs/1000, 10))})
 	}
 	var ok, bad int64
 	for _, p := range hb.Payments {
@@ -282,16 +326,53 @@ func EvaluateAlerts(hb proto.Heartbeat, now time.Time, newestFull string) []stri
 		}
 	}
 	if ok+bad >= spikeMinPayments && bad*100 >= (ok+bad)*spikeFailurePercent {
-		out = append(out, AlertFailureSpike)
+		out = append(out, raised{AlertFailureSpike, AlertDetail("failure_spike", "bad", strconv.FormatInt(bad, 10), "total", strconv.FormatInt(ok+bad, 10))})
 	}
 	if newestFull != "" {
 		if cur, err := proto.ParseVersion(hb.AppVersion); err == nil {
 			if nv, err := proto.ParseVersion(newestFull); err == nil && proto.CompareVersions(cur, nv) < 0 {
-				out = append(out, AlertVersionBehind)
+				out = append(out, raised{AlertVersionBehind, AlertDetail("version_behind", "current", hb.AppVersion, "newest", newestFull)})
 			}
 		}
 	}
 	return out
+}
+
+// An alert's detail is stored as a message code and its arguments,
+// "m=CODE&key=value…" (URL query encoding), never as a sentence: the
+// console renders it in the reader's language (message "detail_CODE",
+// with {key} replaced). ParseAlertDetail reads it back; details stored by
+// earlier versions (plain English) do not parse and are shown as stored.
+
+// AlertDetail encodes a detail message code with key, value pairs.
+func AlertDetail(code string, kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Set(kv[i], kv[i+1])
+	}
+	if len(v) == 0 {
+		return "m=" + url.QueryEscape(code)
+	}
+	return "m=" + url.QueryEscape(code) + "&" + v.Encode()
+}
+
+// ParseAlertDetail decodes what AlertDetail encoded; ok is false for a
+// detail that is not in that form.
+func ParseAlertDetail(detail string) (code string, args map[string]string, ok bool) {
+	if !strings.HasPrefix(detail, "m=") {
+		return "", nil, false
+	}
+	v, err := url.ParseQuery(detail)
+	if err != nil || v.Get("m") == "" {
+		return "", nil, false
+	}
+	args = map[string]string{}
+	for k := range v {
+		if k != "m" {
+			args[k] = v.Get(k)
+		}
+	}
+	return v.Get("m"), args, true
 }
 
 // HeartbeatResult is what the API answers from.
@@ -313,6 +394,9 @@ type HeartbeatItem struct {
 	HB         proto.Heartbeat
 	Now        time.Time
 	NewestFull string
+	// State is HB as JSON, when the caller has it (marshalled outside
+	// the group commit, which is one goroutine); nil: marshalled here.
+	State []byte
 }
 
 // HeartbeatOutcome is the result of one item.
@@ -336,6 +420,11 @@ func (s *Store) Heartbeat(ctx context.Context, uid string, tsMs int64, hb proto.
 // not write anything and does not affect the others; a database error
 // fails the whole batch (nothing was acked, agents send again). Rows are
 // locked in uid order so two instances' batches cannot deadlock.
+//
+// The decisions are the same on both databases (decide). SQLite writes
+// each report's rows as it goes (in-process calls are cheap); PostgreSQL
+// reads and writes the batch's terminal rows and roll-ups with one
+// statement each (unnest), since there every statement is a round trip.
 func (s *Store) HeartbeatBatch(ctx context.Context, items []HeartbeatItem) []HeartbeatOutcome {
 	out := make([]HeartbeatOutcome, len(items))
 	order := make([]int, len(items))
@@ -343,17 +432,11 @@ func (s *Store) HeartbeatBatch(ctx context.Context, items []HeartbeatItem) []Hea
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return items[order[a]].UID < items[order[b]].UID })
-	err := s.tx(ctx, func(t *txn) error {
-		for _, i := range order {
-			it := items[i]
-			res, err := s.heartbeatIn(ctx, t, it.UID, it.KeyID, it.TsMs, it.HB, it.Now, it.NewestFull)
-			if err != nil && !errors.Is(err, ErrReplay) && !errors.Is(err, ErrNotFound) {
-				return err
-			}
-			out[i] = HeartbeatOutcome{res, err}
-		}
-		return nil
-	})
+	run := s.heartbeatsEach
+	if s.d == Postgres {
+		run = s.heartbeatsBulk
+	}
+	err := s.tx(ctx, func(t *txn) error { return run(ctx, t, items, order, out) })
 	if err != nil {
 		for i := range out {
 			out[i] = HeartbeatOutcome{Err: fmt.Errorf("store: heartbeat: %w", err)}
@@ -362,119 +445,367 @@ func (s *Store) HeartbeatBatch(ctx context.Context, items []HeartbeatItem) []Hea
 	return out
 }
 
-func (s *Store) heartbeatIn(ctx context.Context, t *txn, uid, wantKey string, tsMs int64, hb proto.Heartbeat, now time.Time, newestFull string) (res HeartbeatResult, err error) {
-	err = func() error {
-		var dev, alerts, serial, keyID string
-		var lastSeq, lastTs, disabled int64
-		err := t.queryRow(ctx, `SELECT device_id, last_seq, last_ts_ms, alerts, scanner_serial, disabled, group_name, pin_version, interval_sec, key_id, app_version, pending_log FROM terminals WHERE uid=?`+s.forUpdate(), uid).
-			Scan(&dev, &lastSeq, &lastTs, &alerts, &serial, &disabled, &res.Group, &res.Pin, &res.IntervalSec, &keyID, &res.AppVersion, &res.PendingLog)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		if wantKey != "" && keyID != wantKey {
-			// Re-enrolled since the caller looked the key up: the old key
-			// no longer speaks for this terminal.
-			return ErrNotFound
-		}
-		if tsMs <= lastTs {
-			return ErrReplay
-		}
-		res.Disabled = disabled != 0
-		interval := res.IntervalSec
-		if interval <= 0 {
-			interval = int(proto.DefaultHeartbeatInterval / time.Second)
-		}
-		offAfter := now.Unix() + int64(OfflineAfterIntervals*interval)
-		if uint64(lastSeq) >= hb.Seq || res.Disabled {
-			_, err := t.exec(ctx, `UPDATE terminals SET last_ts_ms=?, last_seen=?, offline_after=? WHERE uid=?`, tsMs, unix(now), offAfter, uid)
-			return err
-		}
-		res.Counted = true
-		res.AppVersion = hb.AppVersion
-		old := splitSet(alerts)
-		next := map[string]bool{}
-		for k := range old {
-			if stickyAlert(k) {
-				next[k] = true
-			}
-		}
-		for _, k := range EvaluateAlerts(hb, now, newestFull) {
-			next[k] = true
-		}
-		if hb.Identity.DeviceID != dev {
-			next[AlertDeviceChanged] = true
-		}
-		state, err := json.Marshal(hb)
-		if err != nil {
-			return err
-		}
-		unresolved := hb.UnresolvedOrders + hb.UnresolvedRefunds
-		_, err = t.exec(ctx, `UPDATE terminals SET last_ts_ms=?, last_seen=?, offline_after=?, last_seq=?, app_version=?, os=?, terminal_sn=?, unresolved_orders=?, config_applied=?, alerts=?, state_json=?, scanner_model=?, scanner_serial=? WHERE uid=?`,
-			tsMs, unix(now), offAfter, int64(hb.Seq), hb.AppVersion, hb.OS, hb.Identity.TerminalSN, unresolved, hb.ConfigVersion, joinSet(next), string(state), hb.Scanner.Model, hb.Scanner.USBSerial, uid)
-		if err != nil {
-			return err
-		}
-		if err := t.addHourly(ctx, uid, hb, now); err != nil {
-			return err
-		}
-		for k := range next {
-			if !old[k] {
-				detail := ""
-				if k == AlertDeviceChanged {
-					detail = "heartbeat from device " + hb.Identity.DeviceID + ", enrolled on " + dev
-				}
-				if _, err := t.exec(ctx, `INSERT INTO alerts(terminal_uid, kind, detail, raised_at) VALUES(?,?,?,?)`, uid, k, detail, unix(now)); err != nil {
-					return err
-				}
-			}
-		}
-		for k := range old {
-			if !next[k] {
-				if _, err := t.exec(ctx, `UPDATE alerts SET cleared_at=? WHERE terminal_uid=? AND kind=? AND cleared_at IS NULL`, unix(now), uid, k); err != nil {
-					return err
-				}
-			}
-		}
-		if hb.Scanner.USBSerial != "" && hb.Scanner.USBSerial != serial {
-			return t.seeDevice(ctx, uid, hb, now)
-		}
-		return nil
-	}()
-	return res, err
+// hbRow is what a report is checked against: a terminal row, as read at
+// the start of the batch and updated by each report of the batch.
+type hbRow struct {
+	dev, alerts, serial, keyID, sn string
+	lastSeq, lastTs                int64
+	disabled                       bool
+	res                            HeartbeatResult
 }
 
-// addHourly adds a report's counts to the roll-up of the hour it was
-// measured in (clamped to now: an agent clock in the future must not
-// create future hours).
-func (t *txn) addHourly(ctx context.Context, uid string, hb proto.Heartbeat, now time.Time) error {
+const hbRowCols = `uid, device_id, last_seq, last_ts_ms, alerts, scanner_serial, disabled, group_name, pin_version, interval_sec, key_id, app_version, pending_log, terminal_sn`
+
+func scanHBRow(r scanner) (string, *hbRow, error) {
+	var uid string
+	var disabled int64
+	w := &hbRow{}
+	err := r.Scan(&uid, &w.dev, &w.lastSeq, &w.lastTs, &w.alerts, &w.serial, &disabled, &w.res.Group, &w.res.Pin, &w.res.IntervalSec, &w.keyID, &w.res.AppVersion, &w.res.PendingLog, &w.sn)
+	w.disabled = disabled != 0
+	return uid, w, err
+}
+
+// hbWrite is what one accepted report changes.
+type hbWrite struct {
+	uid                string
+	ts, seen, offAfter int64
+	counted            bool
+	hb                 *proto.Heartbeat
+	seq                int64
+	unresolved         int
+	alerts, state      string
+	newSN              *string  // terminal_sn changed
+	raised             []raised // alert kinds raised by it
+	cleared            []string // and cleared
+	device             bool     // a scan box serial to record in the stock
+	now                time.Time
+}
+
+// decide checks one report against its terminal's row and says what it
+// changes, updating row for the batch's next report of the same terminal.
+func decide(row *hbRow, it HeartbeatItem) (HeartbeatResult, *hbWrite, error) {
+	hb, now := &it.HB, it.Now
+	if it.KeyID != "" && row.keyID != it.KeyID {
+		// Re-enrolled since the caller looked the key up: the old key
+		// no longer speaks for this terminal.
+		return HeartbeatResult{}, nil, ErrNotFound
+	}
+	if it.TsMs <= row.lastTs {
+		return HeartbeatResult{}, nil, ErrReplay
+	}
+	res := row.res
+	res.Disabled = row.disabled
+	interval := res.IntervalSec
+	if interval <= 0 {
+		interval = int(proto.DefaultHeartbeatInterval / time.Second)
+	}
+	w := &hbWrite{uid: it.UID, ts: it.TsMs, seen: unix(now), offAfter: now.Unix() + int64(OfflineAfterIntervals*interval), hb: hb, now: now}
+	row.lastTs = it.TsMs
+	if uint64(row.lastSeq) >= hb.Seq || row.disabled {
+		return res, w, nil
+	}
+	res.Counted = true
+	res.AppVersion = hb.AppVersion
+	old := splitSet(row.alerts)
+	next := map[string]bool{}
+	for k := range old {
+		if stickyAlert(k) {
+			next[k] = true
+		}
+	}
+	details := map[string]string{}
+	for _, r := range evaluateAlerts(*hb, now, it.NewestFull) {
+		next[r.kind] = true
+		details[r.kind] = r.detail
+	}
+	if hb.Identity.DeviceID != row.dev {
+		next[AlertDeviceChanged] = true
+		details[AlertDeviceChanged] = AlertDetail("device_reported", "device", hb.Identity.DeviceID, "enrolled", row.dev)
+	}
+	state := it.State
+	if state == nil {
+		var err error
+		if state, err = json.Marshal(hb); err != nil {
+			return res, nil, err
+		}
+	}
+	w.counted, w.seq, w.state, w.alerts = true, int64(hb.Seq), string(state), joinSet(next)
+	w.unresolved = hb.UnresolvedOrders + hb.UnresolvedRefunds
+	if hb.Identity.TerminalSN != row.sn {
+		sn := hb.Identity.TerminalSN
+		w.newSN = &sn
+	}
+	for _, k := range sortedKeys(next) {
+		if !old[k] {
+			w.raised = append(w.raised, raised{k, details[k]})
+		}
+	}
+	for _, k := range sortedKeys(old) {
+		if !next[k] {
+			w.cleared = append(w.cleared, k)
+		}
+	}
+	w.device = hb.Scanner.USBSerial != "" && hb.Scanner.USBSerial != row.serial
+	row.lastSeq, row.alerts, row.sn, row.res.AppVersion, row.serial = w.seq, w.alerts, hb.Identity.TerminalSN, hb.AppVersion, hb.Scanner.USBSerial
+	return res, w, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	ks := make([]string, 0, len(m))
+	for k, v := range m {
+		if v {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// heartbeatsEach is the batch on SQLite: each report read, decided and
+// written in turn.
+func (s *Store) heartbeatsEach(ctx context.Context, t *txn, items []HeartbeatItem, order []int, out []HeartbeatOutcome) error {
+	for _, i := range order {
+		it := items[i]
+		_, row, err := scanHBRow(t.queryRow(ctx, `SELECT `+hbRowCols+` FROM terminals WHERE uid=?`, it.UID))
+		if errors.Is(err, sql.ErrNoRows) {
+			out[i] = HeartbeatOutcome{Err: ErrNotFound}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		res, w, err := decide(row, it)
+		if errors.Is(err, ErrReplay) || errors.Is(err, ErrNotFound) {
+			out[i] = HeartbeatOutcome{res, err}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := t.writeHeartbeat(ctx, w); err != nil {
+			return err
+		}
+		if err := t.sideEffects(ctx, w); err != nil {
+			return err
+		}
+		out[i] = HeartbeatOutcome{Res: res}
+	}
+	return nil
+}
+
+func (t *txn) writeHeartbeat(ctx context.Context, w *hbWrite) error {
+	if !w.counted {
+		_, err := t.exec(ctx, `UPDATE terminals SET last_ts_ms=?, last_seen=?, offline_after=? WHERE uid=?`, w.ts, w.seen, w.offAfter, w.uid)
+		return err
+	}
+	hb := w.hb
+	_, err := t.exec(ctx, `UPDATE terminals SET last_ts_ms=?, last_seen=?, offline_after=?, last_seq=?, app_version=?, os=?, unresolved_orders=?, config_applied=?, alerts=?, state_json=?, scanner_model=?, scanner_serial=? WHERE uid=?`,
+		w.ts, w.seen, w.offAfter, w.seq, hb.AppVersion, hb.OS, w.unresolved, hb.ConfigVersion, w.alerts, w.state, hb.Scanner.Model, hb.Scanner.USBSerial, w.uid)
+	if err != nil {
+		return err
+	}
+	d := hourOf(*hb, w.now)
+	_, err = t.exec(ctx, `INSERT INTO hourly(terminal_uid, hour, reports, paid_count, paid_fen, failed_count, unknown_count, error_count) VALUES(?,?,1,?,?,?,?,?)
+ON CONFLICT (terminal_uid, hour) DO UPDATE SET reports=hourly.reports+1, paid_count=hourly.paid_count+excluded.paid_count, paid_fen=hourly.paid_fen+excluded.paid_fen,
+failed_count=hourly.failed_count+excluded.failed_count, unknown_count=hourly.unknown_count+excluded.unknown_count, error_count=hourly.error_count+excluded.error_count`,
+		w.uid, d.hour, d.paid, d.paidFen, d.failed, d.unknown, d.errs)
+	return err
+}
+
+// sideEffects are the rarer writes of a counted report: a changed serial
+// number, alert transitions, the device stock.
+func (t *txn) sideEffects(ctx context.Context, w *hbWrite) error {
+	if !w.counted {
+		return nil
+	}
+	if w.newSN != nil {
+		// Only now: naming an indexed column in SET rewrites its index entry.
+		if _, err := t.exec(ctx, `UPDATE terminals SET terminal_sn=? WHERE uid=?`, *w.newSN, w.uid); err != nil {
+			return err
+		}
+	}
+	for _, r := range w.raised {
+		if _, err := t.exec(ctx, `INSERT INTO alerts(terminal_uid, kind, detail, raised_at) VALUES(?,?,?,?)`, w.uid, r.kind, r.detail, w.seen); err != nil {
+			return err
+		}
+	}
+	for _, k := range w.cleared {
+		if _, err := t.exec(ctx, `UPDATE alerts SET cleared_at=? WHERE terminal_uid=? AND kind=? AND cleared_at IS NULL`, w.seen, w.uid, k); err != nil {
+			return err
+		}
+	}
+	if w.device {
+		return t.seeDevice(ctx, w.uid, *w.hb, w.now)
+	}
+	return nil
+}
+
+// heartbeatsBulk is the batch on PostgreSQL: the batch's terminal rows
+// read and locked with one statement, decided in memory, and written with
+// one statement for the terminals and one for the roll-ups; the rare side
+// effects follow row by row.
+func (s *Store) heartbeatsBulk(ctx context.Context, t *txn, items []HeartbeatItem, order []int, out []HeartbeatOutcome) error {
+	var uids []string
+	for _, i := range order {
+		if len(uids) == 0 || uids[len(uids)-1] != items[i].UID {
+			uids = append(uids, items[i].UID)
+		}
+	}
+	rows, err := t.query(ctx, `SELECT `+hbRowCols+` FROM terminals WHERE uid = ANY(?) ORDER BY uid FOR UPDATE`, uids)
+	if err != nil {
+		return err
+	}
+	byUID := map[string]*hbRow{}
+	for rows.Next() {
+		uid, row, err := scanHBRow(rows)
+		if err != nil {
+			rows.Close()
+			return err
+		}
+		byUID[uid] = row
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// The last write of each terminal carries its final row; a touch after
+	// a counted report keeps the counted fields.
+	final := map[string]*hbWrite{}
+	var effects []*hbWrite
+	type hkey struct {
+		uid  string
+		hour int64
+	}
+	hours := map[hkey]*hourDelta{}
+	var hourKeys []hkey
+	for _, i := range order {
+		it := items[i]
+		row, ok := byUID[it.UID]
+		if !ok {
+			out[i] = HeartbeatOutcome{Err: ErrNotFound}
+			continue
+		}
+		res, w, err := decide(row, it)
+		if errors.Is(err, ErrReplay) || errors.Is(err, ErrNotFound) {
+			out[i] = HeartbeatOutcome{res, err}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		out[i] = HeartbeatOutcome{Res: res}
+		if f, ok := final[w.uid]; ok && f.counted && !w.counted {
+			f.ts, f.seen, f.offAfter = w.ts, w.seen, w.offAfter
+		} else {
+			final[w.uid] = w
+		}
+		if w.counted {
+			effects = append(effects, w)
+			d := hourOf(*w.hb, w.now)
+			k := hkey{w.uid, d.hour}
+			if h, ok := hours[k]; ok {
+				h.add(d)
+			} else {
+				d.reports = 1
+				hours[k] = &d
+				hourKeys = append(hourKeys, k)
+			}
+		}
+	}
+	var tu, cu []string
+	var tts, tseen, toff []int64
+	var cts, cseen, coff, cseq, cunres, ccfg []int64
+	var cver, cos, calerts, cstate, cmodel, cserial []string
+	for _, uid := range uids {
+		w, ok := final[uid]
+		if !ok {
+			continue
+		}
+		if !w.counted {
+			tu, tts, tseen, toff = append(tu, uid), append(tts, w.ts), append(tseen, w.seen), append(toff, w.offAfter)
+			continue
+		}
+		hb := w.hb
+		cu, cts, cseen, coff, cseq = append(cu, uid), append(cts, w.ts), append(cseen, w.seen), append(coff, w.offAfter), append(cseq, w.seq)
+		cunres, ccfg = append(cunres, int64(w.unresolved)), append(ccfg, hb.ConfigVersion)
+		cver, cos, calerts, cstate = append(cver, hb.AppVersion), append(cos, hb.OS), append(calerts, w.alerts), append(cstate, w.state)
+		cmodel, cserial = append(cmodel, hb.Scanner.Model), append(cserial, hb.Scanner.USBSerial)
+	}
+	if len(tu) > 0 {
+		if _, err := t.exec(ctx, `UPDATE terminals AS t SET last_ts_ms=v.ts, last_seen=v.seen, offline_after=v.off
+FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) AS v(uid, ts, seen, off) WHERE t.uid=v.uid`, tu, tts, tseen, toff); err != nil {
+			return err
+		}
+	}
+	if len(cu) > 0 {
+		if _, err := t.exec(ctx, `UPDATE terminals AS t SET last_ts_ms=v.ts, last_seen=v.seen, offline_after=v.off, last_seq=v.seq, app_version=v.ver, os=v.os,
+unresolved_orders=v.unres, config_applied=v.cfg, alerts=v.alerts, state_json=v.state, scanner_model=v.model, scanner_serial=v.serial
+FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[])
+AS v(uid, ts, seen, off, seq, ver, os, unres, cfg, alerts, state, model, serial) WHERE t.uid=v.uid`,
+			cu, cts, cseen, coff, cseq, cver, cos, cunres, ccfg, calerts, cstate, cmodel, cserial); err != nil {
+			return err
+		}
+	}
+	if len(hourKeys) > 0 {
+		hu := make([]string, len(hourKeys))
+		var hh, hr, hp, hf, hfl, hun, he []int64
+		for i, k := range hourKeys {
+			d := hours[k]
+			hu[i] = k.uid
+			hh, hr, hp, hf = append(hh, k.hour), append(hr, d.reports), append(hp, d.paid), append(hf, d.paidFen)
+			hfl, hun, he = append(hfl, d.failed), append(hun, d.unknown), append(he, d.errs)
+		}
+		if _, err := t.exec(ctx, `INSERT INTO hourly(terminal_uid, hour, reports, paid_count, paid_fen, failed_count, unknown_count, error_count)
+SELECT * FROM unnest(?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
+ON CONFLICT (terminal_uid, hour) DO UPDATE SET reports=hourly.reports+excluded.reports, paid_count=hourly.paid_count+excluded.paid_count, paid_fen=hourly.paid_fen+excluded.paid_fen,
+failed_count=hourly.failed_count+excluded.failed_count, unknown_count=hourly.unknown_count+excluded.unknown_count, error_count=hourly.error_count+excluded.error_count`,
+			hu, hh, hr, hp, hf, hfl, hun, he); err != nil {
+			return err
+		}
+	}
+	for _, w := range effects {
+		if err := t.sideEffects(ctx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hourDelta is what one or more reports add to a terminal's hour.
+type hourDelta struct{ hour, reports, paid, paidFen, failed, unknown, errs int64 }
+
+func (h *hourDelta) add(d hourDelta) {
+	h.reports++
+	h.paid += d.paid
+	h.paidFen += d.paidFen
+	h.failed += d.failed
+	h.unknown += d.unknown
+	h.errs += d.errs
+}
+
+// hourOf is a report's counts and the hour it was measured in (clamped to
+// now: an agent clock in the future must not create future hours).
+func hourOf(hb proto.Heartbeat, now time.Time) hourDelta {
 	at := hb.At
 	if at.IsZero() || at.After(now) {
 		at = now
 	}
-	hour := at.Unix() / 3600 * 3600
-	var paid, paidFen, failed, unknown, errs int64
+	d := hourDelta{hour: at.Unix() / 3600 * 3600}
 	for _, p := range hb.Payments {
 		switch p.Outcome {
 		case proto.OutcomePaid:
-			paid += p.Count
-			paidFen += p.SumFen
+			d.paid += p.Count
+			d.paidFen += p.SumFen
 		case proto.OutcomeFailed:
-			failed += p.Count
+			d.failed += p.Count
 		case proto.OutcomeUnknown:
-			unknown += p.Count
+			d.unknown += p.Count
 		}
 	}
 	for _, n := range hb.Errors {
-		errs += int64(n)
+		d.errs += int64(n)
 	}
-	_, err := t.exec(ctx, `INSERT INTO hourly(terminal_uid, hour, reports, paid_count, paid_fen, failed_count, unknown_count, error_count) VALUES(?,?,1,?,?,?,?,?)
-ON CONFLICT (terminal_uid, hour) DO UPDATE SET reports=hourly.reports+1, paid_count=hourly.paid_count+excluded.paid_count, paid_fen=hourly.paid_fen+excluded.paid_fen,
-failed_count=hourly.failed_count+excluded.failed_count, unknown_count=hourly.unknown_count+excluded.unknown_count, error_count=hourly.error_count+excluded.error_count`,
-		uid, hour, paid, paidFen, failed, unknown, errs)
-	return err
+	return d
 }
 
 // seeDevice updates the device stock with the scan box a terminal reports;
@@ -499,7 +830,7 @@ func (t *txn) seeDevice(ctx context.Context, uid string, hb proto.Heartbeat, now
 		return err
 	}
 	if moved == 1 {
-		return t.raiseAlert(ctx, uid, AlertDeviceMoved, "scan box "+hb.Scanner.USBSerial+" was at merchant "+prevMch, now)
+		return t.raiseAlert(ctx, uid, AlertDeviceMoved, AlertDetail("scan_box_moved", "serial", hb.Scanner.USBSerial, "mch", prevMch), now)
 	}
 	return nil
 }
@@ -541,10 +872,15 @@ func (s *Store) SetDisabled(ctx context.Context, uid string, disabled bool) erro
 	return nil
 }
 
-// SetGroup puts a terminal in a configuration group.
+// SetGroup puts a terminal in a configuration group (and gives it the
+// group's opening hours, if the group has its own).
 func (s *Store) SetGroup(ctx context.Context, uid, group string) error {
-	_, err := s.exec(ctx, `UPDATE terminals SET group_name=? WHERE uid=?`, group, uid)
-	return err
+	return s.tx(ctx, func(t *txn) error {
+		if _, err := t.exec(ctx, `UPDATE terminals SET group_name=? WHERE uid=?`, group, uid); err != nil {
+			return err
+		}
+		return t.refreshHours(ctx, " WHERE uid=?", []any{uid})
+	})
 }
 
 // SetPin pins a terminal to a release version ("" removes the pin).
@@ -592,8 +928,8 @@ func (s *Store) filterWhere(f Filter, now time.Time) (string, []any) {
 		conds = append(conds, `offline_after <= ? AND disabled=0`)
 		args = append(args, now.Unix())
 	case "alert":
-		conds = append(conds, `(alerts <> '' OR offline_after <= ?) AND disabled=0`)
-		args = append(args, now.Unix())
+		conds = append(conds, `(alerts <> '' OR (offline_after <= ? AND `+inHoursSQL+`)) AND disabled=0`)
+		args = append(append(args, now.Unix()), inHoursArgs(now)...)
 	case "disabled":
 		conds = append(conds, `disabled=1`)
 	}
@@ -733,11 +1069,12 @@ func (s *Store) ListAlerts(ctx context.Context, uid string, openOnly bool, limit
 	return out, rows.Err()
 }
 
-// CountOffline counts enabled terminals that missed their heartbeats.
-func (s *Store) CountOffline(ctx context.Context, now time.Time) (int, error) {
-	var n int
-	err := s.queryRow(ctx, `SELECT COUNT(*) FROM terminals WHERE offline_after <= ? AND disabled=0`, now.Unix()).Scan(&n)
-	return n, err
+// CountOffline counts enabled terminals that missed their heartbeats:
+// all of them, and those whose shop is open now (the "offline" alert).
+func (s *Store) CountOffline(ctx context.Context, now time.Time) (all, inHours int, err error) {
+	err = s.queryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN `+inHoursSQL+` THEN 1 ELSE 0 END), 0) FROM terminals WHERE offline_after <= ? AND disabled=0`,
+		append(inHoursArgs(now), now.Unix())...).Scan(&all, &inHours)
+	return all, inHours, err
 }
 
 // Hour is a roll-up bucket.
