@@ -110,14 +110,20 @@ type Agent struct {
 	now func() time.Time
 	ver string
 
-	mu    sync.Mutex // guards st, key, tsLast, skew
-	st    State
-	key   ed25519.PrivateKey
-	skew  time.Duration // server clock minus ours, from HeaderServerTime
-	tsMs  int64         // last request timestamp sent (strictly increasing)
-	tsOK  int64         // last timestamp the fleet accepted
-	queue *queue
-	up    proto.UpdateStatus // the updater's last result (a.mu)
+	mu   sync.Mutex // guards st, key, tsMs, tsOK, skew, sess, noSessUntil
+	st   State
+	key  ed25519.PrivateKey
+	skew time.Duration // server clock minus ours, from HeaderServerTime
+	tsMs int64         // last request timestamp sent (strictly increasing)
+	tsOK int64         // last timestamp the fleet accepted
+	// sess is the open fleet session (client.go), in memory only;
+	// noSessUntil is when to try opening one again after the fleet did
+	// not (a.mu).
+	sess        *agentSession
+	noSessUntil time.Time
+	openMu      sync.Mutex // one session opening at a time
+	queue       *queue
+	up          proto.UpdateStatus // the updater's last result (a.mu)
 	// pendingDropped counts reports dropped since the last report (a.mu).
 	pendingDropped int
 
@@ -282,6 +288,7 @@ func (a *Agent) Join(ctx context.Context, url, code string, id proto.Identity) e
 	a.st = State{URL: url, TerminalUID: resp.TerminalUID, KeyID: resp.KeyID, Identity: id, JoinedAt: a.now().UTC(),
 		Seq: a.st.Seq, ConfigVersion: a.st.ConfigVersion, Dropped: a.st.Dropped, IntervalSec: resp.HeartbeatIntervalSec}
 	a.key = priv
+	a.forgetSessionLocked()
 	if err := a.saveStateLocked(); err != nil {
 		return fmt.Errorf("agent: save state: %w", err)
 	}

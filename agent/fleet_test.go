@@ -22,23 +22,26 @@ type testFleet struct {
 	t    testing.TB
 	st   *store.Store
 	addr string
+	db   string // the SQLite file
 	url  string
 
 	mu   sync.Mutex
 	srv  *fleet.Server
 	hs   *http.Server
 	wrap func(http.Handler) http.Handler // optional: a hostile server
+	now  func() time.Time                // optional: the server's clock
 }
 
 func startFleet(t *testing.T) *testFleet { return startFleetB(t) }
 
 func startFleetB(t testing.TB) *testFleet {
 	t.Helper()
-	st, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "fleet.db"), "")
+	db := filepath.Join(t.TempDir(), "fleet.db")
+	st, err := store.Open(context.Background(), "sqlite:"+db, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &testFleet{t: t, st: st}
+	f := &testFleet{t: t, st: st, db: db}
 	f.start()
 	t.Cleanup(func() {
 		f.stop()
@@ -71,7 +74,7 @@ func (f *testFleet) start() {
 	}
 	f.addr = ln.Addr().String()
 	f.url = "http://" + f.addr
-	f.srv = fleet.New(f.st, fleet.Options{CacheTTL: -1})
+	f.srv = fleet.New(f.st, fleet.Options{CacheTTL: -1, Now: f.now})
 	var h http.Handler = f.srv.Handler()
 	if f.wrap != nil {
 		h = f.wrap(h)

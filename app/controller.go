@@ -298,7 +298,16 @@ func settingsFromConfig(cfg config.Config) ui.Settings {
 		AutoCloseSec: int(cfg.AutoCloseAfterSuccess.D() / time.Second), Hotkey: cfg.Hotkey,
 		VoiceOn: cfg.Voice, Volume: cfg.Volume, Language: cfg.Language,
 		MaxAmountAge: cfg.Amount.MaxAmountAge.D(), MaxPayment: cfg.MaxPayment, ConfirmAbove: cfg.ConfirmAbove,
+		ReceiptPrinter: cfg.Receipt.Printer, ReceiptPaper: orDefault(cfg.Receipt.Paper, "80mm"),
+		PaymentSlips: cfg.Receipt.PaymentSlips, ReconcileAt: orDefault(cfg.ReconcileAt, core.DefaultReconcileAt),
 	}
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // applySettings writes s over cfg; fields the window does not edit stay.
@@ -329,6 +338,18 @@ func applySettings(cfg config.Config, s ui.Settings) (config.Config, error) {
 		cfg.MaxPayment = s.MaxPayment
 	}
 	cfg.ConfirmAbove = s.ConfirmAbove
+	// The window checked the printer's form and the time's range; the
+	// core reads them where they are used (a bad one disables only
+	// receipts, or the morning reconciliation).
+	cfg.Receipt.Printer, cfg.Receipt.PaymentSlips = s.ReceiptPrinter, s.PaymentSlips
+	// A default shown and saved unchanged stays unset in the file, so that
+	// it follows the program's default.
+	if s.ReceiptPaper != "" && (cfg.Receipt.Paper != "" || s.ReceiptPaper != "80mm") {
+		cfg.Receipt.Paper = s.ReceiptPaper
+	}
+	if s.ReconcileAt != "" && (cfg.ReconcileAt != "" || s.ReconcileAt != core.DefaultReconcileAt) {
+		cfg.ReconcileAt = s.ReconcileAt
+	}
 	return cfg, nil
 }
 

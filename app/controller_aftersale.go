@@ -9,15 +9,14 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/scanbox/scanbox/app/ui"
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
-	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/receipt"
 	"github.com/scanbox/scanbox/reconcile"
 	"github.com/scanbox/scanbox/refund"
@@ -30,9 +29,8 @@ import (
 type afterSale struct {
 	c *trayController
 
-	mu      sync.Mutex
-	last    *ui.ReconcileResult
-	printer receipt.Printer
+	mu   sync.Mutex
+	last *ui.ReconcileResult // the newest reconciliation asked for in the window
 }
 
 var (
@@ -40,24 +38,10 @@ var (
 	_ ui.TodayController     = (*afterSale)(nil)
 	_ ui.ShiftController     = (*afterSale)(nil)
 	_ ui.ReconcileController = (*afterSale)(nil)
+	_ ui.ReceiptController   = (*afterSale)(nil)
 )
 
-// envPrinter names a receipt printer target ("spool:NAME", "serial:COM3",
-// "file:PATH") until Settings has the field: with none set, Print says that
-// no printer is configured.
-const envPrinter = "SCANBOX_RECEIPT_PRINTER"
-
-func newAfterSale(c *trayController) *afterSale {
-	a := &afterSale{c: c}
-	if s := os.Getenv(envPrinter); s != "" {
-		if t, err := receipt.ParseTarget(s); err == nil {
-			a.printer = receipt.New(t)
-		} else {
-			c.log.Warn("receipt printer setting not usable", "err", err)
-		}
-	}
-	return a
-}
+func newAfterSale(c *trayController) *afterSale { return &afterSale{c: c} }
 
 func (a *afterSale) store() (*store.Store, error) { return a.c.core.Store() }
 
@@ -116,6 +100,11 @@ func (a *afterSale) Refund(ctx context.Context, no string, amount money.Fen, rea
 		x = y
 	}
 	a.c.core.Changed()
+	if x.State == refund.StateRefunded {
+		// Beside the refund, never in its way: the core logs a printer
+		// that fails, and without a printer it prints nothing.
+		go a.c.core.PrintRefund(a.c.ctx, x)
+	}
 	return refundLine(x), nil
 }
 
@@ -238,7 +227,10 @@ func (a *afterSale) PrintShift(id int64) error {
 	}
 	for _, sh := range list {
 		if sh.ID == id {
-			err := receipt.Print(a.c.ctx, a.printer, a.shiftSlip(sh))
+			p, err := a.printer()
+			if err == nil {
+				err = receipt.Print(a.c.ctx, p, a.shiftSlip(sh))
+			}
 			if err != nil {
 				a.c.log.Warn("shift slip not printed", "shift", id, "err", err)
 			}
@@ -248,53 +240,46 @@ func (a *afterSale) PrintShift(id int64) error {
 	return store.ErrNoShift
 }
 
-// LastReconcile implements ui.ReconcileController.
+// LastReconcile implements ui.ReconcileController: the newer of the
+// core's daily background run and the last one asked for in the window.
 func (a *afterSale) LastReconcile() (ui.ReconcileResult, bool) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.last == nil {
-		return ui.ReconcileResult{}, false
+	var manual *ui.ReconcileResult
+	if a.last != nil {
+		m := *a.last
+		manual = &m
 	}
-	return *a.last, true
+	a.mu.Unlock()
+	bg := a.c.core.LastReconciliation()
+	switch {
+	case bg == nil && manual == nil:
+		return ui.ReconcileResult{}, false
+	case bg == nil || manual != nil && !bg.At.After(manual.At):
+		return *manual, true
+	}
+	return backgroundResult(*bg), true
 }
 
-// Reconcile implements ui.ReconcileController: the bank's bill of the
-// China-time day against the store's orders and refunds of the day before
-// to the day after (reconcile.Input's rule for records across midnight).
+// backgroundResult is the core's daily reconciliation as the window shows
+// it (it keeps no line counts).
+func backgroundResult(r core.Reconciliation) ui.ReconcileResult {
+	out := ui.ReconcileResult{Date: r.Date, At: r.At, Background: true, Failed: r.Error != ""}
+	out.Diffs = diffs(r.Differences)
+	return out
+}
+
+// Reconcile implements ui.ReconcileController: the core's reconciliation
+// of the China-time day (the bank's bill against the store's orders and
+// refunds of the day and its neighbours).
 func (a *afterSale) Reconcile(ctx context.Context, day time.Time) (ui.ReconcileResult, error) {
 	if _, err := a.c.getRunner(); err != nil {
 		return ui.ReconcileResult{}, err
 	}
-	s, err := a.store()
+	res, err := a.c.core.Reconcile(ctx, day)
 	if err != nil {
 		return ui.ReconcileResult{}, err
 	}
-	bank := a.c.core.Bank()
-	if bank == nil {
-		return ui.ReconcileResult{}, errNotActivated
-	}
-	d := payclient.DayOf(day)
-	bill, err := bank.DownloadBill(ctx, d)
-	if err != nil {
-		return ui.ReconcileResult{}, err
-	}
-	from, to := d.Start().AddDate(0, 0, -1), d.Start().AddDate(0, 0, 2)
-	orders, err := s.OrdersBetween(from, to, 0)
-	if err != nil {
-		return ui.ReconcileResult{}, err
-	}
-	srs, err := s.RefundsBetween(from, to, 0)
-	if err != nil {
-		return ui.ReconcileResult{}, err
-	}
-	rs := make([]refund.Refund, 0, len(srs))
-	for _, x := range srs {
-		rs = append(rs, refundstore.FromStore(x))
-	}
-	cfg := a.c.core.Config()
-	res := reconcile.Compare(reconcile.Input{Bill: bill, Orders: orders, Refunds: rs, MchID: cfg.MchID, TerminalID: cfg.TerminalID})
 	out := reconcileResult(res, time.Now())
-	a.c.log.Info("reconciled", "date", out.Date, "differences", len(out.Diffs))
 	a.mu.Lock()
 	a.last = &out
 	a.mu.Unlock()
@@ -302,12 +287,88 @@ func (a *afterSale) Reconcile(ctx context.Context, day time.Time) (ui.ReconcileR
 }
 
 func reconcileResult(r reconcile.Result, at time.Time) ui.ReconcileResult {
-	out := ui.ReconcileResult{Date: r.Date, BankLines: r.BankLines, JournalLines: r.JournalLines,
-		Provisional: r.Provisional, At: at}
-	for _, d := range r.Differences {
-		out.Diffs = append(out.Diffs, ui.ReconcileDiff{OutTradeNo: d.OutTradeNo, OutRefundNo: d.OutRefundNo,
+	return ui.ReconcileResult{Date: r.Date, BankLines: r.BankLines, JournalLines: r.JournalLines,
+		Provisional: r.Provisional, At: at, Diffs: diffs(r.Differences)}
+}
+
+// diffs are the differences in the window's order: by kind, as found.
+func diffs(ds []reconcile.Difference) []ui.ReconcileDiff {
+	var out []ui.ReconcileDiff
+	for _, d := range ds {
+		out = append(out, ui.ReconcileDiff{OutTradeNo: d.OutTradeNo, OutRefundNo: d.OutRefundNo,
 			Kind: d.Kind.String(), Bank: d.Bank, Journal: d.Journal})
 	}
-	sort.SliceStable(out.Diffs, func(i, j int) bool { return out.Diffs[i].Kind < out.Diffs[j].Kind })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
 	return out
+}
+
+// printer is the configured receipt printer (nil: none set, which
+// receipt.Print reports as ErrNoPrinter).
+func (a *afterSale) printer() (receipt.Printer, error) {
+	t, err := receipt.ParseTarget(a.c.core.Config().Receipt.Printer)
+	if err != nil {
+		return nil, &receipt.Error{Kind: receipt.ErrUnavailable, Cause: err}
+	}
+	return receipt.New(t), nil
+}
+
+// ReceiptPrinters implements ui.ReceiptController: the installed printer
+// queues (winspool's EnumPrinters on Windows, lpstat elsewhere) as targets.
+func (a *afterSale) ReceiptPrinters() ([]string, error) {
+	names, err := receipt.Printers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, receipt.Target{Kind: "spool", Name: n}.String())
+	}
+	return out, nil
+}
+
+// TestPrint implements ui.ReceiptController: a short slip on target (the
+// field's text, not yet saved), laid out as the real ones.
+func (a *afterSale) TestPrint(ctx context.Context, target, paper string) error {
+	t, err := receipt.ParseTarget(target)
+	if err != nil {
+		return &receipt.Error{Kind: receipt.ErrUnavailable, Cause: err}
+	}
+	p := receipt.New(t)
+	err = receipt.Print(ctx, p, a.testSlip(paper))
+	if err != nil {
+		a.c.log.Warn("test slip not printed", "printer", target, "err", err)
+	} else {
+		a.c.log.Info("test slip printed", "printer", target)
+	}
+	return err
+}
+
+// testSlip is the test print: the store, the terminal, the time, and a
+// line of Chinese, so that a printer without GBK shows it at once.
+func (a *afterSale) testSlip(paper string) receipt.Slip {
+	cfg := a.c.core.Config()
+	pp, err := receipt.ParsePaper(paper)
+	if err != nil {
+		pp = receipt.Paper80
+	}
+	terminal := cfg.TerminalSN
+	if terminal == "" {
+		terminal = cfg.TerminalID
+	}
+	now := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
+	zh := ui.CurrentLanguage() != ui.English
+	title, l1, l2, l3, ok := "Test print", "Store", "Terminal", "Time", "If you can read this, the printer works."
+	if zh {
+		title, l1, l2, l3, ok = "打印测试", "门店", "终端", "时间", "能看清这张小票，打印机就可以用了。"
+	}
+	return receipt.Slip{Paper: pp, Lines: []receipt.Line{
+		{Text: title, Align: receipt.Center, Bold: true, Double: true},
+		{Rule: true},
+		{Text: l1, Value: cfg.StoreName},
+		{Text: l2, Value: terminal},
+		{Text: l3, Value: now},
+		{Rule: true},
+		{Text: ok},
+		{Text: "扫码收款 ScanBox · 中文 GBK 0123456789", Align: receipt.Center},
+	}}
 }

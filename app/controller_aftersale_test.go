@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient/banksim"
@@ -142,7 +147,84 @@ func TestAfterSaleOnSimulator(t *testing.T) {
 	if kinds[paid[1].OutTradeNo] != "state" || kinds["SB20990101000000LOST"] != "missing_in_journal" {
 		t.Errorf("differences %+v", res.Diffs)
 	}
-	if last, ok := a.LastReconcile(); !ok || len(last.Diffs) != 2 {
+	if last, ok := a.LastReconcile(); !ok || len(last.Diffs) != 2 || last.Background {
 		t.Errorf("last %+v", last)
+	}
+
+	// The next morning the core's daily run reconciles this day: the
+	// window's newest result is that run's, with the same two differences.
+	tomorrow := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, 1)
+	morning := time.Date(tomorrow.Year(), tomorrow.Month(), tomorrow.Day(), 9, 30, 0, 0, tomorrow.Location())
+	if !c.core.ReconcileIfDue(morning) {
+		t.Fatal("the daily reconciliation did not run at 09:30")
+	}
+	bg, ok := a.LastReconcile()
+	if !ok || !bg.Background || bg.Failed || len(bg.Diffs) != 2 || !bg.At.Equal(morning) {
+		t.Fatalf("background result %+v", bg)
+	}
+	kinds = map[string]string{}
+	for _, d := range bg.Diffs {
+		kinds[d.OutTradeNo] = d.Kind
+	}
+	if kinds[paid[1].OutTradeNo] != "state" || kinds["SB20990101000000LOST"] != "missing_in_journal" {
+		t.Errorf("background differences %+v", bg.Diffs)
+	}
+}
+
+// Issue 9 item 7: Settings' Test print lays out a slip and sends it to the
+// target typed (not yet saved); a printer that cannot be reached is one
+// receipt.Error, and the configured printer prints the shift slip.
+func TestAfterSaleTestPrintAndConfiguredPrinter(t *testing.T) {
+	dir := t.TempDir()
+	c, err := newTrayController(dir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	a := newAfterSale(c)
+	paper := filepath.Join(dir, "paper.bin")
+	if err := a.TestPrint(t.Context(), "file:"+paper, "58mm"); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(paper)
+	if err != nil || !bytes.HasPrefix(data, []byte{0x1B, '@'}) || !bytes.Contains(data, []byte{0x1D, 'V'}) {
+		t.Fatalf("test slip bytes %q, %v", data, err)
+	}
+	gbk, _ := simplifiedchinese.GBK.NewEncoder().String("打印测试")
+	if !bytes.Contains(data, []byte(gbk)) {
+		t.Errorf("the test slip has no GBK title: %q", data)
+	}
+	var re *receipt.Error
+	err = a.TestPrint(t.Context(), "serial:"+filepath.Join(dir, "no-such-tty"), "80mm")
+	if !errors.As(err, &re) || !errors.Is(err, receipt.ErrUnavailable) {
+		t.Errorf("missing serial printer: %v", err)
+	}
+	if err := a.TestPrint(t.Context(), "COM3", "80mm"); !errors.As(err, &re) {
+		t.Errorf("a target in no known form: %v", err)
+	}
+
+	// Saved through Settings, the printer prints the shift slip.
+	s := c.Settings()
+	s.ReceiptPrinter, s.PaymentSlips = "file:"+paper, true
+	if err := c.SaveSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := c.core.Config(); cfg.Receipt.Printer != "file:"+paper || !cfg.Receipt.PaymentSlips {
+		t.Fatalf("saved receipt config %+v", cfg.Receipt)
+	}
+	if _, err := a.OpenShift("王芳"); err != nil {
+		t.Fatal(err)
+	}
+	sh, err := a.CloseShift()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(paper)
+	if err := a.PrintShift(sh.ID); err != nil {
+		t.Fatalf("shift slip: %v", err)
+	}
+	after, _ := os.ReadFile(paper)
+	if len(after) <= len(before) {
+		t.Error("the shift slip was not printed on the configured printer")
 	}
 }

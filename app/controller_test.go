@@ -12,6 +12,7 @@ import (
 
 	"github.com/scanbox/scanbox/app/ui"
 	"github.com/scanbox/scanbox/config"
+	"github.com/scanbox/scanbox/core"
 	"github.com/scanbox/scanbox/money"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient/banksim"
@@ -27,6 +28,7 @@ func TestSettingsConfigRoundTrip(t *testing.T) {
 	s.ScannerMode, s.ScannerPort, s.WedgeMaxGapMS = "serial", "COM5", 25
 	s.PollInterval, s.PollTimeout, s.AutoCloseSec = 2*time.Second, time.Minute, 0
 	s.Hotkey, s.VoiceOn, s.Volume, s.Language = "Ctrl+Alt+F8", false, 40, "en"
+	s.ReceiptPrinter, s.ReceiptPaper, s.PaymentSlips, s.ReconcileAt = "spool:XP-58", "58mm", true, "07:45"
 	got, err := applySettings(cfg, s)
 	if err != nil {
 		t.Fatal(err)
@@ -36,6 +38,15 @@ func TestSettingsConfigRoundTrip(t *testing.T) {
 	}
 	if back := settingsFromConfig(got); back != s {
 		t.Errorf("round trip\n got %+v\nwant %+v", back, s)
+	}
+	if got.Receipt != (config.ReceiptConfig{Printer: "spool:XP-58", Paper: "58mm", PaymentSlips: true}) || got.ReconcileAt != "07:45" {
+		t.Errorf("receipt %+v reconcile_at %q", got.Receipt, got.ReconcileAt)
+	}
+	// The defaults shown and saved unchanged stay unset in the file.
+	if d := settingsFromConfig(cfg); d.ReconcileAt != core.DefaultReconcileAt || d.ReceiptPaper != "80mm" {
+		t.Errorf("defaults shown %q %q", d.ReconcileAt, d.ReceiptPaper)
+	} else if c2, _ := applySettings(cfg, d); c2.ReconcileAt != "" || c2.Receipt.Paper != "" {
+		t.Errorf("defaults written: %q %q", c2.ReconcileAt, c2.Receipt.Paper)
 	}
 	if got.Amount.OCR != (config.OCRRegion{X: 10, Y: 20, W: 100, H: 40}) || got.HTTPTimeout != cfg.HTTPTimeout {
 		t.Errorf("OCR %+v, untouched field changed: %v", got.Amount.OCR, got.HTTPTimeout)

@@ -59,6 +59,8 @@ type tray struct {
 	today     *ui.TodayWindow
 	shift     *ui.ShiftWindow
 	reconcile *ui.ReconcileWindow
+	alert     *ui.ReconcileAlert // the morning reconciliation's notice and marker
+	afterBar  *fyne.Container    // the pay window's after-sale buttons
 }
 
 func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
@@ -104,6 +106,7 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 	a.SetIcon(fyne.NewStaticResource("app.png", assets.Icon("app")))
 	t := &tray{app: a, env: ui.NewEnv(a, ctrl), ctrl: ctrl, log: ctrl.log, opts: opts, state: -1, after: newAfterSale(ctrl)}
 	ctrl.onLanguage = func() { fyne.Do(t.rebuild) }
+	t.watchAfterSale()
 	ctrl.OnStatus(func(st ui.Status) { fyne.Do(func() { t.setState(ui.StateOf(st)) }) })
 
 	spec := ctrl.Settings().Hotkey
@@ -171,6 +174,7 @@ func (t *tray) menuRows() []ui.MenuAction {
 		Pay: t.showPay, QR: t.showQR, Orders: t.showOrders, Logs: t.showLogs,
 		Settings: t.showSettings, About: t.showAbout, Quit: t.app.Quit,
 		Today: t.showToday, Shift: t.showShift, Reconcile: t.showReconcile,
+		ReconcileUnseen: t.alert.Unseen(),
 	})
 }
 

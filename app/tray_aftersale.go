@@ -2,6 +2,7 @@ package main
 
 import (
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 
 	"github.com/scanbox/scanbox/app/ui"
 	"github.com/scanbox/scanbox/order"
@@ -14,7 +15,38 @@ import (
 // handover, reconciliation), for desktops without a tray.
 func (t *tray) afterSaleBar() fyne.CanvasObject {
 	_, rows := ui.SplitMenu(t.menuRows())
-	return ui.NewMenuBar(rows)
+	t.afterBar = ui.NewMenuBar(rows)
+	return t.afterBar
+}
+
+// watchAfterSale gives Settings the receipt printers and follows the
+// core's morning reconciliation: each finished run is told once (the
+// notice, the marker on the menu and the button row, the open window).
+func (t *tray) watchAfterSale() {
+	t.env.Receipts = t.after
+	t.alert = ui.NewReconcileAlert(t.env, t.after)
+	t.alert.OnChanged = t.refreshMenu
+	t.alert.OnResult = func(ui.ReconcileResult) {
+		if t.reconcile != nil {
+			t.reconcile.Refresh()
+		}
+	}
+	t.ctrl.core.OnChange(func(struct{}) { fyne.Do(t.alert.Check) })
+	// A run the core made while it opened, before this subscription, is
+	// told when the app's loop starts.
+	fyne.Do(t.alert.Check)
+}
+
+// refreshMenu builds the tray menu and the pay window's after-sale row
+// again (a marker changed).
+func (t *tray) refreshMenu() {
+	if desk, ok := t.app.(desktop.App); ok && t.state >= 0 {
+		desk.SetSystemTrayMenu(ui.BuildMenu(t.menuRows(), t.state))
+	}
+	if t.afterBar != nil {
+		_, rows := ui.SplitMenu(t.menuRows())
+		ui.UpdateMenuBar(t.afterBar, rows)
+	}
 }
 
 // showRefund opens the refund window for a paid order picked in Recent
@@ -60,6 +92,7 @@ func (t *tray) showReconcile() {
 		t.reconcile.Refresh()
 	}
 	t.reconcile.Show()
+	t.alert.Seen()
 }
 
 // closeAfterSale closes the after-sale windows (a language change).

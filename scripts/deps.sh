@@ -9,7 +9,7 @@ core=(
   # fyne (GLFW/OpenGL) for the tray app
   libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # GUI tests and screenshots under a virtual display
-  xvfb xauth dbus dbus-x11 imagemagick xdotool fonttools
+  xvfb xauth dbus dbus-x11 imagemagick xdotool xclip fonttools
   # serial tests through pty pairs
   socat
   # OCR helper and its baseline

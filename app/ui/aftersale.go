@@ -119,10 +119,15 @@ type ReconcileResult struct {
 	Diffs        []ReconcileDiff
 	Provisional  bool // the bank's current day: the bill may still change
 	At           time.Time
+	// Background: the tray's daily run (core's status.Reconciliation),
+	// which keeps no line counts. Failed: that run could not have the
+	// bank's bill, so nothing was concluded (it is tried again).
+	Background bool
+	Failed     bool
 }
 
 // Agreed reports whether the bank and the journal agree.
-func (r ReconcileResult) Agreed() bool { return len(r.Diffs) == 0 }
+func (r ReconcileResult) Agreed() bool { return !r.Failed && len(r.Diffs) == 0 }
 
 // ReconcileController is what the reconciliation window needs.
 type ReconcileController interface {
@@ -284,13 +289,24 @@ func SplitMenu(rows []MenuAction) (others, afterSale []MenuAction) {
 // NewMenuBar is a row of small buttons for rows, as the pay window's.
 func NewMenuBar(rows []MenuAction) *fyne.Container {
 	bar := container.NewHBox()
+	UpdateMenuBar(bar, rows)
+	return bar
+}
+
+// UpdateMenuBar builds bar's buttons again from rows (a marker changed).
+// A row with a marker is shown as a warning.
+func UpdateMenuBar(bar *fyne.Container, rows []MenuAction) {
+	bar.Objects = nil
 	for _, r := range rows {
 		if r.Action == nil || r.Quit {
 			continue
 		}
-		b := widget.NewButton(T(r.Key), r.Action)
+		b := widget.NewButton(r.Text(), r.Action)
 		b.Importance = widget.LowImportance
+		if r.Label != "" {
+			b.Importance = widget.WarningImportance
+		}
 		bar.Objects = append(bar.Objects, b)
 	}
-	return bar
+	bar.Refresh()
 }

@@ -83,6 +83,16 @@ type Settings struct {
 	// (0: never ask).
 	MaxPayment   money.Fen
 	ConfirmAbove money.Fen
+
+	// ReceiptPrinter is a receipt.Target ("" none, "spool:NAME",
+	// "serial:PORT@BAUD", "file:PATH"); ReceiptPaper "80mm" or "58mm";
+	// PaymentSlips prints a slip for each payment too.
+	ReceiptPrinter string
+	ReceiptPaper   string
+	PaymentSlips   bool
+	// ReconcileAt is when the tray reconciles yesterday each morning,
+	// "HH:MM" (China time), or "off".
+	ReconcileAt string
 }
 
 // Defaults for the amount guards when the configuration has none.
@@ -159,6 +169,9 @@ type Env struct {
 	App  fyne.App
 	Ctrl Controller
 	Now  func() time.Time
+	// Receipts lists and tests receipt printers for Settings (nil: the
+	// printer can be set but not tested).
+	Receipts ReceiptController
 	// Go runs slow work off the UI thread. Tests make it synchronous.
 	Go func(func())
 	// Every calls fn on the UI thread every d until stop is called. Tests

@@ -193,7 +193,7 @@ var catalog = map[string][2]string{
 
 	// settings
 	"settings.title":           {"设置", "Settings"},
-	"settings.bank":            {"银行激活", "Bank activation"},
+	"settings.bank":            {"银行激活", "Bank"},
 	"settings.url":             {"银行地址", "Bank URL"},
 	"settings.mch":             {"商户号", "Merchant no."},
 	"settings.terminal":        {"终端号", "Terminal no."},
@@ -201,7 +201,7 @@ var catalog = map[string][2]string{
 	"settings.activate":        {"激活", "Activate"},
 	"settings.activated":       {"已激活：%s · %s", "Activated: %s · %s"},
 	"settings.not_activated":   {"尚未激活", "Not activated yet"},
-	"settings.source":          {"金额来源", "Amount source"},
+	"settings.source":          {"金额来源", "Amount"},
 	"settings.src.manual":      {"手工输入", "Manual"},
 	"settings.src.serial":      {"串口（顾客显示屏）", "Serial (customer display)"},
 	"settings.src.ocr":         {"屏幕识别 (OCR)", "Screen OCR"},

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -34,6 +33,8 @@ type LogsWindow struct {
 	cursor   uint64
 	minLevel slog.Level
 	unsub    func()
+	// exportDlg is the open save dialog of the support zip (for tests).
+	exportDlg *ExportDialog
 }
 
 var levelChoices = []string{"DEBUG", "INFO", "WARN", "ERROR"}
@@ -175,14 +176,9 @@ func (w *LogsWindow) copyShown() {
 }
 
 func (w *LogsWindow) askExport() {
-	d := dialog.NewFileSave(func(uc fyne.URIWriteCloser, err error) {
-		if err != nil || uc == nil {
-			return
-		}
-		w.export(uc, uc.URI().Path())
-	}, w.win)
-	d.SetFileName("scanbox-support-" + w.env.Now().Format("20060102-150405") + ".zip")
-	d.Show()
+	w.exportDlg = newExportDialog(w.win, "scanbox-support-"+w.env.Now().Format("20060102-150405")+".zip",
+		w.export, func(err error) { w.status.SetText(err.Error()) })
+	w.exportDlg.Show()
 }
 
 // export writes the support zip off the UI thread and closes wc.
@@ -194,7 +190,7 @@ func (w *LogsWindow) export(wc io.WriteCloser, name string) {
 		}
 		fyne.Do(func() {
 			if err != nil {
-				w.status.SetText(oneSentence(err.Error()))
+				w.status.SetText(errorMessage(err))
 				return
 			}
 			w.status.SetText(Tf("logs.exported", name))

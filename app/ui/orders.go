@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"image/color"
 	"sort"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -42,14 +44,17 @@ type OrdersWindow struct {
 
 	orders   []order.Order // the rows shown (filtered by search)
 	selected int           // row index into orders, -1 none
+	selCol   int           // the column of the cell the table holds selected
 	unsub    func()
 }
 
 var orderColumns = []string{"orders.time", "orders.amount", "orders.wallet", "orders.state", "orders.code", "orders.no"}
 
+var orderColumnWidths = []float32{150, 90, 90, 80, 170, 230}
+
 // NewOrdersWindow builds the window; it follows order changes while open.
 func NewOrdersWindow(env *Env) *OrdersWindow {
-	w := &OrdersWindow{env: env, selected: -1}
+	w := &OrdersWindow{env: env, selected: -1, selCol: -1}
 	w.win = env.App.NewWindow(T("orders.title"))
 	w.unresolved = widget.NewLabel("")
 	w.unresolved.Importance = widget.WarningImportance
@@ -58,7 +63,7 @@ func NewOrdersWindow(env *Env) *OrdersWindow {
 	w.message = widget.NewLabel("")
 	w.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(w.orders), len(orderColumns) },
-		func() fyne.CanvasObject { return widget.NewLabel("0000-00-00 00:00:00") },
+		newOrderCell,
 		w.updateCell)
 	w.table.CreateHeader = func() fyne.CanvasObject { return widget.NewLabel("") }
 	w.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
@@ -71,11 +76,18 @@ func NewOrdersWindow(env *Env) *OrdersWindow {
 		}
 	}
 	w.table.ShowHeaderColumn = false
-	for i, width := range []float32{150, 90, 90, 80, 170, 230} {
+	for i, width := range orderColumnWidths {
 		w.table.SetColumnWidth(i, width)
 	}
-	w.table.OnSelected = func(id widget.TableCellID) { w.selected = id.Row; w.updateButtons() }
-	w.table.OnUnselected = func(widget.TableCellID) { w.selected = -1; w.updateButtons() }
+	// The table selects one cell; the whole row of that cell is drawn
+	// selected (each cell's background), because the cashier picks an
+	// order, not a value (issue 11 item 11).
+	w.table.OnSelected = func(id widget.TableCellID) {
+		w.selected, w.selCol = id.Row, id.Col
+		w.table.Refresh()
+		w.updateButtons()
+	}
+	w.table.OnUnselected = func(widget.TableCellID) { w.selected = -1; w.table.Refresh(); w.updateButtons() }
 	w.requeryBtn = widget.NewButtonWithIcon(T("orders.requery"), theme.ViewRefreshIcon(), w.requery)
 	w.closeBtn = widget.NewButtonWithIcon(T("orders.close"), theme.CancelIcon(), w.closeOrder)
 	w.copyBtn = widget.NewButtonWithIcon(T("orders.copy"), theme.ContentCopyIcon(), w.copyNo)
@@ -113,11 +125,23 @@ func (w *OrdersWindow) Reload() {
 	}
 	all := w.env.Ctrl.Recent(recentCount)
 	w.orders = filterOrders(all, w.search.Text)
+	was := w.selected
 	w.selected = -1
 	for i, o := range w.orders {
 		if o.OutTradeNo == keep {
 			w.selected = i
 		}
+	}
+	// The table's own marker follows the order to its new row (a new
+	// order pushes it down), or goes when the order is filtered out.
+	if w.selected != was {
+		sel := w.selected
+		if sel < 0 {
+			w.table.UnselectAll()
+		} else {
+			w.table.Select(widget.TableCellID{Row: sel, Col: max(w.selCol, 0)})
+		}
+		w.selected = sel
 	}
 	n := 0
 	for _, o := range all {
@@ -137,8 +161,26 @@ func (w *OrdersWindow) Reload() {
 	w.updateButtons()
 }
 
+// newOrderCell is one cell: a background that marks the selected row,
+// under the label.
+func newOrderCell() fyne.CanvasObject {
+	bg := canvas.NewRectangle(color.Transparent)
+	return container.NewStack(bg, widget.NewLabel("0000-00-00 00:00:00"))
+}
+
 func (w *OrdersWindow) updateCell(id widget.TableCellID, obj fyne.CanvasObject) {
-	l := obj.(*widget.Label)
+	cell := obj.(*fyne.Container)
+	bg, l := cell.Objects[0].(*canvas.Rectangle), cell.Objects[1].(*widget.Label)
+	var fill color.Color = color.Transparent
+	// The cell the table holds selected has the table's own marker (the
+	// same colour): drawn twice it would stand out of the row.
+	if id.Row == w.selected && id.Row >= 0 && id.Col != w.selCol {
+		fill = theme.Color(theme.ColorNameSelection)
+	}
+	if bg.FillColor != fill {
+		bg.FillColor = fill
+		bg.Refresh()
+	}
 	if id.Row >= len(w.orders) {
 		l.SetText("")
 		return
@@ -225,6 +267,7 @@ func (w *OrdersWindow) Select(no string) bool {
 		if o.OutTradeNo == no {
 			w.table.Select(widget.TableCellID{Row: i, Col: 0})
 			w.selected = i
+			w.table.Refresh()
 			w.updateButtons()
 			return true
 		}

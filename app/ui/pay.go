@@ -895,6 +895,11 @@ func (p *PayWindow) render() {
 	} else {
 		p.chargeBtn.Enable()
 		p.lockFields(false)
+		// "That scan was not used" was about the payment that has just
+		// ended: the next scan is taken, so the note would now be wrong.
+		if p.note.Text == T("pay.scan_refused") {
+			p.setNote("")
+		}
 		p.codeEntry.SetText("")
 		p.walletLabel.SetText("")
 		if o.State.Terminal() {

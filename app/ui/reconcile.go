@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -71,6 +72,24 @@ func (w *ReconcileWindow) Refresh() {
 // Window is the fyne window.
 func (w *ReconcileWindow) Window() fyne.Window { return w.win }
 
+// Verdict is the window's first line (for tests).
+func (w *ReconcileWindow) Verdict() string { return w.verdict.Text }
+
+// Cards are the differences as shown, one text per card (for tests).
+func (w *ReconcileWindow) Cards() []string {
+	var out []string
+	for _, o := range w.list.Objects {
+		var parts []string
+		for _, l := range o.(*fyne.Container).Objects {
+			if l, ok := l.(*widget.Label); ok {
+				parts = append(parts, l.Text)
+			}
+		}
+		out = append(out, strings.Join(parts, "\n"))
+	}
+	return out
+}
+
 // Show shows the window.
 func (w *ReconcileWindow) Show() { w.win.Show() }
 
@@ -106,10 +125,20 @@ func (w *ReconcileWindow) Run() {
 
 func (w *ReconcileWindow) show(r ReconcileResult) {
 	w.res, w.has = r, true
-	if r.Agreed() {
+	switch {
+	case r.Failed:
+		w.verdict.Importance = widget.WarningImportance
+		w.verdict.SetText("！" + Tf("reconcile.bg_failed", r.Date))
+	case r.Agreed() && r.Background:
+		w.verdict.Importance = widget.SuccessImportance
+		w.verdict.SetText("√ " + Tf("reconcile.bg_agreed", r.Date))
+	case r.Agreed():
 		w.verdict.Importance = widget.SuccessImportance
 		w.verdict.SetText("√ " + Tf("reconcile.agreed", r.Date, r.BankLines, r.JournalLines))
-	} else {
+	case r.Background:
+		w.verdict.Importance = widget.WarningImportance
+		w.verdict.SetText("！" + Tf("reconcile.bg_differ", r.Date, len(r.Diffs)))
+	default:
 		w.verdict.Importance = widget.WarningImportance
 		w.verdict.SetText("！" + Tf("reconcile.differ", r.Date, len(r.Diffs), r.BankLines, r.JournalLines))
 	}

@@ -57,8 +57,17 @@ type SettingsWindow struct {
 	status                      *widget.Label
 	saveBtn                     *widget.Button
 	profiles                    []string
-	stopLive                    func()
-	unsubSerial                 func()
+	// the receipts and reconciliation tab (settings_receipt.go)
+	printer        *widget.SelectEntry
+	printerOptions []string // the installed queues offered
+	paper          *widget.Select
+	paymentSlips   *widget.Check
+	testPrintBtn   *widget.Button
+	printResult    *widget.Label
+	reconcileOn    *widget.Check
+	reconcileAt    *widget.Entry
+	stopLive       func()
+	unsubSerial    func()
 }
 
 var sourceKeys = []string{"manual", "serial", "ocr"}
@@ -77,6 +86,7 @@ func NewSettingsWindow(env *Env) *SettingsWindow {
 		container.NewTabItem(T("settings.scanner"), w.scannerTab()),
 		container.NewTabItem(T("settings.payment"), w.paymentTab()),
 		container.NewTabItem(T("settings.voice")+" / "+T("settings.language"), w.voiceTab()),
+		container.NewTabItem(T("settings.receipts"), w.receiptTab()),
 	)
 	// The Save button keeps its height beside a two-line error.
 	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewVBox(w.saveBtn), w.status), nil, nil, tabs))
@@ -461,6 +471,9 @@ func (w *SettingsWindow) collect() (Settings, error) {
 	s.VoiceOn = w.voiceOn.Checked
 	s.Volume = int(w.volume.Value)
 	s.Language = Language(w.language.SelectedIndex()).String()
+	if err := w.collectReceipt(&s); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 

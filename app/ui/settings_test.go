@@ -53,7 +53,8 @@ func TestSettingsSaveAndReload(t *testing.T) {
 		SerialProfile: "cd5220", SerialForward: "/dev/ttyS0", ScannerMode: "serial", ScannerPort: "/dev/ttyS0",
 		ScannerBaud: 9600, WedgeMaxGapMS: 30, PollInterval: 1500 * time.Millisecond, PollTimeout: 60 * time.Second,
 		AutoCloseSec: 0, Hotkey: "Ctrl+Alt+F9", VoiceOn: false, Volume: 35, Language: "en",
-		MaxPayment: 500000, ConfirmAbove: 80000, MaxAmountAge: 90 * time.Second}
+		MaxPayment: 500000, ConfirmAbove: 80000, MaxAmountAge: 90 * time.Second,
+		ReceiptPaper: "80mm", ReconcileAt: "09:00"}
 	if s != want {
 		t.Errorf("reloaded\n got %+v\nwant %+v", s, want)
 	}

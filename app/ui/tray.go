@@ -43,7 +43,9 @@ func StateOf(st Status) TrayState {
 
 // MenuAction is one row of the tray menu table.
 type MenuAction struct {
-	Key    string // catalog key of the label
+	Key string // catalog key of the label
+	// Label replaces T(Key) when set: a marker such as "对账（2 处不一致）".
+	Label  string
 	Action func()
 	Quit   bool // the Quit row: fyne adds its own, so it is matched to it
 }
@@ -53,17 +55,32 @@ type Actions struct {
 	Pay, QR, Orders, Logs, Settings, About, Quit func()
 	// The after-sale windows (refund is reached from Recent orders).
 	Today, Shift, Reconcile func()
+	// ReconcileUnseen is the number of differences of the morning's
+	// reconciliation not yet seen in its window: the menu row says so.
+	ReconcileUnseen int
+}
+
+// Text is the row's label in the current language.
+func (r MenuAction) Text() string {
+	if r.Label != "" {
+		return r.Label
+	}
+	return T(r.Key)
 }
 
 // MenuTable is the tray menu, in order, as data.
 func MenuTable(a Actions) []MenuAction {
+	recon := ""
+	if a.ReconcileUnseen > 0 {
+		recon = "！" + Tf("menu.reconcile_unseen", a.ReconcileUnseen)
+	}
 	return []MenuAction{
 		{Key: "menu.pay", Action: a.Pay},
 		{Key: "menu.qr", Action: a.QR},
 		{Key: "menu.orders", Action: a.Orders},
 		{Key: "menu.today", Action: a.Today},
 		{Key: "menu.shift", Action: a.Shift},
-		{Key: "menu.reconcile", Action: a.Reconcile},
+		{Key: "menu.reconcile", Label: recon, Action: a.Reconcile},
 		{Key: "menu.logs", Action: a.Logs},
 		{Key: "menu.settings", Action: a.Settings},
 		{Key: "menu.about", Action: a.About},
@@ -78,7 +95,7 @@ func BuildMenu(rows []MenuAction, state TrayState) *fyne.Menu {
 	head.Disabled = true
 	items := []*fyne.MenuItem{head, fyne.NewMenuItemSeparator()}
 	for _, r := range rows {
-		it := fyne.NewMenuItem(T(r.Key), r.Action)
+		it := fyne.NewMenuItem(r.Text(), r.Action)
 		if r.Quit {
 			it.IsQuit = true
 			items = append(items, fyne.NewMenuItemSeparator())
