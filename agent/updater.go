@@ -457,10 +457,16 @@ func InstallStaged(ctx context.Context, dataDir string, run Runner) (proto.Insta
 	res := proto.InstallResult{Version: s.Version, At: now.UTC()}
 	if err == nil {
 		logPath := filepath.Join(dataDir, updatesDir, "msiexec-"+safeName(s.Version)+".log")
-		if rerr := run(ctx, "msiexec", "/i", s.MSIPath, "/qn", "/norestart", "/l*v", logPath); rerr != nil {
+		if rerr := run(ctx, systemTool("msiexec"), "/i", s.MSIPath, "/qn", "/norestart", "/l*v", logPath); rerr != nil && !msiSucceeded(rerr) {
 			err = fmt.Errorf("agent: msiexec: %w", rerr)
 		}
 	}
+	return recordInstall(dataDir, res, err)
+}
+
+// recordInstall writes the result of an install attempt (err nil: it
+// succeeded) to DATA_DIR/updates/last-install.json, which the agent reports.
+func recordInstall(dataDir string, res proto.InstallResult, err error) (proto.InstallResult, error) {
 	res.OK = err == nil
 	if err != nil {
 		res.Error = Sentence(err)

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -168,7 +169,24 @@ func TestUpdateSignedNewerStagedVerifiedAndInstalled(t *testing.T) {
 	if res.OK || !strings.Contains(res.Error, "1603") {
 		t.Fatalf("failed msiexec: %+v", res)
 	}
+	// msiexec's own exit codes: 3010 and 1641 (installed, a restart
+	// finishes replacing files that were in use) are success; 1603 as an
+	// exit code is a failure.
+	for code, ok := range map[int]bool{msiSuccessRebootRequired: true, msiSuccessRebootInitiated: true, 1603: false, 1618: false} {
+		res, err = InstallStaged(context.Background(), dir, func(ctx context.Context, name string, args ...string) error {
+			return fmt.Errorf("%w: msiexec said so", exitCode(code))
+		})
+		if res.OK != ok || (err == nil) != ok {
+			t.Errorf("msiexec exit %d: result %+v, %v; want ok=%v", code, res, err, ok)
+		}
+	}
 }
+
+// exitCode is an *exec.ExitError as far as msiSucceeded can tell.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+func (e exitCode) ExitCode() int { return int(e) }
 
 // Each bad release is refused with its own clear reason, nothing is
 // staged, and the refusal is reported to the fleet.

@@ -151,3 +151,86 @@ func TestFirstrunRefusesIncompleteProvisioning(t *testing.T) {
 		}
 	}
 }
+
+// MAX_PAYMENT (issue 11 item 3) and FLEET_URL/FLEET_CODE (issue 10 item 2)
+// from a silent install: validated, then written like the activation.
+func TestFirstrunMaxPaymentAndFleetEnrollment(t *testing.T) {
+	_, base := simtest.NewServer(t, banksim.Options{ActivationCodes: []string{"SHOP-1234"}, SingleUse: true})
+	dir := t.TempDir()
+	// A fleet that refuses connections: the enrollment must survive for
+	// the next start.
+	fleetURL := "http://127.0.0.1:1"
+	f := provisioningFile(t, "BANK_URL="+base, "MCH_ID="+banksim.DefaultMchID, "TERMINAL_ID="+banksim.DefaultTerminalID,
+		"ACTIVATION_CODE=SHOP-1234", "FLEET_URL="+fleetURL, "FLEET_CODE=ENROL-42", "MAX_PAYMENT=500")
+	if code, _, stderr := runCmd(t, "firstrun", "--data-dir", dir, "--from", f); code != exitOK {
+		t.Fatalf("firstrun = %d, stderr %q", code, stderr)
+	}
+	cfg, err := config.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxPayment != 50000 || cfg.ConfirmAbove != 50000 {
+		t.Errorf("MAX_PAYMENT=500: max %d fen, confirm above %d fen; want 50000 and the confirmation lowered to it", cfg.MaxPayment, cfg.ConfirmAbove)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, config.FileName))
+	if strings.Contains(string(raw), "ENROL-42") {
+		t.Error("the fleet enrollment code is in the configuration in clear")
+	}
+
+	// First start: activation succeeds, the fleet cannot be reached, the
+	// enrollment is kept for the next start.
+	code, _, stderr := runCmd(t, "firstrun", "--data-dir", dir, "--activate")
+	if code != exitOK || !strings.Contains(stderr, "cannot be reached") {
+		t.Errorf("firstrun --activate = %d, stderr %q; want activated, and the fleet named unreachable", code, stderr)
+	}
+	if c, _ := config.Load(dir); !c.Activated() {
+		t.Fatal("not activated")
+	}
+	url, enrol, err := config.TakePendingFleetJoin(dir)
+	if err != nil || url != fleetURL || enrol != "ENROL-42" {
+		t.Errorf("pending enrollment after an unreachable fleet: %q %q %v", url, enrol, err)
+	}
+
+	// An upgrade that only raises the maximum changes only that.
+	f = provisioningFile(t, "MAX_PAYMENT=20,000.00")
+	if code, _, stderr := runCmd(t, "firstrun", "--data-dir", dir, "--from", f); code != exitOK {
+		t.Fatalf("firstrun MAX_PAYMENT only = %d, %q", code, stderr)
+	}
+	after, _ := config.Load(dir)
+	if after.MaxPayment != 2_000_000 || after.ConfirmAbove != 50000 || !after.Activated() {
+		t.Errorf("after MAX_PAYMENT=20,000.00: max %d confirm %d activated %v", after.MaxPayment, after.ConfirmAbove, after.Activated())
+	}
+}
+
+func TestFirstrunRefusesBadProvisioning(t *testing.T) {
+	for name, lines := range map[string][]string{
+		"max not a number":   {"MAX_PAYMENT=abc"},
+		"max zero":           {"MAX_PAYMENT=0"},
+		"max three decimals": {"MAX_PAYMENT=12.505"},
+		"max above ceiling":  {"MAX_PAYMENT=2000000"},
+		"max negative":       {"MAX_PAYMENT=-5"},
+		"fleet url alone":    {"FLEET_URL=https://fleet.bank.example"},
+		"fleet code alone":   {"FLEET_CODE=ENROL-1"},
+		"fleet not http":     {"FLEET_URL=ftp://fleet.bank.example", "FLEET_CODE=ENROL-1"},
+		"fleet no host":      {"FLEET_URL=https://", "FLEET_CODE=ENROL-1"},
+		"fleet with query":   {"FLEET_URL=https://fleet.bank.example/?x=1", "FLEET_CODE=ENROL-1"},
+		// A bad value anywhere stores nothing, the good ones neither.
+		"good max, bad fleet": {"MAX_PAYMENT=500", "FLEET_URL=fleet.bank.example", "FLEET_CODE=ENROL-1"},
+	} {
+		dir := t.TempDir()
+		f := provisioningFile(t, lines...)
+		code, _, stderr := runCmd(t, "firstrun", "--data-dir", dir, "--from", f)
+		if code != exitUsage || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, strings.SplitN(lines[len(lines)-1], "=", 2)[0][:5]) {
+			t.Errorf("%s: firstrun = %d, stderr %q; want exit %d and one sentence naming the property", name, code, stderr, exitUsage)
+		}
+		if _, err := os.Stat(filepath.Join(dir, config.FileName)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: a configuration was written: %v", name, err)
+		}
+		if _, _, err := config.TakePendingFleetJoin(dir); !errors.Is(err, config.ErrNoPendingFleetJoin) {
+			t.Errorf("%s: a fleet enrollment was stored: %v", name, err)
+		}
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s: the provisioning source was deleted although nothing was imported: %v", name, err)
+		}
+	}
+}

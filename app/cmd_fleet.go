@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -25,9 +27,12 @@ func init() {
 	onDir("fleet", "the bank's fleet: join --url URL --code CODE, status [--json]", cmdFleet)
 	withVerbs("fleet", "join", "status")
 	dirCommands["update"] = cmdUpdate
-	commands["update"] = command{summary: "updates from the bank's fleet: --check [--json]", run: func(args []string, stdout, stderr io.Writer) int {
+	commands["update"] = command{summary: "updates from the bank's fleet: --check [--json], --install", run: func(args []string, stdout, stderr io.Writer) int {
 		if hasFlag(args, "install-staged") {
 			return cmdInstallStaged(args, stdout, stderr)
+		}
+		if hasFlag(args, "register-task") || hasFlag(args, "unregister-task") || hasFlag(args, "print-task") {
+			return cmdUpdateTask(args, stdout, stderr)
 		}
 		return runOnDir("update", cmdUpdate, args, stdout, stderr)
 	}}
@@ -168,12 +173,13 @@ func printFleetStatus(w io.Writer, st agent.Status) {
 func cmdUpdate(ctx context.Context, h host, args []string, stdout, stderr io.Writer) int {
 	fs, dir := newFlags("update", stdout, stderr)
 	check := fs.Bool("check", false, "ask the fleet for an update; download, verify and stage it")
+	install := fs.Bool("install", false, "hand the staged, verified release to the SYSTEM update task now (no payment may be in flight)")
 	asJSON := fs.Bool("json", false, `print {"current","offered","verified","staged","error"}`)
 	if code, ok := fs.parse(args); !ok {
 		return code
 	}
-	if !*check {
-		return fs.usage("say --check")
+	if *check == *install {
+		return fs.usage("say --check or --install")
 	}
 	c, release, err := h.open(*dir, core.Pacing{})
 	if err != nil {
@@ -183,6 +189,17 @@ func cmdUpdate(ctx context.Context, h host, args []string, stdout, stderr io.Wri
 	a, err := fleetAgent(h, c)
 	if err != nil {
 		return report(stderr, "update", err)
+	}
+	if *install {
+		// Install re-verifies the staged files, writes the install request
+		// and starts the task; the task verifies everything again with its
+		// own built-in key before msiexec runs.
+		if err := a.Install(ctx); err != nil {
+			fmt.Fprintf(stderr, "scanbox update: %s\n", oneLine(agent.Sentence(err)))
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "the staged release is handed to the SYSTEM task %s\n", agent.UpdateTaskName)
+		return exitOK
 	}
 	uctx, cancel := context.WithTimeout(ctx, 10*time.Minute) // an MSI download
 	defer cancel()
@@ -213,8 +230,28 @@ func cmdInstallStaged(args []string, stdout, stderr io.Writer) int {
 	fs, dir := newFlags("update", stdout, stderr)
 	fs.Bool("install-staged", false, "install the staged, verified release (the SYSTEM task)")
 	fs.Bool("if-requested", false, "only when the running ScanBox asked for it")
+	isCopy := fs.Bool(strings.TrimPrefix(agent.CopyFlag, "--"), false, "run by the task: this is the copy of scanbox.exe that runs msiexec")
 	if code, ok := fs.parse(args); !ok {
 		return code
+	}
+	if !*isCopy {
+		// The task's own process is the installed scanbox.exe, which
+		// msiexec must replace: verify, start a private copy, exit.
+		self, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "scanbox update: cannot tell where scanbox.exe is: %s\n", oneLine(err.Error()))
+			return exitFailed
+		}
+		s, err := agent.HandOff(dataDir(*dir), self, nil)
+		switch {
+		case errors.Is(err, agent.ErrNoInstallRequest):
+			return exitOK // nothing asked for: the usual 5-minute run
+		case err != nil:
+			fmt.Fprintf(stderr, "scanbox update: %s\n", oneLine(agent.Sentence(err)))
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "installing %s (verified; msiexec runs from a copy of scanbox.exe)\n", s.Version)
+		return exitOK
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
@@ -227,6 +264,65 @@ func cmdInstallStaged(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "installed %s\n", res.Version)
+	return exitOK
+}
+
+// cmdUpdateTask is the MSI's `scanbox.exe update --register-task` (run
+// as LocalSystem at install) and `--unregister-task` (at uninstall): the
+// SYSTEM scheduled task agent.UpdateTaskName for this scanbox.exe.
+func cmdUpdateTask(args []string, stdout, stderr io.Writer) int {
+	fs, _ := newFlags("update", stdout, stderr)
+	reg := fs.Bool("register-task", false, "create the SYSTEM update task for this scanbox.exe (the installer does this)")
+	unreg := fs.Bool("unregister-task", false, "delete the SYSTEM update task (the uninstaller does this)")
+	printTask := fs.Bool("print-task", false, "print the task definition --register-task gives Task Scheduler")
+	if code, ok := fs.parse(args); !ok {
+		return code
+	}
+	n := 0
+	for _, b := range []bool{*reg, *unreg, *printTask} {
+		if b {
+			n++
+		}
+	}
+	if n != 1 {
+		return fs.usage("say one of --register-task, --unregister-task, --print-task")
+	}
+	if *printTask {
+		exe, err := os.Executable()
+		if err != nil {
+			fmt.Fprintf(stderr, "scanbox update: cannot tell where scanbox.exe is: %s\n", oneLine(err.Error()))
+			return exitFailed
+		}
+		fmt.Fprint(stdout, agent.UpdateTaskDefinition(exe))
+		return exitOK
+	}
+	if runtime.GOOS != "windows" {
+		fmt.Fprintln(stderr, "scanbox update: the update task exists only on Windows")
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if *unreg {
+		if err := agent.UnregisterUpdateTask(ctx, nil); err != nil {
+			fmt.Fprintf(stderr, "scanbox update: the update task %s could not be deleted: %s\n", agent.UpdateTaskName, oneLine(err.Error()))
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "update task %s deleted\n", agent.UpdateTaskName)
+		return exitOK
+	}
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.Abs(exe)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scanbox update: cannot tell where scanbox.exe is: %s\n", oneLine(err.Error()))
+		return exitFailed
+	}
+	if err := agent.RegisterUpdateTask(ctx, exe, nil); err != nil {
+		fmt.Fprintf(stderr, "scanbox update: the update task %s could not be registered: %s\n", agent.UpdateTaskName, oneLine(err.Error()))
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "update task %s registered for %s\n", agent.UpdateTaskName, exe)
 	return exitOK
 }
 

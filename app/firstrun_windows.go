@@ -29,7 +29,8 @@ func (registrySource) read() (provisioning, error) {
 	}
 	defer k.Close()
 	var p provisioning
-	for name, dst := range map[string]*string{"BankURL": &p.BankURL, "MchID": &p.MchID, "TerminalID": &p.TerminalID, "ActivationCode": &p.ActivationCode} {
+	for name, dst := range map[string]*string{"BankURL": &p.BankURL, "MchID": &p.MchID, "TerminalID": &p.TerminalID, "ActivationCode": &p.ActivationCode,
+		"FleetURL": &p.FleetURL, "FleetCode": &p.FleetCode, "MaxPayment": &p.MaxPayment} {
 		v, _, err := k.GetStringValue(name)
 		if err != nil && !errors.Is(err, registry.ErrNotExist) {
 			return provisioning{}, err

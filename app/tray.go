@@ -90,6 +90,11 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 	if _, err := activatePending(ctx, ctrl.core); err != nil {
 		fmt.Fprintf(stderr, "scanbox: %s\n", oneLine(err.Error()))
 	}
+	// Then the fleet enrollment the installer left (FLEET_URL/FLEET_CODE);
+	// an unreachable fleet is retried at the next start, payments go on.
+	if _, err := joinPending(ctx, ctrl.core); err != nil {
+		ctrl.log.Warn("fleet enrollment from the installer not done", "reason", oneLine(err.Error()))
+	}
 	cancel()
 	ui.SetLanguage(ui.ParseLanguage(ctrl.Settings().Language))
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Secret files in the data directory. Their content is protect()ed: a DPAPI
@@ -178,4 +179,47 @@ func removeSecret(dir, name string) error {
 		return syncDir(dir)
 	}
 	return nil
+}
+
+// ErrNoPendingFleetJoin means no installer left a fleet enrollment.
+var ErrNoPendingFleetJoin = errors.New("config: no pending fleet enrollment")
+
+const (
+	pendingFleetFile    = "fleet-join.pending"
+	purposePendingFleet = "ScanBox pending fleet enrollment v1"
+)
+
+// SavePendingFleetJoin stores the installer's FLEET_URL and single-use
+// FLEET_CODE for the first start (which joins the fleet once the terminal
+// is activated), protected like the activation code.
+func SavePendingFleetJoin(dir, url, code string) error {
+	if url == "" || code == "" || strings.ContainsAny(url, "\n") {
+		return errors.New("config: a pending fleet enrollment needs a URL and a code")
+	}
+	blob, err := protect([]byte(url+"\n"+code), purposePendingFleet)
+	if err != nil {
+		return fmt.Errorf("config: protect fleet enrollment: %w", err)
+	}
+	if err := writeFileAtomic(dir, pendingFleetFile, blob, 0o600); err != nil {
+		return fmt.Errorf("config: save fleet enrollment: %w", err)
+	}
+	return nil
+}
+
+// TakePendingFleetJoin returns the stored fleet enrollment and deletes it
+// (the code is single-use), or ErrNoPendingFleetJoin. The caller stores it
+// again when the fleet could not be reached.
+func TakePendingFleetJoin(dir string) (url, code string, err error) {
+	b, err := loadSecret(dir, pendingFleetFile, purposePendingFleet, ErrNoPendingFleetJoin)
+	if err != nil {
+		return "", "", err
+	}
+	if err := removeSecret(dir, pendingFleetFile); err != nil {
+		return "", "", err
+	}
+	url, code, ok := strings.Cut(string(b), "\n")
+	if !ok || url == "" || code == "" {
+		return "", "", fmt.Errorf("config: %s is damaged; join the fleet with scanbox fleet join", pendingFleetFile)
+	}
+	return url, code, nil
 }

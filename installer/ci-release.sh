@@ -5,10 +5,16 @@
 #      (installer/sign/test-cert.sh), every signature verified
 #      (osslsigncode verify -CAfile); nothing secret is committed or kept;
 #   2. the msiinfo table test (go test ./installer/);
-#   3. the wine smoke test against that release (installer/smoke/wine-smoke.sh).
+#   3. the wine smoke test against that release (installer/smoke/wine-smoke.sh),
+#      including one real update from a Linux-native scanbox-fleet: it builds
+#      its own pair of TEST builds (a relink each, with a throw-away release
+#      key, in its temporary work directory; the release in dist/ is checked
+#      not to carry that key).
 # It prints how long each step took. It installs nothing: scripts/deps.sh
-# windows (plus jq, curl) must have run. Set SMOKE_SHOT=FILE to keep the
-# tray screenshot.
+# windows (plus jq, curl) must have run. Set SMOKE_SHOTS=DIR to keep the
+# screenshots, SMOKE_DISPLAY=:N to choose the Xvfb display. On a machine
+# shared with other Windows builds run it as
+#   flock /tmp/winbuild.lock installer/ci-release.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t() { date +%s; }

@@ -13,7 +13,11 @@ import (
 
 // SecureProperties are the public properties a silent install passes to the
 // elevated part of the installation (see the template's Provisioning part).
-var SecureProperties = []string{"BANK_URL", "MCH_ID", "TERMINAL_ID", "ACTIVATION_CODE"}
+var SecureProperties = []string{"BANK_URL", "MCH_ID", "TERMINAL_ID", "ACTIVATION_CODE", "FLEET_URL", "FLEET_CODE", "MAX_PAYMENT"}
+
+// HiddenProperties are kept out of the MSI log (MsiHiddenProperties): the
+// single-use codes.
+var HiddenProperties = []string{"ACTIVATION_CODE", "FLEET_CODE"}
 
 // BuildMSI renders x into x.SourceDir/scanbox.wxs and compiles it to out
 // with x.Toolset. It needs wixl and msibuild (msitools) or WiX v3's candle

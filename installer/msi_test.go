@@ -108,7 +108,7 @@ func TestMSITables(t *testing.T) {
 			"ProductName":         "ScanBox",
 			"UpgradeCode":         "{" + UpgradeCode + "}",
 			"ALLUSERS":            "1",
-			"MsiHiddenProperties": "ACTIVATION_CODE",
+			"MsiHiddenProperties": "ACTIVATION_CODE;FLEET_CODE",
 		}
 		for k, v := range want {
 			if got := props[k]; got == nil || got[1] != v {
@@ -116,7 +116,10 @@ func TestMSITables(t *testing.T) {
 			}
 		}
 		secure := strings.Split(props["SecureCustomProperties"][1], ";")
-		for _, p := range append([]string{"WIX_UPGRADE_DETECTED"}, SecureProperties...) {
+		// The provisioning properties bank staff pass to msiexec (issue 10
+		// item 2: FLEET_URL, FLEET_CODE; issue 11 item 3: MAX_PAYMENT) must
+		// all reach the elevated part of the install.
+		for _, p := range []string{"WIX_UPGRADE_DETECTED", "BANK_URL", "MCH_ID", "TERMINAL_ID", "ACTIVATION_CODE", "FLEET_URL", "FLEET_CODE", "MAX_PAYMENT"} {
 			if !contains(secure, p) {
 				t.Errorf("SecureCustomProperties %v lacks %s", secure, p)
 			}
@@ -222,6 +225,9 @@ func TestMSITables(t *testing.T) {
 			{hklm, ProvisioningKey, "MchID"}:                                   "[MCH_ID]",
 			{hklm, ProvisioningKey, "TerminalID"}:                              "[TERMINAL_ID]",
 			{hklm, ProvisioningKey, "ActivationCode"}:                          "[ACTIVATION_CODE]",
+			{hklm, ProvisioningKey, "FleetURL"}:                                "[FLEET_URL]",
+			{hklm, ProvisioningKey, "FleetCode"}:                               "[FLEET_CODE]",
+			{hklm, ProvisioningKey, "MaxPayment"}:                              "[MAX_PAYMENT]",
 		}
 		for k, v := range want {
 			if r := reg[k]; r == nil || r[4] != v {
@@ -281,6 +287,54 @@ func TestMSITables(t *testing.T) {
 		}
 	})
 
+	t.Run("update task custom actions", func(t *testing.T) {
+		cas := table(t, msi, "CustomAction")
+		seq := table(t, msi, "InstallExecuteSequence")
+		n := func(a string) int {
+			r := seq[a]
+			if r == nil {
+				t.Fatalf("InstallExecuteSequence lacks %s", a)
+			}
+			v, _ := strconv.Atoi(r[2])
+			return v
+		}
+		const exeFromFile, continueOnError, deferred, noImpersonate = 18, 64, 1024, 2048
+		for _, tc := range []struct {
+			id, cmd, cond string
+			check         bool
+		}{
+			// Registration must fail the install when it fails: a PC
+			// without the task never updates, and nobody would know.
+			{"RegisterUpdateTask", "update --register-task", `NOT (REMOVE="ALL")`, true},
+			// Removal is best effort (an uninstall must not be blocked by
+			// a task someone deleted already), and is skipped when the
+			// uninstall is the old half of a major upgrade.
+			{"UnregisterUpdateTask", "update --unregister-task", `REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE`, false},
+		} {
+			ca := cas[tc.id]
+			if ca == nil {
+				t.Errorf("no %s custom action", tc.id)
+				continue
+			}
+			typ, _ := strconv.Atoi(ca[1])
+			if typ&0x3f != exeFromFile || typ&deferred == 0 || typ&noImpersonate == 0 || ca[2] != "ScanBoxExe" || ca[3] != tc.cmd {
+				t.Errorf("%s = %q, want deferred, not impersonated (LocalSystem), scanbox.exe %s", tc.id, ca, tc.cmd)
+			}
+			if got := typ&continueOnError == 0; got != tc.check {
+				t.Errorf("%s: checks its exit code = %v, want %v (type %d)", tc.id, got, tc.check, typ)
+			}
+			if cond := seq[tc.id][1]; cond != tc.cond {
+				t.Errorf("%s condition %q, want %q", tc.id, cond, tc.cond)
+			}
+		}
+		if s := n("RegisterUpdateTask"); !(s > n("InstallFiles") && s > n("ImportProvisioning") && s < n("InstallFinalize")) {
+			t.Errorf("RegisterUpdateTask at %d: must run after the files are installed (it runs scanbox.exe) and before InstallFinalize", s)
+		}
+		if s := n("UnregisterUpdateTask"); !(s > n("InstallInitialize") && s < n("RemoveFiles")) {
+			t.Errorf("UnregisterUpdateTask at %d: deferred actions run after InstallInitialize, and scanbox.exe must still be there (before RemoveFiles %d)", s, n("RemoveFiles"))
+		}
+	})
+
 	t.Run("summary", func(t *testing.T) {
 		out, err := exec.Command("msiinfo", "suminfo", msi).CombinedOutput()
 		if err != nil {
@@ -299,7 +353,9 @@ func TestWXSRenderings(t *testing.T) {
 		want, reject []string
 	}{
 		{Wixl, nil, []string{`Secure="yes"`, `Platform=`}},
-		{WiX3, []string{`Platform="x64"`, `<Property Id="ACTIVATION_CODE" Secure="yes" />`}, nil},
+		{WiX3, []string{`Platform="x64"`, `<Property Id="ACTIVATION_CODE" Secure="yes" />`,
+			`<Property Id="FLEET_URL" Secure="yes" />`, `<Property Id="FLEET_CODE" Secure="yes" />`,
+			`<Property Id="MAX_PAYMENT" Secure="yes" />`, `Value="ACTIVATION_CODE;FLEET_CODE"`}, nil},
 	} {
 		var b bytes.Buffer
 		x := WXS{Toolset: tc.toolset, Version: "0.1.0", Payload: payload, SourceDir: filepath.Dir(payload.ScanBoxExe)}

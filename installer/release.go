@@ -2,6 +2,8 @@ package installer
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -9,11 +11,53 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 )
 
+// EnvReleaseKey names the release.pub the release tool links into
+// scanbox.exe when -release-key is not given.
+const EnvReleaseKey = "SCANBOX_RELEASE_KEY_FILE"
+
 // VersionVar is the linker symbol that carries the version into the program.
 const VersionVar = "github.com/scanbox/scanbox/version.Version"
+
+// ReleaseKeyVar is the linker symbol that carries the bank's release public
+// key into the program (agent.ReleasePublicKey): the only key whose signed
+// manifests the plug-in's updater accepts. It is public, but it is a build
+// input like the version, never a file the program reads at run time.
+const ReleaseKeyVar = "github.com/scanbox/scanbox/agent.ReleasePublicKey"
+
+// ErrBadReleaseKey is a release key that is not base64 ed25519 public keys.
+var ErrBadReleaseKey = errors.New("installer: the release key must be one or more base64 ed25519 public keys (scanbox-fleet keygen's release.pub), separated by commas")
+
+// ReadReleaseKey reads a release.pub (one base64 line; several lines or
+// commas during a key rotation) and returns the comma-separated form the
+// linker gets.
+func ReadReleaseKey(path string) (string, error) {
+	// keygen's private release.key is a 32-byte base64 seed, the same shape
+	// as a public key: linked in by mistake it would ship the bank's
+	// signing key to every shop. Refuse it by name.
+	if strings.HasSuffix(strings.ToLower(path), ".key") {
+		return "", fmt.Errorf("%w: %s looks like the private release.key; give release.pub", ErrBadReleaseKey, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("installer: release key: %w", err)
+	}
+	var keys []string
+	for _, f := range strings.FieldsFunc(string(b), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' || r == ' ' || r == '\t' }) {
+		k, err := base64.StdEncoding.DecodeString(f)
+		if err != nil || len(k) != ed25519.PublicKeySize {
+			return "", fmt.Errorf("%w: %s", ErrBadReleaseKey, path)
+		}
+		keys = append(keys, f)
+	}
+	if len(keys) == 0 {
+		return "", fmt.Errorf("%w: %s is empty", ErrBadReleaseKey, path)
+	}
+	return strings.Join(keys, ","), nil
+}
 
 // Output names inside the release directory.
 const (
@@ -40,7 +84,10 @@ type Release struct {
 	Tessdata string  // eng.traineddata to ship
 	Signer   *Signer // nil: leave everything unsigned
 	VerifyCA string  // when set, every signature is verified against this PEM CA file
-	Log      io.Writer
+	// ReleaseKey is the release public key(s) linked into scanbox.exe
+	// (ReadReleaseKey's form); "" builds a program that accepts no update.
+	ReleaseKey string
+	Log        io.Writer
 }
 
 // ExeBuild is the fixed cross-build of scanbox.exe: the same flags every
@@ -53,9 +100,14 @@ func (r *Release) ExeBuild(ctx context.Context) *exec.Cmd {
 	}
 	// no_animations: fyne otherwise redraws the blinking text cursor at
 	// frame rate, which costs an idle POS PC ~9 % of a core (docs/ui.md).
+	// The version and the release key are link-time only (-X), so a build
+	// that differs in either relinks and recompiles nothing.
+	ldflags := "-s -w -H windowsgui -X " + VersionVar + "=" + r.Version
+	if r.ReleaseKey != "" {
+		ldflags += " -X " + ReleaseKeyVar + "=" + r.ReleaseKey
+	}
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "no_animations",
-		"-ldflags", "-s -w -H windowsgui -X "+VersionVar+"="+r.Version,
-		"-o", filepath.Join(r.absOut(), ExeName), "./app")
+		"-ldflags", ldflags, "-o", filepath.Join(r.absOut(), ExeName), "./app")
 	cmd.Dir = r.Root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS=windows", "GOARCH=amd64", "CC="+cc)
 	return cmd
@@ -97,6 +149,11 @@ func (r *Release) BuildExe(ctx context.Context) error {
 		return err
 	}
 	defer remove()
+	if r.ReleaseKey == "" {
+		fmt.Fprintf(r.Log, "release: %s built without a release key: it accepts no update (-release-key FILE or $%s)\n", ExeName, EnvReleaseKey)
+	} else {
+		fmt.Fprintf(r.Log, "release: %s accepts updates signed by release key %s\n", ExeName, r.ReleaseKey)
+	}
 	cmd := r.ExeBuild(ctx)
 	cmd.Stdout, cmd.Stderr = r.Log, r.Log
 	if err := r.step("go build "+ExeName+" (windows/amd64, cgo)", cmd.Run); err != nil {

@@ -21,7 +21,8 @@ import (
 const UpgradeCode = "8E67C936-6B23-4302-B23B-13FBFA500000"
 
 // ProvisioningKey is the HKLM key (64-bit view) where a silent install leaves
-// BANK_URL, MCH_ID, TERMINAL_ID and ACTIVATION_CODE for `scanbox firstrun`.
+// BANK_URL, MCH_ID, TERMINAL_ID, ACTIVATION_CODE, FLEET_URL, FLEET_CODE and
+// MAX_PAYMENT for `scanbox firstrun`.
 // app/cmd_firstrun*.go reads the same key; keep the two in step.
 const ProvisioningKey = `Software\ScanBox\Provisioning`
 
@@ -92,9 +93,16 @@ const (
 	WiX3                // WiX Toolset v3 candle/light, used by build.ps1 on Windows
 )
 
+// UpdateTaskName is the SYSTEM scheduled task that `scanbox.exe update
+// --register-task` creates at install (agent.UpdateTaskName; the two must
+// stay the same).
+const UpdateTaskName = `\ScanBox\Update`
+
 type wxsData struct {
 	Wixl                                                                   bool
 	ProductName, Manufacturer, Version, UpgradeCode, ProvisioningKey, Icon string
+	UpdateTask, HiddenProperties                                           string
+	SecureProperties                                                       []string
 	GUIDs                                                                  any
 	Root                                                                   *wxsDir
 	Components                                                             []string
@@ -134,7 +142,9 @@ func (x WXS) Write(w io.Writer) error {
 		Wixl:        x.Toolset == Wixl,
 		ProductName: "ScanBox", Manufacturer: "ScanBox", Version: v,
 		UpgradeCode: UpgradeCode, ProvisioningKey: ProvisioningKey, GUIDs: fixedGUIDs,
-		Root: &wxsDir{ID: "INSTALLDIR"},
+		UpdateTask: UpdateTaskName, HiddenProperties: strings.Join(HiddenProperties, ";"),
+		SecureProperties: SecureProperties,
+		Root:             &wxsDir{ID: "INSTALLDIR"},
 	}
 	base, err := filepath.Abs(x.SourceDir)
 	if err != nil {

@@ -10,13 +10,18 @@
 # digit, plus one forced fault on a second simulator) / orders --json against
 # the Linux-native `scanbox banksim` on 127.0.0.1 and checks the JSON and the
 # bank's ledger; reads OCR corpus images through scanbox-ocr.exe; starts the
-# tray app and takes a screenshot; upgrades to a newer MSI; uninstalls and
-# checks that the program is gone and %ProgramData%\ScanBox is kept.
+# tray app and takes a screenshot; performs one real update from the fleet
+# (see the section "a real update from the fleet": a major upgrade to a
+# test-key build with FLEET_URL/FLEET_CODE/MAX_PAYMENT, enrolment, a signed
+# release from a Linux-native scanbox-fleet, the SYSTEM task's command
+# line); uninstalls and checks that the program and the task are gone and
+# %ProgramData%\ScanBox is kept.
 #
 # It installs nothing: when a tool is missing it says which and which Debian
 # package brings it, and exits 2. Environment:
 #   SCANBOX_LINUX    Linux scanbox binary for `banksim` (default: go build ./app)
 #   SMOKE_KEEP=1     keep the work directory (prefix, logs, screenshot)
+#   SMOKE_DISPLAY=:N the Xvfb display to start (default: the first free of :90-:130)
 #   SMOKE_SHOTS=DIR  copy the screenshots there (wine-tray.png, wine-pay-window.png)
 #
 # Wine differences it knows about (none of them is ScanBox's doing):
@@ -28,6 +33,11 @@
 #   - Wine's msi ignores MsiHiddenProperties, so no verbose MSI log is taken
 #     while the activation code is on the command line.
 #   - go.bug.st/serial reads hang under Wine 8: serial is not tested here.
+#   - Wine does not run scheduled tasks: the update task's command line is
+#     read back from the registered task and run by this script.
+#   - Wine's WinVerifyTrust finds and checks an MSI's Authenticode signature
+#     (an unsigned MSI is refused) but does not insist on a trusted root, so
+#     the throw-away CA need not be imported into the prefix.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +58,8 @@ need identify imagemagick
 need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64
 need jq jq
 need curl curl
+need osslsigncode osslsigncode
+need openssl openssl
 need go "Go from go.mod"
 for f in scanbox.exe scanbox-ocr.exe; do
 	[[ -f $dist/$f ]] || missing+=("$dist/$f (make release)")
@@ -101,7 +113,9 @@ winpath() { echo "Z:${1//\//\\}"; }
 
 # ---- Xvfb, prefix, stub DLL ---------------------------------------------------
 section "prefix"
+disp=${SMOKE_DISPLAY:-}
 for n in $(seq 90 130); do
+	[[ -n $disp ]] && break
 	[[ -e /tmp/.X11-unix/X$n || -e /tmp/.X$n-lock ]] || { disp=:$n; break; }
 done
 Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
@@ -330,24 +344,154 @@ kill "$gui" 2>/dev/null
 WINEPREFIX=$WINEPREFIX wineserver -k
 sleep 1
 
-# ---- upgrade: a newer MSI replaces the older one, data kept --------------------------
-section "major upgrade"
+# ---- a real update from the fleet ----------------------------------------------------
+# Old MSI installed -> a Linux-native `scanbox-fleet serve` on loopback offers
+# a newer MSI signed with a throw-away release key -> the installed plug-in
+# downloads, verifies, stages and hands it over -> the SYSTEM task's command
+# installs it -> new version installed, data kept, version reported.
+#
+# The pair of MSIs is built here, in this run's work directory, with the
+# throw-away key linked in (release tool -release-key): a TEST build, never
+# the release. The release in $dist is built without this key (checked
+# below), and the test builds are deleted with the work directory.
+section "update from the fleet: build the test-key pair"
 ver=$(basename "$msi" | sed 's/^ScanBox-\(.*\)-x64\.msi$/\1/')
 IFS=. read -r ma mi pa <<<"$ver"
-newer=$ma.$mi.$((pa + 1))
-(cd "$root" && go run ./installer/cmd/release -out "$work/newer" -steps msi -version "$newer" >/dev/null 2>&1 ||
-	{ mkdir -p "$work/newer" && cp "$dist/scanbox.exe" "$dist/scanbox-ocr.exe" "$work/newer/" &&
-		go run ./installer/cmd/release -out "$work/newer" -steps msi -version "$newer" >"$work/newer.log" 2>&1; })
-newmsi=$work/newer/ScanBox-$newer-x64.msi
-journal_before=$(find "$data" -type f | sort | xargs md5sum 2>/dev/null | grep -i journal)
-wine msiexec /i "$(winpath "$newmsi")" /qn >"$work/msiexec-up.log" 2>&1
+oldv=$ma.$mi.$((pa + 1)) newv=$ma.$mi.$((pa + 2))
+fleetbin=$work/scanbox-fleet
+(cd "$root" && go build -o "$fleetbin" ./cmd/scanbox-fleet) || { echo "wine-smoke: cannot build scanbox-fleet" >&2; exit 1; }
+"$fleetbin" keygen --out "$work/release-key" >"$work/keygen.out" 2>&1
+testpub=$(cat "$work/release-key/release.pub" 2>/dev/null)
+check "throw-away release key made (scanbox-fleet keygen)" test -n "$testpub"
+# Authenticode for the test builds: the caller's signer (CI's throw-away CA)
+# or one made here. The agent refuses an unsigned MSI (WinVerifyTrust).
+if [[ -z ${SCANBOX_SIGN_PKCS12:-}${SCANBOX_SIGN_CERT:-} ]]; then
+	eval "$(bash "$root/installer/sign/test-cert.sh" "$work/certs")"
+fi
+build_test_release() { # build_test_release VERSION: $work/rel-VERSION/{scanbox.exe,MSI}
+	local v=$1 out=$work/rel-$1
+	mkdir -p "$out" && cp "$dist/scanbox-ocr.exe" "$out/" &&
+		(cd "$root" && go run ./installer/cmd/release -out "$out" -steps exe,msi -version "$v" \
+			-release-key "$work/release-key/release.pub") >"$work/release-$v.log" 2>&1
+}
+t0=$(date +%s)
+build_test_release "$oldv"
+rc_old=$?
+build_test_release "$newv"
+rc_new=$?
+oldmsi=$work/rel-$oldv/ScanBox-$oldv-x64.msi newmsi=$work/rel-$newv/ScanBox-$newv-x64.msi
+check "test builds $oldv and $newv (relink + MSI each, $(($(date +%s) - t0)) s)" test "$rc_old" = 0 -a "$rc_new" = 0 -a -s "$oldmsi" -a -s "$newmsi"
+check "the test builds carry the throw-away release key" grep -qaF "$testpub" "$work/rel-$oldv/scanbox.exe"
+check "the release in $dist does not carry it" sh -c '! grep -qaF "$1" "$2"' _ "$testpub" "$dist/scanbox.exe"
+
+section "update from the fleet: scanbox-fleet serve on loopback"
+fdata=$work/fleet-data
+"$fleetbin" serve --addr 127.0.0.1:0 --data-dir "$fdata" >"$work/fleet.out" 2>"$work/fleet.err" &
+pids+=($!)
+for _ in $(seq 100); do grep -q '^listening on ' "$work/fleet.out" 2>/dev/null && break; sleep 0.1; done
+fleet_url=$(sed -n 's/^listening on //p' "$work/fleet.out" | head -1)
+check "scanbox-fleet serve listening ($fleet_url)" test -n "$fleet_url"
+fl() { "$fleetbin" "$@" --data-dir "$fdata"; }
+head -c 18 /dev/urandom | base64 | fl user add --name smoke --role admin >/dev/null 2>>"$work/fleet.err"
+token=$(fl token --user smoke 2>>"$work/fleet.err")
+enrol=$(fl enrollment-code 2>>"$work/fleet.err" | head -1)
+check "staff token and an enrollment code" test -n "$token" -a -n "$enrol"
+"$fleetbin" release sign --key "$work/release-key/release.key" --msi "$newmsi" --version "$newv" --out "$work/manifest-$newv.json" >"$work/sign.out" 2>&1
 rc=$?
-check "msiexec /i of $newer over $ver exits 0 (got $rc)" test "$rc" = 0
+fl release publish --manifest "$work/manifest-$newv.json" --msi "$newmsi" --cohort 100 \
+	--release-pub "$work/release-key/release.pub" >"$work/publish.out" 2>&1
+check "release $newv signed with the throw-away key and published to 100 % (sign $rc, publish $?)" test "$rc" = 0 -a -s "$work/manifest-$newv.json"
+terminal() { # terminal JQ_FILTER: our terminal in GET /api/v1/terminals passes it
+	curl -fsS -H "Authorization: Bearer $token" "$fleet_url/api/v1/terminals" |
+		jqe --arg t "$TERM_ID" "map(select(.terminal_id == \$t)) | length == 1 and (.[0] | $1)"
+}
+
+section "update from the fleet: install $oldv with FLEET_URL, FLEET_CODE, MAX_PAYMENT"
+journal_before=$(find "$data" -type f | sort | xargs md5sum 2>/dev/null | grep -i journal)
+wine msiexec /i "$(winpath "$oldmsi")" /qn FLEET_URL="$fleet_url" FLEET_CODE="$enrol" MAX_PAYMENT=5000 >"$work/msiexec-old.log" 2>&1
+rc=$?
+check "msiexec /i of $oldv over $ver (major upgrade) exits 0 (got $rc)" test "$rc" = 0
 products=$(wine uninstaller --list 2>/dev/null | tr -d '\r' | grep -c 'ScanBox')
 check "exactly one ScanBox in Add/Remove Programs after the upgrade (got $products)" test "$products" = 1
+out=$(sbx version)
+check "installed scanbox.exe is $oldv (got: $out)" test "$out" = "ScanBox $oldv"
 check "journal untouched by the upgrade" test "$journal_before" = "$(find "$data" -type f | sort | xargs md5sum 2>/dev/null | grep -i journal)"
-out=$(sbx orders --json)
-check "orders still readable after the upgrade" jqe "length == ${#codes[@]}" <<<"$out"
+check "orders still readable after the upgrade" jqe "length == ${#codes[@]}" <<<"$(sbx orders --json)"
+check "MAX_PAYMENT=5000 written into the configuration (max_payment_fen 500000)" \
+	jqe '.max_payment_fen == 500000 and .confirm_above_fen <= 500000' <<<"$(cat "$data/config.json" 2>/dev/null)"
+check "the fleet enrollment code not in clear in the data directory" absent "$enrol" "$data"
+WINEPREFIX=$WINEPREFIX wineserver -w
+check "the fleet enrollment code not in clear in the registry hives" absent "$enrol" "$WINEPREFIX/system.reg" "$WINEPREFIX/user.reg"
+taskfile=$WINEPREFIX/drive_c/windows/system32/tasks/ScanBox/Update
+check "the MSI registered the scheduled task \\ScanBox\\Update (RegisterUpdateTask, schtasks /Create /XML)" \
+	grep -qF "ScanBox: installs a bank-signed update" "$taskfile"
+# Wine's Task Scheduler keeps only part of a definition (it drops the
+# triggers, the principal and the action's command line), so the definition
+# is read from the program that registered it: `update --print-task` prints
+# exactly what --register-task gave schtasks.
+taskdef=$(sbx update --print-task | tr -d '\r')
+check "the task runs as SYSTEM (S-1-5-18), at start-up and every 5 minutes" \
+	bash -c 'grep -qF "<UserId>S-1-5-18</UserId>" <<<"$1" && grep -qF "<BootTrigger>" <<<"$1" && grep -qF "<Interval>PT5M</Interval>" <<<"$1"' _ "$taskdef"
+task_cmd=$(sed -n 's:.*<Command>&#34;\(.*\)&#34;</Command>.*:\1:p' <<<"$taskdef" | head -1)
+task_args=$(sed -n 's:.*<Arguments>\(.*\)</Arguments>.*:\1:p' <<<"$taskdef" | head -1)
+check "the task's command is the installed scanbox.exe update --install-staged --if-requested (got $task_cmd $task_args)" \
+	test "$task_cmd" = 'C:\Program Files\ScanBox\scanbox.exe' -a "$task_args" = "update --install-staged --if-requested"
+
+out=$(wine "$exe" firstrun --activate 2>&1 | tr -d '\r')
+check "the first start joins the fleet with the installer's FLEET_URL/FLEET_CODE ($(tail -1 <<<"$out"))" grep -qF "joined the fleet at $fleet_url" <<<"$out"
+out=$(sbx update --check --json)
+rc=$?
+check "update --check: $newv offered, verified and staged (exit $rc: $out)" \
+	jqe --arg o "$oldv" --arg n "$newv" '.current == $o and .offered == $n and .verified and .staged and .error == ""' <<<"$out"
+check "the fleet lists the terminal with version $oldv" terminal ".app_version == \"$oldv\""
+out=$(sbx update --install 2>&1)
+rc=$?
+check "update --install hands the staged release to the task (exit $rc)" test "$rc" = 0 -a -f "$data/updates/install-request.json"
+
+section "update from the fleet: the task's command line, run as the task would"
+# Wine does not run scheduled tasks: the task's own command line, read back
+# from the registered task above, is run here, exactly as Task Scheduler
+# would start it (as SYSTEM; under wine every program has the rights).
+task_exe="$WINEPREFIX/drive_c/${task_cmd#C:\\}"
+task_exe=${task_exe//\\//}
+read -ra targs <<<"$task_args"
+out=$(wine "$task_exe" "${targs[@]}" 2>"$work/task.err" | tr -d '\r')
+rc=$?
+check "the task's command verifies $newv and starts its installer copy: exit 0 (got $rc: $out $(head -c 300 "$work/task.err"))" \
+	test "$rc" = 0 -a "$out" = "installing $newv (verified; msiexec runs from a copy of scanbox.exe)"
+# The task's own process has exited (msiexec must replace it); the copy
+# runs msiexec. wineserver -w returns when every program in the prefix has.
+timeout 600 env WINEPREFIX="$WINEPREFIX" wineserver -w
+copy=$(ls "$WINEPREFIX"/drive_c/windows/temp/ScanBoxUpdate-*/scanbox-update.exe 2>/dev/null | head -1)
+check "msiexec ran from a private copy of the old scanbox.exe in %SystemRoot%\\Temp (${copy#"$WINEPREFIX/"})" \
+	cmp -s "$copy" "$work/rel-$oldv/scanbox.exe"
+out=$(sbx version)
+check "installed scanbox.exe is now $newv (got: $out)" test "$out" = "ScanBox $newv"
+check "installed scanbox.exe is the published release's" cmp -s "$work/rel-$newv/scanbox.exe" "$pf/scanbox.exe"
+products=$(wine uninstaller --list 2>/dev/null | tr -d '\r' | grep -c 'ScanBox')
+check "exactly one ScanBox in Add/Remove Programs after the update (got $products)" test "$products" = 1
+check "the install request was consumed" test ! -e "$data/updates/install-request.json"
+check "the result is recorded: last-install.json ok, version $newv" \
+	jqe --arg n "$newv" '.ok == true and .version == $n' <<<"$(cat "$data/updates/last-install.json" 2>/dev/null)"
+check "journal untouched by the update" test "$journal_before" = "$(find "$data" -type f | sort | xargs md5sum 2>/dev/null | grep -i journal)"
+check "orders still readable after the update" jqe "length == ${#codes[@]}" <<<"$(sbx orders --json)"
+check "activation kept across the update" jqe --arg u "$good_base" '.bank_url == $u and .max_payment_fen == 500000' <<<"$(cat "$data/config.json" 2>/dev/null)"
+check "the task is still registered after the update" test -s "$taskfile"
+out=$(sbx update --check --json)
+check "after the update, update --check reports current $newv, nothing offered ($out)" \
+	jqe --arg n "$newv" '.current == $n and .offered == "" and .error == ""' <<<"$out"
+check "the fleet lists the terminal with version $newv (reported by the new version)" terminal ".app_version == \"$newv\""
+# A payment still goes through on the updated program.
+out=$(sbx pay --amount 1.00 --code 134567890123456790 --json "${pace[@]}")
+check "a payment after the update is paid ($(jq -r .state <<<"$out" 2>/dev/null))" jqe '.state == "paid"' <<<"$out"
+# The ceiling from MAX_PAYMENT holds: 6,000.00 is refused before the bank.
+sbx pay --amount 6000.00 --code 134567890123456770 --json "${pace[@]}" >"$work/pay-6000.out"
+rc=$?
+err=$(tail -1 "$work/scanbox.err" | tr -d '\r')
+check "MAX_PAYMENT=5000: a 6,000.00 payment is refused, naming the maximum (exit $rc: $err)" \
+	bash -c 'test "$1" != 0 && grep -qF "per-payment maximum (5000.00 yuan)" <<<"$2"' _ "$rc" "$err"
+check "MAX_PAYMENT=5000: nothing charged for the refused 6,000.00" \
+	jqe '((.paid_count_by_code // {})["134567890123456770"] // 0) == 0' <<<"$(curl -fsS "$good_root/_sim/ledger")"
 
 # ---- uninstall ------------------------------------------------------------------------
 section "uninstall"
@@ -357,6 +501,7 @@ check "msiexec /x /qn exits 0 (got $rc)" test "$rc" = 0
 check "program directory removed" test ! -e "$pf/scanbox.exe"
 check "logon entry removed" test -z "$(reg 'HKLM\Software\Microsoft\Windows\CurrentVersion\Run' /v ScanBox | grep -i scanbox)"
 [[ -n $lnk ]] && check "Start-menu shortcut removed" test ! -e "$lnk"
+check "update task removed (UnregisterUpdateTask)" test ! -e "$taskfile"
 check "data directory kept (journal and logs outlive the product)" test -d "$data" -a -n "$(ls -A "$data" 2>/dev/null)"
 
 echo "wine smoke: $pass passed, $fail failed"

@@ -5,6 +5,7 @@
 //
 //	go run ./installer/cmd/release [-out dist] [-steps exe,ocr,msi] [-version X.Y.Z]
 //	                               [-toolset wixl|wix3] [-tessdata FILE] [-verify-ca CA.pem]
+//	                               [-release-key release.pub]
 //
 // The version comes from the version package unless -version overrides it;
 // either way it is stamped into scanbox.exe with -X and into the MSI.
@@ -39,6 +40,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	toolset := fs.String("toolset", defaultToolset(), "MSI compiler: wixl (msitools) or wix3 (candle/light)")
 	tessdata := fs.String("tessdata", "", "eng.traineddata to ship (default: searched)")
 	verifyCA := fs.String("verify-ca", os.Getenv("SCANBOX_VERIFY_CA"), "verify every signature against this PEM CA (default $SCANBOX_VERIFY_CA)")
+	releaseKey := fs.String("release-key", os.Getenv(installer.EnvReleaseKey), "the bank's release public key (scanbox-fleet keygen's release.pub) to build into scanbox.exe (default $"+installer.EnvReleaseKey+"; none: the program accepts no update)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -62,6 +64,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	r := &installer.Release{Root: root, Out: *out, Version: *ver, Tessdata: *tessdata,
 		Signer: signer, VerifyCA: *verifyCA, Log: stderr}
+	if *releaseKey != "" {
+		if r.ReleaseKey, err = installer.ReadReleaseKey(*releaseKey); err != nil {
+			fmt.Fprintln(stderr, "release:", err)
+			return 2
+		}
+	}
 	switch *toolset {
 	case "wixl":
 		r.Toolset = installer.Wixl
