@@ -59,6 +59,9 @@ func ReadReleaseKey(path string) (string, error) {
 	return strings.Join(keys, ","), nil
 }
 
+// ReleaseTags are the build tags of the shipped scanbox.exe.
+const ReleaseTags = "no_animations,no_emoji"
+
 // Output names inside the release directory.
 const (
 	ExeName = "scanbox.exe"
@@ -100,13 +103,16 @@ func (r *Release) ExeBuild(ctx context.Context) *exec.Cmd {
 	}
 	// no_animations: fyne otherwise redraws the blinking text cursor at
 	// frame rate, which costs an idle POS PC ~9 % of a core (docs/ui.md).
+	// no_emoji: fyne's 4 MB colour-emoji font, which ScanBox never draws,
+	// is otherwise embedded and parsed once per text style (~18 MiB of
+	// resident memory, docs/ui.md "Weight").
 	// The version and the release key are link-time only (-X), so a build
 	// that differs in either relinks and recompiles nothing.
 	ldflags := "-s -w -H windowsgui -X " + VersionVar + "=" + r.Version
 	if r.ReleaseKey != "" {
 		ldflags += " -X " + ReleaseKeyVar + "=" + r.ReleaseKey
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", "no_animations",
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-tags", ReleaseTags,
 		"-ldflags", ldflags, "-o", filepath.Join(r.absOut(), ExeName), "./app")
 	cmd.Dir = r.Root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS=windows", "GOARCH=amd64", "CC="+cc)
