@@ -3,14 +3,12 @@ package payflow_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/url"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/scanbox/scanbox/journal"
 	"github.com/scanbox/scanbox/order"
 	"github.com/scanbox/scanbox/payclient"
 	"github.com/scanbox/scanbox/payclient/banksim"
@@ -86,17 +84,7 @@ func TestBankCutOffThenBackPays(t *testing.T) {
 	ln.Close() // down: nothing listens there
 	p := &switchProxy{t: t, addr: addr, target: u.Host}
 	t.Cleanup(p.down)
-	client, err := payclient.New(payclient.Config{BaseURL: "http://" + addr + u.Path, MchID: banksim.DefaultMchID, TerminalID: banksim.DefaultTerminalID,
-		TerminalSN: banksim.TerminalSN(banksim.DefaultMchID, banksim.DefaultTerminalID),
-		Key:        []byte(simKey), Logger: slog.New(slog.DiscardHandler), RecallWait: time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := journal.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
+	client, j := simClientJournal(t, "http://"+addr+u.Path)
 	cfg := payflow.Config{MchID: banksim.DefaultMchID, TerminalID: banksim.DefaultTerminalID,
 		PollInterval: 20 * time.Millisecond, PollTimeout: 20 * time.Second}
 	var (

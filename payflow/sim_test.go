@@ -23,6 +23,18 @@ const simKey = "0123456789abcdef0123456789abcdef"
 func simRunner(t *testing.T, cfg payflow.Config) (*payflow.Runner, *banksim.Sim) {
 	t.Helper()
 	sim, url := simtest.NewServer(t, banksim.Options{TerminalKeys: map[string]string{banksim.DefaultTerminalID: simKey}})
+	client, j := simClientJournal(t, url)
+	cfg.MchID, cfg.TerminalID = banksim.DefaultMchID, banksim.DefaultTerminalID
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval, cfg.PollTimeout = 5*time.Millisecond, 2*time.Second
+	}
+	return payflow.New(j, client, cfg, nil), sim
+}
+
+// simClientJournal is a real client of the simulator's default terminal
+// (pre-activated with simKey) at url, and a real journal.
+func simClientJournal(t *testing.T, url string) (*payclient.Client, *journal.Journal) {
+	t.Helper()
 	client, err := payclient.New(payclient.Config{BaseURL: url, MchID: banksim.DefaultMchID, TerminalID: banksim.DefaultTerminalID,
 		TerminalSN: banksim.TerminalSN(banksim.DefaultMchID, banksim.DefaultTerminalID),
 		Key:        []byte(simKey), Logger: slog.New(slog.DiscardHandler), RecallWait: time.Millisecond})
@@ -34,11 +46,7 @@ func simRunner(t *testing.T, cfg payflow.Config) (*payflow.Runner, *banksim.Sim)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	cfg.MchID, cfg.TerminalID = banksim.DefaultMchID, banksim.DefaultTerminalID
-	if cfg.PollInterval == 0 {
-		cfg.PollInterval, cfg.PollTimeout = 5*time.Millisecond, 2*time.Second
-	}
-	return payflow.New(j, client, cfg, nil), sim
+	return client, j
 }
 
 // Defect 4: a store name over 128 bytes (it becomes micropay's body) made
