@@ -269,13 +269,17 @@ func TestReconcileDifferences(t *testing.T) {
 		t.Fatalf("%d cards", len(w.list.Objects))
 	}
 	title, sides, advice := DiffText(f.result.Diffs[0])
-	if title != "本机没有记录 · SB1" || sides != "银行：SUCCESS 12.50 · 本机：无" ||
+	if title != "本机没有记录 · SB1" || sides != "银行：已支付 12.50 · 本机：无" ||
 		advice != "顾客已付款，但本机丢失了这笔订单：请核对这笔销售，以银行记录为准。" {
 		t.Errorf("diff 1: %q / %q / %q", title, sides, advice)
 	}
-	_, _, advice = DiffText(f.result.Diffs[1])
+	_, sides, advice = DiffText(f.result.Diffs[1])
 	if advice != "银行已撤销这笔付款，钱已退回顾客：请重新收款或收回商品。" {
 		t.Errorf("diff 2 advice %q", advice)
+	}
+	// Both sides in the cashier's words, not the bill's SUCCESS/REVOKED.
+	if sides != "银行：已撤销 30.00 · 本机：成功 30.00" {
+		t.Errorf("diff 2 sides %q", sides)
 	}
 	card := w.list.Objects[1].(*fyne.Container)
 	if card.Objects[0].(*widget.Label).Text != "2. 状态不同 · SB2" || card.Objects[2].(*widget.Label).Text != advice {

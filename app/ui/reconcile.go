@@ -167,14 +167,36 @@ func DiffText(d ReconcileDiff) (title, sides, advice string) {
 		no = d.OutRefundNo + " (" + d.OutTradeNo + ")"
 	}
 	title = T("reconcile.kind."+d.Kind) + " · " + no
-	nothing := func(s string) string {
-		if s == "" {
-			return T("reconcile.nothing")
-		}
+	refund := d.OutRefundNo != ""
+	sides = Tf("reconcile.sides", sideText(d.Bank, true, refund), sideText(d.Journal, false, refund))
+	return title, sides, reconcileAdvice(d)
+}
+
+// sideText is one side of a difference ("SUCCESS 26.80" from the bank,
+// "paid 26.80" from the journal: reconcile's wording, which the CLI's JSON
+// keeps) with the state in the cashier's words; a state it does not know is
+// shown as it is.
+func sideText(s string, bank, refund bool) string {
+	if s == "" {
+		return T("reconcile.nothing")
+	}
+	word, rest, _ := strings.Cut(s, " ")
+	var key string
+	switch {
+	case bank && refund:
+		key = "reconcile.bank.refund." + word
+	case bank:
+		key = "reconcile.bank.order." + word
+	case refund:
+		key = "refund.state." + word
+	default:
+		key = "state." + word
+	}
+	v, ok := catalog[key]
+	if !ok {
 		return s
 	}
-	sides = Tf("reconcile.sides", nothing(d.Bank), nothing(d.Journal))
-	return title, sides, reconcileAdvice(d)
+	return strings.TrimSpace(v[CurrentLanguage()] + " " + rest)
 }
 
 func diffCard(n int, d ReconcileDiff) fyne.CanvasObject {
