@@ -306,15 +306,6 @@ func (t *txn) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return t.t.QueryContext(ctx, t.s.q(query), args...)
 }
 
-// forUpdate is the row-lock suffix (SQLite's write transactions are
-// already exclusive).
-func (s *Store) forUpdate() string {
-	if s.d == Postgres {
-		return " FOR UPDATE"
-	}
-	return ""
-}
-
 func unix(t time.Time) int64 { return t.Unix() }
 
 func nullTime(n sql.NullInt64) *time.Time {
