@@ -132,12 +132,12 @@ type Core struct {
 	stopSources func()
 	fleet       *fleetRun // the fleet agent of a long-running owner (fleet.go)
 
-	orders  Fanout[order.Order]
-	refundz Fanout[refund.Refund]
-	scans   Fanout[string]
-	serial  Fanout[string]
-	changed Fanout[struct{}]
-	bg      sync.WaitGroup
+	orders        Fanout[order.Order]
+	refundChanges Fanout[refund.Refund]
+	scans         Fanout[string]
+	serial        Fanout[string]
+	changed       Fanout[struct{}]
+	bg            sync.WaitGroup
 
 	pinOnce sync.Once
 	pin     *pin.Manager
@@ -303,7 +303,7 @@ func (c *Core) startRunner() error {
 	unsub := r.Subscribe(c.orders.Emit)
 	rr := c.buildRefunds(cfg, client)
 	if rr != nil {
-		unsubR := rr.Subscribe(c.refundz.Emit)
+		unsubR := rr.Subscribe(c.refundChanges.Emit)
 		unsubO := unsub
 		unsub = func() { unsubO(); unsubR() }
 	}
@@ -541,7 +541,7 @@ func (c *Core) Subscribe(fn func(order.Order)) func() { return c.orders.Add(fn) 
 
 // SubscribeRefunds registers fn for every persisted change of any refund,
 // across runner restarts. fn must not block.
-func (c *Core) SubscribeRefunds(fn func(refund.Refund)) func() { return c.refundz.Add(fn) }
+func (c *Core) SubscribeRefunds(fn func(refund.Refund)) func() { return c.refundChanges.Add(fn) }
 
 // OnChange registers fn for "the status may have changed".
 func (c *Core) OnChange(fn func(struct{})) func() { return c.changed.Add(fn) }

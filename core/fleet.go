@@ -197,17 +197,21 @@ func countRefund(a fleetCounter, seen *counted, r refund.Refund, get func(string
 	if r.State != refund.StateRefunded || !seen.first(r.OutRefundNo, proto.OutcomeRefund) {
 		return
 	}
-	name := "unknown"
-	if o, ok := get(r.OutTradeNo); ok {
-		ch := o.Channel
-		if ch == order.ChannelNone {
-			ch = o.Guess
-		}
-		if n := strings.ToLower(ch.String()); n != "" {
-			name = n
-		}
+	o, _ := get(r.OutTradeNo) // not found: the zero order, channel "unknown"
+	a.CountPayment(reportChannel(o), proto.OutcomeRefund, r.RefundFen)
+}
+
+// reportChannel is the report's channel name of o: the bank's, else the
+// one guessed from the code, else "unknown".
+func reportChannel(o order.Order) string {
+	ch := o.Channel
+	if ch == order.ChannelNone {
+		ch = o.Guess
 	}
-	a.CountPayment(name, proto.OutcomeRefund, r.RefundFen)
+	if n := strings.ToLower(ch.String()); n != "" {
+		return n
+	}
+	return "unknown"
 }
 
 // countOrder feeds the agent's payment counters: an order that ended is
@@ -228,15 +232,7 @@ func countOrder(a fleetCounter, seen *counted, o order.Order) {
 	if !seen.first(o.OutTradeNo, outcome) {
 		return
 	}
-	ch := o.Channel
-	if ch == order.ChannelNone {
-		ch = o.Guess
-	}
-	name := strings.ToLower(ch.String())
-	if name == "" {
-		name = "unknown"
-	}
-	a.CountPayment(name, outcome, o.AmountFen)
+	a.CountPayment(reportChannel(o), outcome, o.AmountFen)
 	switch {
 	case outcome == proto.OutcomeUnknown:
 		a.CountError("order_unknown")

@@ -285,22 +285,7 @@ func answer(o order.Order, ev Event, cfg Config) (order.Order, Effect) {
 	}
 	wasComm := o.ErrCode == CodeComm
 	if o.State == order.StatePending {
-		// While the bank has not answered, the order says why: the cashier
-		// reads "the bank cannot be reached" at once, not "sending" for the
-		// whole deadline. Any answer from the bank clears it.
-		switch {
-		case ev.ErrCode == CodeComm:
-			o.ErrCode = CodeComm
-		case ev.ErrCode == CodeNotReceived && (wasComm || o.ErrCode == CodeNotReceived):
-			// Only after a communication failure does "not there" mean
-			// the request was lost: after SYSTEMERROR the bank had it and
-			// its query side lags; after a refused re-send the refusal is
-			// the reason (review: "the connection was down" claimed with
-			// no outage).
-			o.ErrCode = CodeNotReceived
-		case ev.ErrCode != CodeNotReceived && (o.ErrCode == CodeComm || o.ErrCode == CodeNotReceived):
-			o.ErrCode = ""
-		}
+		o.ErrCode = pendingReason(o.ErrCode, ev.ErrCode)
 	}
 	if ev.Call == payclient.CallMicropay && ev.ErrCode == CodeComm && o.Resends < MaxResends && o.State == order.StatePending {
 		// The answer was lost; the same business fields under the same number
@@ -374,6 +359,29 @@ func finish(o order.Order, s order.State, code string, now time.Time) order.Orde
 	}
 	o.Message = messageFor(s, o.ErrCode)
 	return o
+}
+
+// pendingReason is the err_code a pending order carries after an answer
+// with code evCode, prev being the one it carried. While the bank has not
+// answered, the order says why, so the cashier reads "the bank cannot be
+// reached" at once, not "sending" for the whole deadline: COMM while calls
+// fail, then ORDERNOTEXIST while the bank, reachable again, has not seen
+// the number. Only after a communication failure does "not there" mean the
+// request was lost: after SYSTEMERROR the bank had it and its query side
+// lags, and after a refused re-send the refusal is the reason (review:
+// "the connection was down" claimed with no outage). Any other answer
+// clears the outage; other codes are kept.
+func pendingReason(prev, evCode string) string {
+	outage := prev == CodeComm || prev == CodeNotReceived
+	switch {
+	case evCode == CodeComm:
+		return CodeComm
+	case evCode == CodeNotReceived && outage:
+		return CodeNotReceived
+	case evCode != CodeNotReceived && outage:
+		return ""
+	}
+	return prev
 }
 
 // MaxResends bounds how often a micropay whose answer was lost is sent again
