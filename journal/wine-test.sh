@@ -20,18 +20,14 @@ if ((${#missing[@]})); then
 	exit 2
 fi
 work=$(mktemp -d /tmp/scanbox-storage-wine.XXXXXX)
-export WINEPREFIX=$work/prefix WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n"
-trap 'wineserver -k 2>/dev/null; rm -rf "$work"' EXIT
+trap 'WINEPREFIX=$work/prefix wineserver -k 2>/dev/null; rm -rf "$work"' EXIT
 pkgs=(scan config logging journal)
 for p in "${pkgs[@]}"; do
 	(cd "$root" && GOOS=windows GOARCH=amd64 go test -c -o "$work/$p.test.exe" "./$p") || exit 1
 done
-x86_64-w64-mingw32-gcc -O2 -shared -s -o "$work/bcryptprimitives.dll" \
-	"$root/installer/wine/bcryptprimitives.c" "$root/installer/wine/bcryptprimitives.def" -lbcrypt || exit 1
-timeout 180 "$WINE64" wineboot -i >"$work/wineboot.log" 2>&1
-wineserver -w
-cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+wine_root=$root
+. "$root/installer/wine/prefix.sh"
+wine_prefix "$work" || exit 1
 rc=0
 for p in "${pkgs[@]}"; do
 	echo "== $p (windows/amd64 under wine)"

@@ -32,8 +32,7 @@ if [ -e "/tmp/.X11-unix/X${disp#:}" ]; then
 	exit 2
 fi
 work=$(mktemp -d /tmp/scanbox-wine-measure.XXXXXX)
-export DISPLAY="$disp" WINEPREFIX="$work/prefix" WINEARCH=win64 WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n"
+export DISPLAY="$disp" WINEPREFIX="$work/prefix"
 Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 app=
@@ -45,11 +44,8 @@ stop_demo() {
 }
 cleanup() { stop_demo; kill "$xvfb" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-x86_64-w64-mingw32-gcc -O2 -shared -s -o "$work/bcryptprimitives.dll" \
-	installer/wine/bcryptprimitives.c installer/wine/bcryptprimitives.def -lbcrypt
-timeout 300 "$wine64" wineboot -i >"$work/wineboot.log" 2>&1
-wineserver -w
-cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+. installer/wine/prefix.sh
+wine_prefix "$work" || exit 1
 tck=$(getconf CLK_TCK)
 
 # win TITLE: the id of the visible window with that exact title (Wine sets

@@ -33,8 +33,7 @@ if [ -e "/tmp/.X11-unix/X${disp#:}" ]; then
 	exit 2
 fi
 work=$(mktemp -d /tmp/scanbox-wine-aftersale.XXXXXX)
-export DISPLAY="$disp" WINEPREFIX="$work/prefix" WINEARCH=win64 WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n"
+export DISPLAY="$disp" WINEPREFIX="$work/prefix"
 scrw=1280 scrh=1024
 Xvfb "$disp" -screen 0 ${scrw}x${scrh}x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
@@ -54,11 +53,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-x86_64-w64-mingw32-gcc -O2 -shared -s -o "$work/bcryptprimitives.dll" \
-	installer/wine/bcryptprimitives.c installer/wine/bcryptprimitives.def -lbcrypt
-timeout 300 "$wine64" wineboot -i >"$work/wineboot.log" 2>&1
-wineserver -w
-cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+. installer/wine/prefix.sh
+wine_prefix "$work" || exit 1
 
 # China time, as on a shop's PC (Wine takes the zone from TZ).
 started=$(TZ=Asia/Shanghai date +%H%M)

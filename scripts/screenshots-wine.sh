@@ -35,8 +35,7 @@ if [ -e "/tmp/.X11-unix/X${disp#:}" ]; then
 	exit 2
 fi
 work=$(mktemp -d /tmp/scanbox-wine-shots.XXXXXX)
-export DISPLAY="$disp" WINEPREFIX="$work/prefix" WINEARCH=win64 WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n"
+export DISPLAY="$disp" WINEPREFIX="$work/prefix"
 Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 app=
@@ -55,11 +54,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-x86_64-w64-mingw32-gcc -O2 -shared -s -o "$work/bcryptprimitives.dll" \
-	installer/wine/bcryptprimitives.c installer/wine/bcryptprimitives.def -lbcrypt
-timeout 300 "$wine64" wineboot -i >"$work/wineboot.log" 2>&1
-wineserver -w
-cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+. installer/wine/prefix.sh
+wine_prefix "$work" || exit 1
 
 FYNE_THEME=light LANG=zh_CN.UTF-8 "$wine64" "$exe" demo >"$work/demo.log" 2>&1 &
 app=$!

@@ -29,13 +29,9 @@ if [[ -z $exe ]]; then
 fi
 exe=$(cd "$(dirname "$exe")" && pwd)/$(basename "$exe")
 
-export WINEPREFIX=$work/prefix WINEARCH=win64 WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n"
-x86_64-w64-mingw32-gcc -O2 -shared -s -o "$work/bcryptprimitives.dll" \
-	"$root/installer/wine/bcryptprimitives.c" "$root/installer/wine/bcryptprimitives.def" -lbcrypt
-"$wine64" wineboot -i >"$work/wineboot.log" 2>&1 || true
-"$(dirname "$wine64")/wineserver" -w || true
-cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+wine_root=$root
+. "$root/installer/wine/prefix.sh"
+wine_prefix "$work" || exit 1
 
 export SCANBOX_OCR_TEST_HELPER="$wine64 $exe"
 export SCANBOX_OCR_TEST_TESSDATA="Z:${tessdata//\//\\}"

@@ -21,13 +21,9 @@ if ((${#missing[@]})); then
 	exit 2
 fi
 work=$(mktemp -d /tmp/scanbox-usbdev-wine.XXXXXX)
-export WINEPREFIX=$work/prefix WINEDEBUG=-all
-export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d;bcryptprimitives=n"
-trap 'wineserver -k 2>/dev/null; rm -rf "$work"' EXIT
+trap 'WINEPREFIX=$work/prefix wineserver -k 2>/dev/null; rm -rf "$work"' EXIT
 (cd "$root" && GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/usbdev_test.exe" ./capture/usbdev) || exit 1
-x86_64-w64-mingw32-gcc -O2 -shared -s -o "$work/bcryptprimitives.dll" \
-	"$root/installer/wine/bcryptprimitives.c" "$root/installer/wine/bcryptprimitives.def" -lbcrypt || exit 1
-timeout 180 "$WINE64" wineboot -i >"$work/wineboot.log" 2>&1
-wineserver -w
-cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+wine_root=$root
+. "$root/installer/wine/prefix.sh"
+wine_prefix "$work" || exit 1
 SCANBOX_USBDEV_FAKE_NODES=1 timeout 300 "$WINE64" "$work/usbdev_test.exe" -test.v -test.count=1
