@@ -87,8 +87,8 @@ func TestSettingsReceiptPrinterAndReconcileTime(t *testing.T) {
 	} {
 		w.reconcileAt.SetText(c.v)
 		test.Tap(w.saveBtn)
-		if f.saves != 0 || w.status.Text != c.want {
-			t.Errorf("%q: saves %d status %q, want %q", c.v, f.saves, w.status.Text, c.want)
+		if f.saves != 0 || w.FieldError() != c.want {
+			t.Errorf("%q: saves %d field error %q, want %q", c.v, f.saves, w.FieldError(), c.want)
 		}
 	}
 	w.reconcileAt.SetText("８：３０")

@@ -22,6 +22,8 @@ type fakeCtrl struct {
 	amount                                                           AmountReading
 	hasAmount                                                        bool
 	amountSubs, scanSubs, orderSubs, statusSubs, logSubs, serialSubs []any
+	regionText                                                       string // ReadRegion's text when set
+	regionErr                                                        error
 
 	orders    []order.Order // newest last
 	nextNo    int
@@ -175,6 +177,9 @@ func (f *fakeCtrl) CaptureScreen() (image.Image, error) {
 	return image.NewRGBA(image.Rect(0, 0, 800, 600)), nil
 }
 func (f *fakeCtrl) ReadRegion(r image.Rectangle) (string, money.Fen, error) {
+	if f.regionErr != nil || f.regionText != "" {
+		return f.regionText, 1250, f.regionErr
+	}
 	return "¥12.50", 1250, nil
 }
 func (f *fakeCtrl) TestVoice()        { f.voiceTests++ }

@@ -183,13 +183,14 @@ var catalog = map[string][2]string{
 	"orders.select":           {"请先选择一笔订单", "Select an order first"},
 
 	// logs
-	"logs.title":    {"日志", "Logs"},
-	"logs.filter":   {"筛选文字", "Filter text"},
-	"logs.level":    {"级别", "Level"},
-	"logs.copy":     {"复制", "Copy"},
-	"logs.export":   {"导出…", "Export…"},
-	"logs.exported": {"已导出到 %s", "Exported to %s"},
-	"logs.follow":   {"跟随最新", "Follow"},
+	"logs.title":     {"日志", "Logs"},
+	"logs.filter":    {"筛选文字", "Filter text"},
+	"logs.level":     {"级别", "Level"},
+	"logs.copy":      {"复制", "Copy"},
+	"logs.copy_line": {"复制此行", "Copy line"},
+	"logs.export":    {"导出…", "Export…"},
+	"logs.exported":  {"已导出到 %s", "Exported to %s"},
+	"logs.follow":    {"跟随最新", "Follow"},
 
 	// settings
 	"settings.title":           {"设置", "Settings"},

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"log/slog"
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -23,7 +25,19 @@ type LogsWindow struct {
 	env *Env
 	win fyne.Window
 
-	list     *widget.List
+	list *widget.List
+	// Long lines are shown whole: the rows pan together under a horizontal
+	// scroll bar (hbar, as wide as the widest line shown), and the line
+	// selected is shown in full, wrapped and selectable, under the list.
+	hbar     *container.Scroll
+	hspan    *canvas.Rectangle
+	hOff     float32
+	widths   map[uint64]float32 // each line's width, by Seq
+	measure  *widget.Label
+	maxW     float32
+	detail   *widget.Label
+	copyLine *widget.Button
+	selected int
 	filter   *widget.Entry
 	level    *widget.Select
 	status   *widget.Label
@@ -46,12 +60,14 @@ func NewLogsWindow(env *Env) *LogsWindow {
 	tmpl := func() fyne.CanvasObject {
 		l := widget.NewLabel("15:04:05.000 ERROR x")
 		l.TextStyle.Monospace = true
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
+		return container.New(panLayout{w}, l)
 	}
 	w.rowH = tmpl().MinSize().Height
+	w.widths = map[uint64]float32{}
+	w.selected = -1
 	w.list = widget.NewList(func() int { return len(w.shown) }, tmpl, func(id widget.ListItemID, o fyne.CanvasObject) {
-		l := o.(*widget.Label)
+		row := o.(*fyne.Container)
+		l := row.Objects[0].(*widget.Label)
 		if id >= len(w.shown) {
 			return
 		}
@@ -64,7 +80,29 @@ func NewLogsWindow(env *Env) *LogsWindow {
 			l.Importance = widget.WarningImportance
 		}
 		l.SetText(formatLog(line))
+		row.Refresh()
 	})
+	w.hspan = canvas.NewRectangle(color.Transparent)
+	w.hbar = container.NewHScroll(w.hspan)
+	w.hbar.OnScrolled = func(p fyne.Position) {
+		if p.X != w.hOff {
+			w.hOff = p.X
+			w.list.Refresh()
+		}
+	}
+	w.detail = widget.NewLabel("")
+	w.detail.TextStyle.Monospace = true
+	w.detail.Wrapping = fyne.TextWrapBreak
+	w.detail.Selectable = true
+	w.detail.Hide()
+	w.copyLine = widget.NewButtonWithIcon(T("logs.copy_line"), theme.ContentCopyIcon(), func() {
+		if w.selected >= 0 && w.selected < len(w.shown) {
+			w.env.App.Clipboard().SetContent(formatLog(w.shown[w.selected]))
+		}
+	})
+	w.copyLine.Disable()
+	w.list.OnSelected = func(id widget.ListItemID) { w.selectLine(id) }
+	w.list.OnUnselected = func(widget.ListItemID) { w.selectLine(-1) }
 	w.filter = widget.NewEntry()
 	w.filter.SetPlaceHolder(T("logs.filter"))
 	w.filter.OnChanged = func(string) { w.refilter() }
@@ -80,8 +118,9 @@ func NewLogsWindow(env *Env) *LogsWindow {
 	copyBtn := widget.NewButtonWithIcon(T("logs.copy"), theme.ContentCopyIcon(), w.copyShown)
 	exportBtn := widget.NewButtonWithIcon(T("logs.export"), theme.DocumentSaveIcon(), w.askExport)
 	top := container.NewBorder(nil, nil, container.NewHBox(widget.NewLabel(T("logs.level")), w.level),
-		container.NewHBox(copyBtn, exportBtn), w.filter)
-	w.win.SetContent(container.NewBorder(top, w.status, nil, nil, w.list))
+		container.NewHBox(copyBtn, w.copyLine, exportBtn), w.filter)
+	bottom := container.NewVBox(w.hbar, w.detail, w.status)
+	w.win.SetContent(container.NewBorder(top, bottom, nil, nil, w.list))
 	w.win.Resize(fyne.NewSize(900, 560))
 	w.unsub = env.Ctrl.OnLog(func(struct{}) { fyne.Do(w.pull) })
 	w.win.SetOnClosed(func() { w.unsub() })
@@ -95,6 +134,75 @@ func (w *LogsWindow) Window() fyne.Window { return w.win }
 
 // Show shows the window.
 func (w *LogsWindow) Show() { w.win.Show() }
+
+// panLayout places a row's label at the horizontal scroll offset, at its
+// full width; the list clips what is outside the view.
+type panLayout struct{ w *LogsWindow }
+
+func (p panLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(-p.w.hOff, 0))
+		o.Resize(fyne.NewSize(max(o.MinSize().Width, size.Width+p.w.hOff), size.Height))
+	}
+}
+
+func (p panLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	h := float32(0)
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(0, h)
+}
+
+// lineWidth is how wide a line's row must be to show it whole: the row
+// label's own measure (measured once per line), with the list's padding.
+func (w *LogsWindow) lineWidth(l LogLine) float32 {
+	if v, ok := w.widths[l.Seq]; ok {
+		return v
+	}
+	if w.measure == nil {
+		w.measure = widget.NewLabel("")
+		w.measure.TextStyle.Monospace = true
+	}
+	w.measure.SetText(formatLog(l))
+	v := w.measure.MinSize().Width + 2*theme.Padding()
+	w.widths[l.Seq] = v
+	return v
+}
+
+// widen makes the horizontal scroll bar as wide as the widest line shown.
+func (w *LogsWindow) widen(width float32) {
+	if width > w.maxW {
+		w.setWidth(width)
+	}
+}
+
+func (w *LogsWindow) setWidth(width float32) {
+	w.maxW = width
+	min := fyne.NewSize(width, theme.Size(theme.SizeNameScrollBar))
+	w.hspan.SetMinSize(min)
+	w.hspan.Resize(min.Max(w.hbar.Size())) // the bar lays its content out only when resized itself
+	w.hbar.Refresh()
+	if w.hbar.Offset.X != w.hOff { // the bar clamped its offset
+		w.hOff = w.hbar.Offset.X
+		w.list.Refresh()
+	}
+}
+
+// selectLine shows the selected line in full under the list.
+func (w *LogsWindow) selectLine(id int) {
+	w.selected = id
+	if id < 0 || id >= len(w.shown) {
+		w.selected = -1
+		w.detail.SetText("")
+		w.detail.Hide()
+		w.copyLine.Disable()
+		return
+	}
+	w.detail.SetText(formatLog(w.shown[id]))
+	w.detail.Show()
+	w.copyLine.Enable()
+}
 
 func formatLog(l LogLine) string {
 	return fmt.Sprintf("%s %-5s %s", l.Time.Local().Format("01-02 15:04:05.000"), l.Level.String(), l.Text)
@@ -129,6 +237,7 @@ func (w *LogsWindow) pull() {
 			w.all = append(w.all, l)
 			if w.matches(l) {
 				w.shown = append(w.shown, l)
+				w.widen(w.lineWidth(l))
 				added = true
 			}
 		}
@@ -136,6 +245,11 @@ func (w *LogsWindow) pull() {
 	}
 	if len(w.all) > logKeep {
 		w.all = append([]LogLine(nil), w.all[len(w.all)-logKeep:]...)
+		for seq := range w.widths {
+			if seq < w.all[0].Seq {
+				delete(w.widths, seq)
+			}
+		}
 		w.refilter()
 		return
 	}
@@ -153,11 +267,15 @@ func (w *LogsWindow) refilter() {
 		return
 	}
 	w.shown = w.shown[:0]
+	widest := float32(0)
 	for _, l := range w.all {
 		if w.matches(l) {
 			w.shown = append(w.shown, l)
+			widest = max(widest, w.lineWidth(l))
 		}
 	}
+	w.setWidth(widest)
+	w.list.UnselectAll()
 	w.list.Refresh()
 	w.list.ScrollToBottom()
 }

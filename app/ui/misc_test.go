@@ -237,12 +237,8 @@ func TestQRWindowFlow(t *testing.T) {
 }
 
 func findButton(o fyne.CanvasObject, label string) *widget.Button {
-	for _, obj := range test.LaidOutObjects(o) {
-		if b, ok := obj.(*widget.Button); ok && b.Text == label {
-			return b
-		}
-	}
-	return nil
+	_, b := buttonIn(o, label)
+	return b
 }
 
 // Issue 11 item 14: the focus shows on the blue buttons (fyne's pale blue

@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -58,8 +57,8 @@ type PayWindow struct {
 	detail      *widget.Label
 	countdown   *widget.Label
 	note        *widget.Label
-	chargeBtn   *widget.Button
-	cancelBtn   *widget.Button
+	chargeBtn   *keyButton
+	cancelBtn   *keyButton
 	extra       *fyne.Container
 	menu        *fyne.Container
 
@@ -79,13 +78,12 @@ type PayWindow struct {
 	// scanner burst begins is the split with the longest pause before it.
 	amountKeys, codeKeys keyTimes
 
-	stopTick    func()
-	stopClose   func()
-	againDlg    *dialog.ConfirmDialog
-	againUpdate func() // refreshes the open dialog's "N s ago"
-	unsubs      []func()
-	visible     bool
-	closed      bool
+	stopTick  func()
+	stopClose func()
+	againDlg  *question
+	unsubs    []func()
+	visible   bool
+	closed    bool
 }
 
 // NewPayWindow builds the window (hidden) and subscribes to amounts, scans
@@ -160,17 +158,18 @@ func (p *PayWindow) build() {
 	p.note.Wrapping = fyne.TextWrapWord
 	p.note.Importance = widget.WarningImportance
 	p.note.Hide()
-	p.chargeBtn = widget.NewButtonWithIcon(T("pay.charge"), theme.ConfirmIcon(), func() { p.charge(p.codeEntry.Text) })
+	p.chargeBtn = newKeyButton(T("pay.charge"), theme.ConfirmIcon(), func() { p.charge(p.codeEntry.Text) })
 	p.chargeBtn.Importance = widget.HighImportance
-	p.cancelBtn = widget.NewButtonWithIcon(T("pay.cancel"), theme.CancelIcon(), p.cancelOrder)
+	p.cancelBtn = newKeyButton(T("pay.cancel"), theme.CancelIcon(), p.cancelOrder)
 	p.cancelBtn.Importance = widget.DangerImportance
 	p.cancelBtn.Disable()
 	p.extra = container.NewVBox()
 	p.menu = container.NewHBox()
 
-	// The wallet name sits in a fixed-width slot, so that the code field
-	// does not shrink when it appears.
-	walletSlot := container.NewStack(fixedWidth(90), p.walletLabel)
+	// The wallet name sits in a slot as wide as the widest thing it can
+	// say (in this language), so that the code field does not shrink when
+	// a name or the "not a payment code" note appears.
+	walletSlot := container.NewStack(fixedWidth(walletSlotWidth()), p.walletLabel)
 	form := widget.NewForm(
 		widget.NewFormItem(T("pay.amount"), p.amountEntry),
 		widget.NewFormItem(T("pay.code"), container.NewBorder(nil, nil, nil, walletSlot, p.codeEntry)),
@@ -210,6 +209,18 @@ func (p *PayWindow) build() {
 		}
 	})
 	p.showAmount()
+}
+
+// walletSlotWidth is the width of the widest label the wallet slot shows.
+func walletSlotWidth() float32 {
+	l := widget.NewLabel("")
+	w := float32(0)
+	for _, c := range order.Channels() {
+		l.SetText(walletName(c))
+		w = max(w, l.MinSize().Width)
+	}
+	l.SetText(T("pay.wallet.unknown"))
+	return max(w, l.MinSize().Width)
 }
 
 // Window is the fyne window, for the app to place and for tests.
@@ -294,6 +305,11 @@ func (p *PayWindow) Close() {
 }
 
 func (p *PayWindow) stopTimers() {
+	// A question left open when the window goes is answered No (nothing
+	// charged), and its clock stops with it.
+	if p.againDlg != nil {
+		p.againDlg.Hide()
+	}
 	if p.stopTick != nil {
 		p.stopTick()
 		p.stopTick = nil
@@ -689,32 +705,20 @@ func (p *PayWindow) askChain(asks []func(func()), done func()) {
 	asks[0](func() { p.askChain(asks[1:], done) })
 }
 
-// ask shows a question whose default is No: Esc and Enter on the
-// highlighted (dismiss) button answer it without charging, so a double
-// scan costs nothing. body is re-read every second, so "N s ago" moves.
+// ask shows a question whose default is No: the highlighted No button has
+// the keyboard focus, so Enter, Space and Esc answer it without charging
+// and a double scan costs nothing. body is re-read every second, so
+// "N s ago" moves.
 func (p *PayWindow) ask(title string, body func() string, extra fyne.CanvasObject, yes string, onYes func()) {
-	label := widget.NewLabel(body())
-	label.Wrapping = fyne.TextWrapWord
-	content := fyne.CanvasObject(label)
-	if extra != nil {
-		content = container.NewVBox(extra, label)
-	}
-	p.againDlg = dialog.NewCustomConfirm(title, yes, T("pay.again.no"), content, func(ok bool) {
-		p.againDlg, p.againUpdate = nil, nil
+	p.againDlg = askQuestion(p.env, p.win, title, body, extra, yes, T("pay.again.no"), func(ok bool) {
+		p.againDlg = nil
 		if ok {
 			onYes()
 		} else {
 			p.codeEntry.SetText("")
+			p.win.Canvas().Focus(p.codeEntry)
 		}
-	}, p.win)
-	p.againDlg.SetConfirmImportance(widget.MediumImportance)
-	p.againUpdate = func() {
-		if t := body(); t != label.Text {
-			label.SetText(t)
-		}
-	}
-	p.againDlg.Resize(fyne.NewSize(380, 200))
-	p.againDlg.Show()
+	})
 }
 
 // start hands the charge to the controller off the UI thread: Pay fsyncs
@@ -930,15 +934,13 @@ func (p *PayWindow) updateCountdown() {
 	}
 }
 
-// tick runs every second while the window is visible: the countdown, the
-// amount's age and an open question's "N s ago". Nothing else wakes the UI.
+// tick runs every second while the window is visible: the countdown and
+// the amount's age (an open question ticks its own "N s ago"). Nothing else
+// wakes the UI.
 func (p *PayWindow) tick() {
 	p.updateCountdown()
 	if !p.busy() {
 		p.showAmount()
-	}
-	if p.againUpdate != nil {
-		p.againUpdate()
 	}
 }
 
@@ -954,9 +956,7 @@ func (p *PayWindow) cancelOrder() {
 
 func (p *PayWindow) escape() {
 	if d := p.againDlg; d != nil {
-		p.againDlg, p.againUpdate = nil, nil
 		d.Hide()
-		p.codeEntry.SetText("")
 		return
 	}
 	if p.busy() {

@@ -7,7 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	qrcode "github.com/skip2/go-qrcode"
@@ -26,8 +25,8 @@ type QRWindow struct {
 	win fyne.Window
 
 	amount    *widget.Entry
-	makeBtn   *widget.Button
-	cancelBtn *widget.Button
+	makeBtn   *keyButton
+	cancelBtn *keyButton
 	img       *canvas.Image
 	status    *canvasText
 	detail    *widget.Label
@@ -40,7 +39,8 @@ type QRWindow struct {
 	// field was not changed since: making another QR for it asks first.
 	paid      money.Fen
 	paidAt    time.Time
-	againDlg  *dialog.ConfirmDialog
+	againDlg  *question
+	amountErr bool // the status shows a refusal of the amount
 	bigAmount *canvasText
 }
 
@@ -54,10 +54,10 @@ func NewQRWindow(env *Env) *QRWindow {
 		w.amount.SetText(r.Amount.String())
 	}
 	w.amount.OnSubmitted = func(string) { w.make() }
-	w.amount.OnChanged = func(string) { w.paid = 0; w.showBig() }
-	w.makeBtn = widget.NewButtonWithIcon(T("qr.make"), theme.ConfirmIcon(), w.make)
+	w.amount.OnChanged = func(string) { w.paid = 0; w.showBig(); w.clearAmountError() }
+	w.makeBtn = newKeyButton(T("qr.make"), theme.ConfirmIcon(), w.make)
 	w.makeBtn.Importance = widget.HighImportance
-	w.cancelBtn = widget.NewButtonWithIcon(T("cancel"), theme.CancelIcon(), w.cancel)
+	w.cancelBtn = newKeyButton(T("cancel"), theme.CancelIcon(), w.cancel)
 	w.cancelBtn.Importance = widget.DangerImportance
 	w.cancelBtn.Disable()
 	w.img = canvas.NewImageFromImage(image.NewGray(image.Rect(0, 0, 1, 1)))
@@ -85,8 +85,17 @@ func NewQRWindow(env *Env) *QRWindow {
 	)
 	w.win.SetContent(tabs)
 	w.win.Resize(fyne.NewSize(420, 560))
+	// Esc answers an open question No wherever the focus is.
+	w.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape && w.againDlg != nil {
+			w.againDlg.Hide()
+		}
+	})
 	w.unsub = env.Ctrl.OnOrder(func(o order.Order) { fyne.Do(func() { w.orderChanged(o) }) })
 	w.win.SetOnClosed(func() {
+		if w.againDlg != nil {
+			w.againDlg.Hide()
+		}
 		w.unsub()
 		w.stopTimer()
 		// A rebuild (language switch) must not lose the QR being paid.
@@ -176,37 +185,58 @@ func (w *QRWindow) make() {
 	if err != nil {
 		w.status.set(T("pay.no_amount"), colorFailed)
 		w.detail.SetText(errorMessage(err))
+		w.amountErr = true
 		return
 	}
-	limit := w.env.Ctrl.Settings().MaxPayment
-	if limit <= 0 {
-		limit = DefaultMaxPayment
-	}
-	if amount > limit {
+	if limit := w.maxPayment(); amount > limit {
 		w.status.set(T("pay.over_limit"), colorFailed)
 		w.detail.SetText(Tf("pay.over_limit.detail", limit.Grouped()))
+		w.amountErr = true
 		return
 	}
 	if w.paid == amount {
-		// The same guard as the pay window: No is the default.
-		w.againDlg = dialog.NewConfirm(T("pay.again.title"),
-			Tf("pay.again.body", amount.Grouped(), ageText(w.env.Now().Sub(w.paidAt))), func(yes bool) {
-				w.againDlg = nil
-				if yes {
-					w.paid = 0
-					w.precreate(amount)
-				}
-			}, w.win)
-		w.againDlg.SetDismissText(T("pay.again.no"))
-		w.againDlg.SetConfirmText(T("pay.again.yes"))
-		w.againDlg.SetConfirmImportance(widget.MediumImportance)
-		w.againDlg.Show()
+		// The same guard as the pay window: No is the default (Enter and
+		// Esc), and the age in the question moves.
+		paidAt := w.paidAt
+		w.againDlg = askQuestion(w.env, w.win, T("pay.again.title"), func() string {
+			return Tf("pay.again.body", amount.Grouped(), ageText(w.env.Now().Sub(paidAt)))
+		}, nil, T("pay.again.yes"), T("pay.again.no"), func(yes bool) {
+			w.againDlg = nil
+			w.win.Canvas().Focus(w.amount)
+			if yes {
+				w.paid = 0
+				w.precreate(amount)
+			}
+		})
 		return
 	}
 	w.precreate(amount)
 }
 
+// clearAmountError takes an amount's refusal off the screen as soon as the
+// amount is valid (issue 11 item 9: no old error under a good amount).
+func (w *QRWindow) clearAmountError() {
+	if !w.amountErr {
+		return
+	}
+	a, err := money.Parse(money.Normalize(w.amount.Text))
+	if err != nil || a > w.maxPayment() {
+		return
+	}
+	w.amountErr = false
+	w.status.set("", colorNeutral)
+	w.detail.SetText("")
+}
+
+func (w *QRWindow) maxPayment() money.Fen {
+	if m := w.env.Ctrl.Settings().MaxPayment; m > 0 {
+		return m
+	}
+	return DefaultMaxPayment
+}
+
 func (w *QRWindow) precreate(amount money.Fen) {
+	w.amountErr = false
 	w.makeBtn.Disable()
 	w.status.set(T("pay.sending"), colorWaiting)
 	w.env.Go(func() {

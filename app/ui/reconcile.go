@@ -23,7 +23,7 @@ type ReconcileWindow struct {
 	win  fyne.Window
 
 	day     *widget.Entry
-	run     *widget.Button
+	run     *keyButton
 	verdict *widget.Label
 	note    *widget.Label
 	list    *fyne.Container
@@ -38,7 +38,7 @@ func NewReconcileWindow(env *Env, ctrl ReconcileController) *ReconcileWindow {
 	w.day = widget.NewEntry()
 	w.day.SetText(Yesterday(env.Now()).Format(time.DateOnly))
 	w.day.OnSubmitted = func(string) { w.Run() }
-	w.run = widget.NewButton(T("reconcile.run"), w.Run)
+	w.run = newKeyButton(T("reconcile.run"), nil, w.Run)
 	w.run.Importance = widget.HighImportance
 	w.verdict = widget.NewLabel("")
 	w.verdict.TextStyle.Bold = true

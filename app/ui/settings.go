@@ -55,7 +55,7 @@ type SettingsWindow struct {
 	volume                      *widget.Slider
 	language                    *widget.Select
 	status                      *widget.Label
-	saveBtn                     *widget.Button
+	saveBtn                     *keyButton
 	profiles                    []string
 	// the receipts and reconciliation tab (settings_receipt.go)
 	printer        *widget.SelectEntry
@@ -66,21 +66,96 @@ type SettingsWindow struct {
 	printResult    *widget.Label
 	reconcileOn    *widget.Check
 	reconcileAt    *widget.Entry
+	reconcileRow   *fyne.Container
 	stopLive       func()
 	unsubSerial    func()
+	// A refused field's sentence is shown under it (wrapped: a long one
+	// never widens the window), and its tab is brought to the front.
+	tabs      *container.AppTabs
+	fieldErrs map[fyne.CanvasObject]*fieldSlot
+}
+
+// fieldSlot is where a field's error is shown, and on which tab.
+type fieldSlot struct {
+	label *widget.Label
+	tab   int
+}
+
+// fieldError is a refusal of one field of the form.
+type fieldError struct {
+	field fyne.CanvasObject
+	msg   string
+}
+
+func (e *fieldError) Error() string { return e.msg }
+
+// Settings tabs, in their order.
+const (
+	tabBank = iota
+	tabSource
+	tabScanner
+	tabPayment
+	tabVoice
+	tabReceipts
+)
+
+// checked puts an error slot under field, on tab.
+func (w *SettingsWindow) checked(field fyne.CanvasObject, tab int) fyne.CanvasObject {
+	l := widget.NewLabel("")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.DangerImportance
+	l.Hide()
+	w.fieldErrs[field] = &fieldSlot{label: l, tab: tab}
+	return container.NewVBox(field, l)
+}
+
+// refuse wraps a field's error so that it is shown under the field.
+func refuse(field fyne.CanvasObject, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &fieldError{field: field, msg: err.Error()}
+}
+
+// showFieldError shows err under its field (none: every slot cleared),
+// brings its tab to the front and puts the keyboard on it.
+func (w *SettingsWindow) showFieldError(fe *fieldError) {
+	for f, slot := range w.fieldErrs {
+		if fe != nil && f == fe.field {
+			slot.label.SetText(fe.msg)
+			slot.label.Show()
+			w.tabs.SelectIndex(slot.tab)
+			if fo, ok := f.(fyne.Focusable); ok {
+				w.win.Canvas().Focus(fo)
+			}
+		} else if slot.label.Visible() {
+			slot.label.SetText("")
+			slot.label.Hide()
+		}
+	}
+}
+
+// FieldError is the error shown under a field, "" when none (for tests).
+func (w *SettingsWindow) FieldError() string {
+	for _, slot := range w.fieldErrs {
+		if slot.label.Visible() {
+			return slot.label.Text
+		}
+	}
+	return ""
 }
 
 var sourceKeys = []string{"manual", "serial", "ocr"}
 
 // NewSettingsWindow builds the window from the controller's settings.
 func NewSettingsWindow(env *Env) *SettingsWindow {
-	w := &SettingsWindow{env: env, s: env.Ctrl.Settings()}
+	w := &SettingsWindow{env: env, s: env.Ctrl.Settings(), fieldErrs: map[fyne.CanvasObject]*fieldSlot{}}
 	w.win = env.App.NewWindow(T("settings.title"))
 	w.status = widget.NewLabel("")
 	w.status.Wrapping = fyne.TextWrapWord
-	w.saveBtn = widget.NewButtonWithIcon(T("settings.save"), theme.DocumentSaveIcon(), w.save)
+	w.saveBtn = newKeyButton(T("settings.save"), theme.DocumentSaveIcon(), w.save)
 	w.saveBtn.Importance = widget.HighImportance
-	tabs := container.NewAppTabs(
+	w.tabs = container.NewAppTabs(
 		container.NewTabItem(T("settings.bank"), w.bankTab()),
 		container.NewTabItem(T("settings.source"), w.sourceTab()),
 		container.NewTabItem(T("settings.scanner"), w.scannerTab()),
@@ -89,7 +164,7 @@ func NewSettingsWindow(env *Env) *SettingsWindow {
 		container.NewTabItem(T("settings.receipts"), w.receiptTab()),
 	)
 	// The Save button keeps its height beside a two-line error.
-	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewVBox(w.saveBtn), w.status), nil, nil, tabs))
+	w.win.SetContent(container.NewBorder(nil, container.NewBorder(nil, nil, nil, container.NewVBox(w.saveBtn), w.status), nil, nil, w.tabs))
 	w.win.Resize(fyne.NewSize(640, 520))
 	w.unsubSerial = env.Ctrl.OnSerialLine(func(l string) { fyne.Do(func() { w.serialArrived(l) }) })
 	w.win.SetOnClosed(w.stop)
@@ -364,7 +439,7 @@ func (w *SettingsWindow) scannerTab() fyne.CanvasObject {
 	w.scannerBaud.SetSelected(strconv.Itoa(orDefault(w.s.ScannerBaud, 9600)))
 	w.wedgeGap = entryWith(strconv.Itoa(w.s.WedgeMaxGapMS))
 	return container.NewVBox(w.scannerMode, widget.NewForm(
-		widget.NewFormItem(T("settings.wedge_gap"), w.wedgeGap),
+		widget.NewFormItem(T("settings.wedge_gap"), w.checked(w.wedgeGap, tabScanner)),
 		widget.NewFormItem(T("settings.port"), w.scannerPort),
 		widget.NewFormItem(T("settings.baud"), w.scannerBaud),
 	))
@@ -386,12 +461,12 @@ func (w *SettingsWindow) paymentTab() fyne.CanvasObject {
 	}
 	w.maxAge = entryWith(secs(age))
 	return widget.NewForm(
-		widget.NewFormItem(T("settings.poll"), w.poll),
-		widget.NewFormItem(T("settings.deadline"), w.deadline),
-		widget.NewFormItem(T("settings.autoclose"), w.autoClose),
-		widget.NewFormItem(T("settings.max_payment"), w.maxPay),
-		widget.NewFormItem(T("settings.confirm_above"), w.confirmAbove),
-		widget.NewFormItem(T("settings.max_age"), w.maxAge),
+		widget.NewFormItem(T("settings.poll"), w.checked(w.poll, tabPayment)),
+		widget.NewFormItem(T("settings.deadline"), w.checked(w.deadline, tabPayment)),
+		widget.NewFormItem(T("settings.autoclose"), w.checked(w.autoClose, tabPayment)),
+		widget.NewFormItem(T("settings.max_payment"), w.checked(w.maxPay, tabPayment)),
+		widget.NewFormItem(T("settings.confirm_above"), w.checked(w.confirmAbove, tabPayment)),
+		widget.NewFormItem(T("settings.max_age"), w.checked(w.maxAge, tabPayment)),
 		widget.NewFormItem(T("settings.hotkey"), w.hotkey),
 	)
 }
@@ -440,31 +515,31 @@ func (w *SettingsWindow) collect() (Settings, error) {
 	s.ScannerBaud, _ = strconv.Atoi(w.scannerBaud.Selected)
 	var err error
 	if s.WedgeMaxGapMS, err = intField(w.wedgeGap, "settings.wedge_gap", rangeWedgeGapMS); err != nil {
-		return s, err
+		return s, refuse(w.wedgeGap, err)
 	}
 	var f float64
 	if f, err = floatField(w.poll, "settings.poll", rangePollS); err != nil {
-		return s, err
+		return s, refuse(w.poll, err)
 	}
 	s.PollInterval = time.Duration(f * float64(time.Second))
 	if f, err = floatField(w.deadline, "settings.deadline", rangeDeadlineS); err != nil {
-		return s, err
+		return s, refuse(w.deadline, err)
 	}
 	s.PollTimeout = time.Duration(f * float64(time.Second))
 	if s.PollTimeout < s.PollInterval {
-		return s, fmt.Errorf("%s", Tf("settings.deadline_short", T("settings.deadline"), T("settings.poll")))
+		return s, refuse(w.deadline, fmt.Errorf("%s", Tf("settings.deadline_short", T("settings.deadline"), T("settings.poll"))))
 	}
 	if s.AutoCloseSec, err = intField(w.autoClose, "settings.autoclose", rangeAutoCloseS); err != nil {
-		return s, err
+		return s, refuse(w.autoClose, err)
 	}
 	if s.MaxPayment, err = fenField(w.maxPay, "settings.max_payment", 1, money.Max); err != nil {
-		return s, err
+		return s, refuse(w.maxPay, err)
 	}
 	if s.ConfirmAbove, err = fenField(w.confirmAbove, "settings.confirm_above", 0, s.MaxPayment); err != nil {
-		return s, err
+		return s, refuse(w.confirmAbove, err)
 	}
 	if f, err = floatField(w.maxAge, "settings.max_age", rangeMaxAgeS); err != nil {
-		return s, err
+		return s, refuse(w.maxAge, err)
 	}
 	s.MaxAmountAge = time.Duration(f * float64(time.Second))
 	s.Hotkey = strings.TrimSpace(w.hotkey.Text)
@@ -479,6 +554,13 @@ func (w *SettingsWindow) collect() (Settings, error) {
 
 func (w *SettingsWindow) save() {
 	s, err := w.collect()
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		w.status.SetText("")
+		w.showFieldError(fe)
+		return
+	}
+	w.showFieldError(nil)
 	if err != nil {
 		w.status.SetText(err.Error())
 		return

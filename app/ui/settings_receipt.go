@@ -81,13 +81,14 @@ func (w *SettingsWindow) receiptTab() fyne.CanvasObject {
 	if !on {
 		w.reconcileAt.Disable()
 	}
+	w.reconcileRow = container.NewBorder(nil, nil, w.reconcileOn, nil, w.reconcileAt)
 	form := widget.NewForm(
-		widget.NewFormItem(T("settings.printer"), w.printer),
+		widget.NewFormItem(T("settings.printer"), w.checked(w.printer, tabReceipts)),
 		widget.NewFormItem(T("settings.paper"), w.paper),
 		widget.NewFormItem("", w.paymentSlips),
 		// The button keeps its height beside a two-line result.
 		widget.NewFormItem("", container.NewBorder(nil, nil, container.NewVBox(w.testPrintBtn), nil, w.printResult)),
-		widget.NewFormItem(T("settings.reconcile"), container.NewBorder(nil, nil, w.reconcileOn, nil, w.reconcileAt)),
+		widget.NewFormItem(T("settings.reconcile"), w.checked(w.reconcileRow, tabReceipts)),
 	)
 	w.loadPrinters()
 	return container.NewVScroll(container.NewVBox(form, hint))
@@ -189,7 +190,7 @@ func reconcileField(e *widget.Entry) (string, error) {
 func (w *SettingsWindow) collectReceipt(s *Settings) error {
 	var err error
 	if s.ReceiptPrinter, err = printerField(w.printer.Text); err != nil {
-		return err
+		return refuse(w.printer, err)
 	}
 	s.ReceiptPaper = w.paper.Selected
 	s.PaymentSlips = w.paymentSlips.Checked
@@ -198,5 +199,5 @@ func (w *SettingsWindow) collectReceipt(s *Settings) error {
 		return nil
 	}
 	s.ReconcileAt, err = reconcileField(w.reconcileAt)
-	return err
+	return refuse(w.reconcileRow, err)
 }

@@ -68,8 +68,8 @@ func TestSettingsRefusesBadNumber(t *testing.T) {
 	w := NewSettingsWindow(env)
 	w.poll.SetText("soon")
 	test.Tap(w.saveBtn)
-	if f.saves != 0 || w.status.Text != "查询间隔 (秒)：请输入数字" {
-		t.Errorf("saves %d status %q", f.saves, w.status.Text)
+	if f.saves != 0 || w.FieldError() != "查询间隔 (秒)：请输入数字" {
+		t.Errorf("saves %d field error %q", f.saves, w.FieldError())
 	}
 }
 
@@ -189,16 +189,16 @@ func TestSettingsRanges(t *testing.T) {
 		old := c.e.Text
 		c.e.SetText(c.v)
 		test.Tap(w.saveBtn)
-		if f.saves != 0 || w.status.Text != c.want {
-			t.Errorf("%s: saves %d status %q, want %q", c.v, f.saves, w.status.Text, c.want)
+		if f.saves != 0 || w.FieldError() != c.want {
+			t.Errorf("%s: saves %d field error %q, want %q", c.v, f.saves, w.FieldError(), c.want)
 		}
 		c.e.SetText(old)
 	}
 	w.confirmAbove.SetText("20000")
 	w.maxPay.SetText("10000")
 	test.Tap(w.saveBtn)
-	if f.saves != 0 || w.status.Text != "超过此金额需确认 (元，0 不确认)：须在 0.00 到 10,000.00 之间" {
-		t.Errorf("confirm above the maximum: %q", w.status.Text)
+	if f.saves != 0 || w.FieldError() != "超过此金额需确认 (元，0 不确认)：须在 0.00 到 10,000.00 之间" {
+		t.Errorf("confirm above the maximum: %q", w.FieldError())
 	}
 }
 

@@ -21,8 +21,8 @@ type ShiftWindow struct {
 
 	state    *widget.Label
 	cashier  *widget.Entry
-	openBtn  *widget.Button
-	closeBtn *widget.Button
+	openBtn  *keyButton
+	closeBtn *keyButton
 	printBtn *widget.Button
 	summary  *widget.Label
 	table    *fyne.Container
@@ -46,9 +46,9 @@ func NewShiftWindow(env *Env, ctrl ShiftController) *ShiftWindow {
 	w.cashier = widget.NewEntry()
 	w.cashier.SetPlaceHolder(T("shift.cashier_hint"))
 	w.cashier.OnSubmitted = func(string) { w.Open() }
-	w.openBtn = widget.NewButton(T("shift.open"), w.Open)
+	w.openBtn = newKeyButton(T("shift.open"), nil, w.Open)
 	w.openBtn.Importance = widget.HighImportance
-	w.closeBtn = widget.NewButton(T("shift.close"), w.Close)
+	w.closeBtn = newKeyButton(T("shift.close"), nil, w.Close)
 	w.closeBtn.Importance = widget.HighImportance
 	w.printBtn = widget.NewButtonWithIcon(T("shift.print"), theme.DocumentPrintIcon(), w.Print)
 	w.summary = widget.NewLabel("")
