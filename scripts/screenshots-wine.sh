@@ -135,6 +135,8 @@ shot pay-cancelled 收款
 click 185 411 1
 shot orders 最近订单
 at 收款; click 248 411 1
+# Select a long line: shown whole, wrapped, under the list.
+at 日志; click 400 145 0.6
 shot logs 日志
 at 收款; click 296 411 1.5
 shot settings-bank 设置
@@ -164,7 +166,9 @@ click 350 144 1; click 130 219 0.8
 click 600 498 3
 gone 设置; gone 收款
 shot pay-english "Collect payment"
-at Settings; click 460 18 0.8
+# The English tabs are narrower than the Chinese ones (Bank, Amount, Scanner,
+# Payment, Voice / Language, Receipts): Voice / Language is at 280-407.
+at Settings; click 343 18 0.8
 click 350 144 1; click 130 179 0.8
 click 600 498 3
 gone Settings; gone "Collect payment"

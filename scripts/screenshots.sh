@@ -91,6 +91,9 @@ click 185 411 1
 shot orders 最近订单
 xdotool windowraise "$pay"; sleep 0.3
 click 248 411 1
+# Select a long line: it is shown whole, wrapped, under the list (and the
+# horizontal bar under the list pans every line).
+click 400 145 0.6
 shot logs 日志
 xdotool windowraise "$pay"; sleep 0.3
 click 296 411 1.5

@@ -84,7 +84,7 @@ var catalog = map[string][2]string{
 	"pay.amount":              {"金额", "Amount"},
 	"pay.amount_hint":         {"输入金额，如 12.50", "Type the amount, e.g. 12.50"},
 	"pay.code":                {"付款码", "Payment code"},
-	"pay.code_hint":           {"扫描或输入顾客付款码", "Scan or type the customer's payment code"},
+	"pay.code_hint":           {"扫描或输入顾客付款码", "Scan or type the code"},
 	"pay.no_amount":           {"请先输入金额", "Enter the amount first"},
 	"pay.source":              {"来源：%s · %s", "From %s · %s"},
 	"pay.source.manual":       {"手工输入", "manual entry"},

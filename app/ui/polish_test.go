@@ -271,6 +271,12 @@ func TestPayWindowCodeFieldKeepsWidth(t *testing.T) {
 		p.Show()
 		p.win.Resize(fyne.NewSize(460, 440))
 		want := p.codeEntry.Size().Width
+		// The hint fits: an entry scrolls a longer one, with a scroll bar
+		// drawn over the field.
+		hint := widget.NewLabel(p.codeEntry.PlaceHolder)
+		if hint.MinSize().Width > want {
+			t.Errorf("%v: the code field's hint %q needs %v, the field is %v wide", lang, p.codeEntry.PlaceHolder, hint.MinSize().Width, want)
+		}
 		for _, code := range []string{wechatCode, alipayCode, "999999999999999999"} {
 			p.codeEntry.SetText(code)
 			p.win.Content().Refresh()
