@@ -33,7 +33,7 @@ type LogsWindow struct {
 	hspan    *canvas.Rectangle
 	hOff     float32
 	widths   map[uint64]float32 // each line's width, by Seq
-	measure  *widget.Label
+	advance  map[rune]float32   // each character's width
 	maxW     float32
 	detail   *widget.Label
 	copyLine *widget.Button
@@ -64,6 +64,7 @@ func NewLogsWindow(env *Env) *LogsWindow {
 	}
 	w.rowH = tmpl().MinSize().Height
 	w.widths = map[uint64]float32{}
+	w.advance = map[rune]float32{}
 	w.selected = -1
 	w.list = widget.NewList(func() int { return len(w.shown) }, tmpl, func(id widget.ListItemID, o fyne.CanvasObject) {
 		row := o.(*fyne.Container)
@@ -92,7 +93,7 @@ func NewLogsWindow(env *Env) *LogsWindow {
 	}
 	w.detail = widget.NewLabel("")
 	w.detail.TextStyle.Monospace = true
-	w.detail.Wrapping = fyne.TextWrapBreak
+	w.detail.Wrapping = fyne.TextWrapWord
 	w.detail.Selectable = true
 	w.detail.Hide()
 	w.copyLine = widget.NewButtonWithIcon(T("logs.copy_line"), theme.ContentCopyIcon(), func() {
@@ -154,18 +155,26 @@ func (p panLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	return fyne.NewSize(0, h)
 }
 
-// lineWidth is how wide a line's row must be to show it whole: the row
-// label's own measure (measured once per line), with the list's padding.
+// lineWidth is how wide a line's row must be to show it whole: the sum of
+// its characters' advances (each character measured once; shaping a whole
+// line per line made opening the view on a full ring 3× slower), a margin
+// for kerning, and the label's and the list's padding.
 func (w *LogsWindow) lineWidth(l LogLine) float32 {
 	if v, ok := w.widths[l.Seq]; ok {
 		return v
 	}
-	if w.measure == nil {
-		w.measure = widget.NewLabel("")
-		w.measure.TextStyle.Monospace = true
+	th := w.list.Theme()
+	size := th.Size(theme.SizeNameText)
+	text := float32(0)
+	for _, r := range formatLog(l) {
+		a, ok := w.advance[r]
+		if !ok {
+			a = fyne.MeasureText(string(r), size, fyne.TextStyle{Monospace: true}).Width
+			w.advance[r] = a
+		}
+		text += a
 	}
-	w.measure.SetText(formatLog(l))
-	v := w.measure.MinSize().Width + 2*theme.Padding()
+	v := text*1.01 + 2*th.Size(theme.SizeNameInnerPadding) + 2*th.Size(theme.SizeNamePadding)
 	w.widths[l.Seq] = v
 	return v
 }

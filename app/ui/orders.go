@@ -96,7 +96,9 @@ func NewOrdersWindow(env *Env) *OrdersWindow {
 	w.search = widget.NewEntry()
 	w.search.SetPlaceHolder(T("orders.search"))
 	w.search.OnChanged = func(string) { w.Reload() }
-	top := container.NewVBox(w.unresolved, container.NewBorder(nil, nil, nil, container.NewGridWrap(fyne.NewSize(260, 36), w.search), w.total))
+	// The search field at its own height: squeezed into a shorter cell, an
+	// entry draws a scroll bar over its right edge.
+	top := container.NewVBox(w.unresolved, container.NewBorder(nil, nil, nil, container.NewStack(fixedWidth(260), w.search), w.total))
 	bottom := container.NewBorder(nil, nil, nil,
 		container.NewHBox(w.refundBtn, w.requeryBtn, w.closeBtn, w.copyBtn, refresh), w.message)
 	w.win.SetContent(container.NewBorder(top, bottom, nil, nil, w.table))

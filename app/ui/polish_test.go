@@ -382,3 +382,15 @@ func TestQRWindowOldErrorCleared(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11 item 11: the search field of Recent orders gets its full height
+// (a shorter cell made the entry draw a scroll bar over its right edge).
+func TestOrdersSearchFieldNotSqueezed(t *testing.T) {
+	env, _, _ := newTestEnv(t)
+	w := NewOrdersWindow(env)
+	w.Show()
+	w.win.Resize(fyne.NewSize(860, 520))
+	if s, m := w.search.Size(), w.search.MinSize(); s.Height < m.Height || s.Width < 200 {
+		t.Errorf("search field %v, needs %v", s, m)
+	}
+}
