@@ -338,6 +338,17 @@ func loadChinese(dir string) (*gosseract.Client, error) {
 	cli.SetLanguage("chi_sim")
 	cli.SetVariable("user_defined_dpi", "300")
 	noInvertedReread(cli)
+	// No fixed-pitch analysis of the line (Tesseract tunes a pitch for every
+	// row, to cut monospaced text into character cells; the LSTM reads the
+	// line as one piece anyway): the text of every pass over three sets is the same with it
+	// off (docs/ocr.md, "Speed"). textord_all_prop is one of Tesseract's
+	// global parameters, so this sets it for the English engine too; it is
+	// set here only, once, because gosseract sets an engine's variables
+	// again whenever its whitelist changes, as the English one's does
+	// between passes, while the other engine may be reading. (Until this
+	// engine has loaded, the English one reads with the analysis, to the
+	// same text.)
+	cli.SetVariable("textord_all_prop", "1")
 	var blank bytes.Buffer
 	if err := bmp.Encode(&blank, blankImage()); err != nil {
 		cli.Close()
