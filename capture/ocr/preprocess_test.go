@@ -1,7 +1,9 @@
 package ocr
 
 import (
+	"bytes"
 	"errors"
+	xdraw "golang.org/x/image/draw"
 	"image"
 	"image/color"
 	"image/draw"
@@ -103,5 +105,49 @@ func TestToGrayPaletted(t *testing.T) {
 				t.Fatalf("(%d,%d): %d, want %d", x, y, got.GrayAt(x, y).Y, want)
 			}
 		}
+	}
+}
+
+// TestScaleGrayExact: scaleGray gives exactly the pixels x/image/draw's
+// Kernel.Scale writes into a Gray image (the slow path it replaces), for
+// a quarter of the prepared images of both corpora at each variant's
+// interpolation, scaled up and down.
+func TestScaleGrayExact(t *testing.T) {
+	n := 0
+	for _, dir := range []string{corpusDir(), screensDir()} {
+		for i, c := range loadCorpusDir(t, dir) {
+			if i%4 != 0 {
+				continue // a quarter of each set is plenty, and quick under -race
+			}
+			p, err := prepare(decodePNG(t, filepath.Join(dir, c.file)))
+			if err != nil {
+				continue
+			}
+			for _, v := range Variants {
+				// Up (as the variants scale most lines) and down.
+				for _, h := range []int{v.LineHeight * 2, max(1, p.Bounds().Dy()/3)} {
+					w := max(1, p.Bounds().Dx()*h/p.Bounds().Dy())
+					r := image.Rect(3, 5, 3+w, 5+h)
+					want := image.NewGray(image.Rect(0, 0, w+7, h+9))
+					got := image.NewGray(want.Bounds())
+					for i := range want.Pix {
+						want.Pix[i], got.Pix[i] = 255, 255
+					}
+					var k xdraw.Scaler = xdraw.BiLinear
+					if v.Bicubic {
+						k = xdraw.CatmullRom
+					}
+					k.Scale(want, r, p, p.Bounds(), draw.Src, nil)
+					scaleGray(got, r, p, v.Bicubic)
+					if !bytes.Equal(want.Pix, got.Pix) {
+						t.Fatalf("%s, %s: scaleGray differs from Kernel.Scale into a Gray image", c.file, v.Name)
+					}
+					n++
+				}
+			}
+		}
+	}
+	if n < 500 {
+		t.Fatalf("only %d scalings compared", n)
 	}
 }

@@ -148,15 +148,17 @@ func (r *Reader) Read(ctx context.Context, img image.Image) (Result, error) {
 		return finish(err)
 	}
 	seg, segLabel, segOK := segmentsLabel(p)
-	// The first three readings go to the helper together, and Read waits
-	// for the first two only. The helper's two engines read side by side and
-	// the Chinese pass takes about as long as two English ones, so the
-	// English engine reads the third variant in time it would otherwise
-	// wait: a read whose first two readings disagree (four in ten) is
-	// settled without another pass after them, and one whose first two agree
-	// does not wait for the third. The third reading is used only where it
-	// was used before: when the first two do not agree. (LED digits need
-	// only the first two: the segment reading decides.)
+	// The first two readings go to the helper together, and the helper's
+	// two engines read them side by side. The Chinese pass takes longer than
+	// the English one, so when the first (English) answer already shows that
+	// the first two cannot agree (it found no amount), the third reading is
+	// sent at once and the English engine reads it while the Chinese one is
+	// still on the second: that read needs no pass after the first two. It
+	// is sent only then: a third reading made for reads that do not use it
+	// costs CPU that the next read waits for (docs/ocr.md, "Speed"). The
+	// third reading is used only where it was used before: when the first
+	// two do not agree. (LED digits need only the first two: the segment
+	// reading decides.)
 	ahead := Variants[:3]
 	if segOK {
 		ahead = Variants[:2]
@@ -350,27 +352,56 @@ func (r *Reader) send(ctx context.Context, g *image.Gray, v Variant) (string, er
 	return t[0], nil
 }
 
-// readFirst is ReadTexts at once: every request goes out before any
-// answer is awaited, so the helper reads them on its two engines (English
-// and Chinese) side by side. It waits for the first two answers; with a
-// third variant, spare returns its text when asked for it (false if that
-// reply is gone: the helper was replaced, or another batch came between and
-// took it out of the pipe after a newer one).
+// readFirst sends the first two readings of p together (both go out before
+// any answer is awaited, so the helper reads them on its two engines,
+// English and Chinese, side by side) and waits for their answers. With a
+// third variant, that one is sent too as soon as the first answer is in,
+// if that answer found no amount (so the first two cannot agree and the
+// third will be wanted); then spare returns its text when asked for it
+// (false if that reply is gone: the helper was replaced, or another batch
+// came between and took it out of the pipe after a newer one). Otherwise
+// spare is nil.
 func (r *Reader) readFirst(ctx context.Context, p *image.Gray, vs ...Variant) (texts []string, spare func(context.Context) (string, bool), err error) {
-	gs := make([]*image.Gray, len(vs))
-	for i, v := range vs {
+	need := min(2, len(vs))
+	gs := make([]*image.Gray, need)
+	for i, v := range vs[:need] {
 		g, err := scaleLine(p, v)
 		if err != nil {
 			return nil, nil, err
 		}
 		gs[i] = g
 	}
-	need := min(2, len(vs))
-	texts, h, seq, err := r.sendSome(ctx, gs, vs, need)
-	if err != nil || need == len(vs) {
+	var more func(ocrproto.Frame) (ocrproto.Frame, bool)
+	if len(vs) > need {
+		more = func(first ocrproto.Frame) (ocrproto.Frame, bool) {
+			if first.Verb != ocrproto.VerbOK {
+				return ocrproto.Frame{}, false
+			}
+			if _, err := PickAmount(string(first.Body)); err == nil {
+				return ocrproto.Frame{}, false
+			}
+			g, err := scaleLine(p, vs[need])
+			if err != nil {
+				return ocrproto.Frame{}, false
+			}
+			f, err := readFrame(g, vs[need])
+			return f, err == nil
+		}
+	}
+	texts, h, seq, sent, err := r.sendSome(ctx, gs, vs[:need], need, more)
+	if err != nil || !sent {
 		return texts, nil, err
 	}
 	return texts, func(ctx context.Context) (string, bool) { return r.takeSpare(ctx, h, seq, vs[need]) }, nil
+}
+
+// readFrame is the READ request for g read with v.
+func readFrame(g *image.Gray, v Variant) (ocrproto.Frame, error) {
+	var buf bytes.Buffer
+	if err := bmp.Encode(&buf, g); err != nil {
+		return ocrproto.Frame{}, fmt.Errorf("ocr: encode BMP: %w", err)
+	}
+	return ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: v.arg(), Body: buf.Bytes()}, nil
 }
 
 // takeSpare returns the reply to batch seq's request that was not waited
@@ -408,21 +439,23 @@ func (r *Reader) takeSpare(ctx context.Context, h *helper, seq uint64, v Variant
 // sendAll sends one READ per image, then collects the answers in order. A
 // helper that dies or hangs is replaced and the whole batch tried once more.
 func (r *Reader) sendAll(ctx context.Context, gs []*image.Gray, vs []Variant) ([]string, error) {
-	t, _, _, err := r.sendSome(ctx, gs, vs, len(gs))
+	t, _, _, _, err := r.sendSome(ctx, gs, vs, len(gs), nil)
 	return t, err
 }
 
 // sendSome is sendAll that waits for the first need answers only; the
-// others stay owed by the helper (helper.owed) for takeSpare.
-func (r *Reader) sendSome(ctx context.Context, gs []*image.Gray, vs []Variant, need int) ([]string, *helper, uint64, error) {
-	fail := func(err error) ([]string, *helper, uint64, error) { return nil, nil, 0, err }
+// others stay owed by the helper (helper.owed) for takeSpare. With more
+// set, it is given the first answer, and the request it returns, if any, is
+// sent then and owed too (sent says so).
+func (r *Reader) sendSome(ctx context.Context, gs []*image.Gray, vs []Variant, need int, more func(ocrproto.Frame) (ocrproto.Frame, bool)) ([]string, *helper, uint64, bool, error) {
+	fail := func(err error) ([]string, *helper, uint64, bool, error) { return nil, nil, 0, false, err }
 	reqs := make([]ocrproto.Frame, len(gs))
 	for i, g := range gs {
-		var buf bytes.Buffer
-		if err := bmp.Encode(&buf, g); err != nil {
-			return fail(fmt.Errorf("ocr: encode BMP: %w", err))
+		f, err := readFrame(g, vs[i])
+		if err != nil {
+			return fail(err)
 		}
-		reqs[i] = ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: vs[i].arg(), Body: buf.Bytes()}
+		reqs[i] = f
 	}
 
 	r.mu.Lock()
@@ -433,7 +466,7 @@ func (r *Reader) sendSome(ctx context.Context, gs []*image.Gray, vs []Variant, n
 		if err != nil {
 			return fail(err)
 		}
-		replies, err := h.exchangeSome(ctx, reqs, need, r.opts.Timeout)
+		replies, sent, err := h.exchangeSome(ctx, reqs, need, r.opts.Timeout, more)
 		if err != nil {
 			// Out of step, dead or hung: this helper is finished.
 			h.stop()
@@ -445,6 +478,9 @@ func (r *Reader) sendSome(ctx context.Context, gs []*image.Gray, vs []Variant, n
 			continue
 		}
 		r.reads += len(reqs)
+		if sent {
+			r.reads++
+		}
 		if r.reads >= recycleAfter {
 			h.stop()
 			r.h, r.reads = nil, 0
@@ -464,7 +500,7 @@ func (r *Reader) sendSome(ctx context.Context, gs []*image.Gray, vs []Variant, n
 			}
 			texts[i] = string(reply.Body)
 		}
-		return texts, h, h.seq, nil
+		return texts, h, h.seq, sent, nil
 	}
 	return fail(fmt.Errorf("%w: %v", ErrHelperFailed, lastErr))
 }
@@ -583,36 +619,49 @@ func (h *helper) exchange(ctx context.Context, req ocrproto.Frame, timeout time.
 // exchangeAll sends the requests and waits for their replies, in order;
 // timeout bounds each reply.
 func (h *helper) exchangeAll(ctx context.Context, reqs []ocrproto.Frame, timeout time.Duration) ([]ocrproto.Frame, error) {
-	return h.exchangeSome(ctx, reqs, len(reqs), timeout)
+	fs, _, err := h.exchangeSome(ctx, reqs, len(reqs), timeout, nil)
+	return fs, err
 }
 
 // exchangeSome sends the requests and waits for the first need replies;
 // the rest stay owed. Replies still owed from the batch before are taken
-// out of the pipe first, the last of them kept as h.spare (stream order).
-func (h *helper) exchangeSome(ctx context.Context, reqs []ocrproto.Frame, need int, timeout time.Duration) ([]ocrproto.Frame, error) {
+// out of the pipe after the requests are sent (so that an engine the owed
+// reading does not hold starts on its new request at once), the last of
+// them kept as h.spare (stream order). With more set, it is given the first
+// reply, and the request it returns, if any, is sent then and owed (sent).
+func (h *helper) exchangeSome(ctx context.Context, reqs []ocrproto.Frame, need int, timeout time.Duration, more func(ocrproto.Frame) (ocrproto.Frame, bool)) (replies []ocrproto.Frame, sent bool, err error) {
+	for _, req := range reqs {
+		if err := ocrproto.Write(h.stdin, req); err != nil {
+			return nil, false, fmt.Errorf("send: %s", h.deathReason(err))
+		}
+	}
 	for ; h.owed > 0; h.owed-- {
 		f, err := h.receive(ctx, timeout)
 		if err != nil {
-			return nil, fmt.Errorf("receive: %s", h.deathReason(err))
+			return nil, false, fmt.Errorf("receive: %s", h.deathReason(err))
 		}
 		h.spare, h.spareSeq = &f, h.seq
-	}
-	for _, req := range reqs {
-		if err := ocrproto.Write(h.stdin, req); err != nil {
-			return nil, fmt.Errorf("send: %s", h.deathReason(err))
-		}
 	}
 	h.seq++
 	h.owed = len(reqs) - need
 	out := make([]ocrproto.Frame, 0, need)
-	for range need {
+	for i := range need {
 		f, err := h.receive(ctx, timeout)
 		if err != nil {
-			return nil, fmt.Errorf("receive: %s", h.deathReason(err))
+			return nil, false, fmt.Errorf("receive: %s", h.deathReason(err))
 		}
 		out = append(out, f)
+		if i == 0 && more != nil {
+			if req, ok := more(f); ok {
+				if err := ocrproto.Write(h.stdin, req); err != nil {
+					return nil, false, fmt.Errorf("send: %s", h.deathReason(err))
+				}
+				h.owed++
+				sent = true
+			}
+		}
 	}
-	return out, nil
+	return out, sent, nil
 }
 
 var errTimeout = errors.New("no answer in time")

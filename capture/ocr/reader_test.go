@@ -45,6 +45,7 @@ func TestReadAgreement(t *testing.T) {
 		{"first two agree", []string{"¥12.50", "合计 ¥12.50", "¥99.99", "¥99.99"}, 1250, 2},
 		{"third settles for the second", []string{"3113.05", "SWZ 113.05", "113.05", ""}, 11305, 3},
 		{"third settles for the first", []string{"¥7.64", "¥7 64", "7.64", ""}, 764, 3},
+		{"third, sent ahead, settles for the second", []string{"TOTAL", "合计 ¥12.50", "12.50", ""}, 1250, 3},
 		{"fourth settles for the third", []string{"26.13", "6.13", "8.13", "8.13"}, 813, 4},
 		// The two Chinese readings are one model: their agreement is not two opinions.
 		{"the Chinese pair alone does not settle", []string{"2.04", "2.64", "", "2.64"}, 0, 4},
@@ -84,19 +85,20 @@ func TestReadAgreement(t *testing.T) {
 	}
 }
 
-// TestReadAheadKeepsStep: Read sends the third reading with the first two
-// and does not wait for it when those agree; the next request must take that
-// reply out of the pipe first, or every answer after it would be one off.
-// The reply sent ahead is still there when asked for after another request,
-// and is read again when its helper is gone.
+// TestReadAheadKeepsStep: when the first reading finds no amount, Read
+// sends the third reading at once, beside the second, and does not wait for
+// it when the second already decides (here a change label refuses); the
+// next request must take that reply out of the pipe first, or every answer
+// after it would be one off. The reply sent ahead is still there when asked
+// for after another request, and is read again when its helper is gone.
 func TestReadAheadKeepsStep(t *testing.T) {
-	setFakeTexts(t, "¥12.50", "合计 ¥12.50", "¥99.99", "¥77.77")
+	setFakeTexts(t, "TOTAL", "找零 ¥12.50", "¥99.99", "¥77.77")
 	r := NewReader(Options{Command: fakeCommand(t, "echo")})
 	defer r.Close()
 	for i := 0; i < 3; i++ {
 		res, err := r.Read(context.Background(), someText())
-		if err != nil || res.Amount != 1250 || res.Text != "¥12.50" || len(res.Readings) != 2 {
-			t.Fatalf("read %d: got %v, %v, readings %q; want 12.50 from the first two", i, res.Amount, err, texts(res))
+		if !errors.Is(err, ErrNoAmount) || res.Amount != 0 || len(res.Readings) != 2 {
+			t.Fatalf("read %d: got %v, %v, readings %q; want the change label refused after two readings", i, res.Amount, err, texts(res))
 		}
 		if text, err := r.ReadText(context.Background(), someText(), Variants[3]); err != nil || text != "¥77.77" {
 			t.Fatalf("after read %d, a single pass got %q, %v; want the fourth variant's text", i, text, err)
@@ -108,7 +110,7 @@ func TestReadAheadKeepsStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, spare, err := r.readFirst(context.Background(), p, Variants[0], Variants[1], Variants[2])
-	if err != nil || len(first) != 2 || first[0] != "¥12.50" || first[1] != "合计 ¥12.50" || spare == nil {
+	if err != nil || len(first) != 2 || first[0] != "TOTAL" || first[1] != "找零 ¥12.50" || spare == nil {
 		t.Fatalf("readFirst: %q, spare %v, %v", first, spare != nil, err)
 	}
 	if text, err := r.ReadText(context.Background(), someText(), Variants[3]); err != nil || text != "¥77.77" {
@@ -128,6 +130,30 @@ func TestReadAheadKeepsStep(t *testing.T) {
 	r.Close()
 	if text, ok := spare(context.Background()); ok {
 		t.Fatalf("the reply sent ahead to a helper that is gone: got %q", text)
+	}
+}
+
+// TestReadAheadOnlyWhenNeeded: when the first reading found an amount (the
+// first two will most likely agree) the third is not sent ahead, so no pass
+// is made that nothing uses; when they then disagree, it is read after them.
+func TestReadAheadOnlyWhenNeeded(t *testing.T) {
+	setFakeTexts(t, "¥12.50", "合计 ¥12.50", "¥99.99", "¥77.77")
+	r := NewReader(Options{Command: fakeCommand(t, "echo")})
+	defer r.Close()
+	p, err := prepare(someText())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, spare, err := r.readFirst(context.Background(), p, Variants[0], Variants[1], Variants[2])
+	if err != nil || len(first) != 2 || first[0] != "¥12.50" || spare != nil {
+		t.Fatalf("readFirst: %q, spare %v, %v; want two answers and nothing sent ahead", first, spare != nil, err)
+	}
+	// Nothing owed: the next answer is the next request's.
+	if text, err := r.ReadText(context.Background(), someText(), Variants[3]); err != nil || text != "¥77.77" {
+		t.Fatalf("the next pass got %q, %v; want the fourth variant's text", text, err)
+	}
+	if r.h.owed != 0 || r.h.spare != nil {
+		t.Fatalf("%d replies owed, spare %v; want none", r.h.owed, r.h.spare != nil)
 	}
 }
 
@@ -296,5 +322,38 @@ func TestRealHelperRefusesGarbage(t *testing.T) {
 	}
 	if _, err := r.ReadText(context.Background(), someText(), Variants[0]); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRealHelperNoInvertedReread: the helper runs Tesseract with its
+// inverted re-read off (tessedit_do_invert=0): a light-on-dark line sent as
+// it is, not inverted by the client, is not read (with the re-read on,
+// Tesseract runs each such line a second time in negative and reads it),
+// while the same image prepared by the client is.
+func TestRealHelperNoInvertedReread(t *testing.T) {
+	r := NewReader(Options{Command: realHelper(t), Tessdata: testTessdata()})
+	defer r.Close()
+	for _, c := range []struct{ file, amount string }{
+		{"r004.png", "177431.42"}, // #33ff33 on black
+		{"r005.png", "9.03"},      // #ffeb3b on #333333
+	} {
+		img := decodePNG(t, filepath.Join("testdata", "corpus", c.file))
+		raw := toGray(img)
+		p, err := prepare(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range Variants[:2] {
+			got, err := r.send(context.Background(), raw, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(got, c.amount) {
+				t.Errorf("%s, %s, light on dark as it is: read %q; the inverted re-read is on", c.file, v.Name, got)
+			}
+			if got, err := r.readPrepared(context.Background(), p, v); err != nil || !strings.Contains(got, c.amount) {
+				t.Errorf("%s, %s, prepared: read %q, %v; want %s", c.file, v.Name, got, err, c.amount)
+			}
+		}
 	}
 }

@@ -205,6 +205,7 @@ func start(tessdata string) (*gosseract.Client, error) {
 	// The client scales text to a known size, so a fixed resolution is right
 	// and keeps Tesseract from printing its "estimating resolution" warning.
 	cli.SetVariable("user_defined_dpi", "300")
+	noInvertedReread(cli)
 	var blank bytes.Buffer
 	if err := bmp.Encode(&blank, blankImage()); err != nil {
 		cli.Close()
@@ -222,6 +223,20 @@ func start(tessdata string) (*gosseract.Client, error) {
 		return nil, fmt.Errorf("Tesseract could not start: %s", oneLine(err.Error()))
 	}
 	return cli, nil
+}
+
+// noInvertedReread turns off Tesseract's second look at a line in negative:
+// with tessedit_do_invert on (its default), every line whose mean
+// confidence is under invert_threshold is run through the network a second
+// time inverted, which costs a whole pass. The client always sends dark
+// text on white (capture/ocr inverts light-on-dark itself), so the
+// inverted reading only wins on lines that are junk either way (LED digits,
+// which the client reads itself). Measured: the text of every pass the
+// same on three sets but for a few such lines, 9-18 % fewer network runs
+// (docs/ocr.md, "Speed"). A run-time parameter: set after Init (gosseract
+// applies it at init and keeps it).
+func noInvertedReread(cli *gosseract.Client) {
+	cli.SetVariable("tessedit_do_invert", "0")
 }
 
 // check validates one READ frame and returns its page segmentation mode.
@@ -322,6 +337,18 @@ func loadChinese(dir string) (*gosseract.Client, error) {
 	}
 	cli.SetLanguage("chi_sim")
 	cli.SetVariable("user_defined_dpi", "300")
+	noInvertedReread(cli)
+	// No fixed-pitch analysis of the line (Tesseract tunes a pitch for every
+	// row, to cut monospaced text into character cells; the LSTM reads the
+	// line as one piece anyway): the text of every pass over three sets is the same with it
+	// off (docs/ocr.md, "Speed"). textord_all_prop is one of Tesseract's
+	// global parameters, so this sets it for the English engine too; it is
+	// set here only, once, because gosseract sets an engine's variables
+	// again whenever its whitelist changes, as the English one's does
+	// between passes, while the other engine may be reading. (Until this
+	// engine has loaded, the English one reads with the analysis, to the
+	// same text.)
+	cli.SetVariable("textord_all_prop", "1")
 	var blank bytes.Buffer
 	if err := bmp.Encode(&blank, blankImage()); err != nil {
 		cli.Close()
