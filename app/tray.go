@@ -16,6 +16,7 @@ import (
 
 	"github.com/scanbox/scanbox/app/ui"
 	"github.com/scanbox/scanbox/assets"
+	"github.com/scanbox/scanbox/order"
 )
 
 // processStart is when the program started, for the "tray ready" figure.
@@ -61,6 +62,10 @@ type tray struct {
 	reconcile *ui.ReconcileWindow
 	alert     *ui.ReconcileAlert // the morning reconciliation's notice and marker
 	afterBar  *fyne.Container    // the pay window's after-sale buttons
+
+	// trim hands a burst of UI work's garbage back to the OS once it is
+	// over (app/memory.go): after start-up, a window shown, a payment's end.
+	trim *memoryTrim
 }
 
 func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
@@ -104,10 +109,15 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 	}
 	a.Settings().SetTheme(ui.NewTheme())
 	a.SetIcon(fyne.NewStaticResource("app.png", assets.Icon("app")))
-	t := &tray{app: a, env: ui.NewEnv(a, ctrl), ctrl: ctrl, log: ctrl.log, opts: opts, state: -1, after: newAfterSale(ctrl)}
+	t := &tray{app: a, env: ui.NewEnv(a, ctrl), ctrl: ctrl, log: ctrl.log, opts: opts, state: -1, after: newAfterSale(ctrl), trim: newMemoryTrim()}
 	ctrl.onLanguage = func() { fyne.Do(t.rebuild) }
 	t.watchAfterSale()
 	ctrl.OnStatus(func(st ui.Status) { fyne.Do(func() { t.setState(ui.StateOf(st)) }) })
+	ctrl.OnOrder(func(o order.Order) {
+		if o.State.Terminal() {
+			t.trim.soon() // the outcome drawn, the sale is over
+		}
+	})
 
 	spec := ctrl.Settings().Hotkey
 	if spec != "" {
@@ -139,7 +149,7 @@ func runTrayIn(dir string, opts trayOptions, stderr io.Writer) int {
 			t.showSettings() // first start: nothing works before activation
 		}
 		ctrl.log.Info("tray ready", "startup_ms", time.Since(processStart).Milliseconds(), "demo", opts.demo)
-		go returnStartupMemory()
+		t.trim.soon()
 	})
 	a.Run()
 	return exitOK
@@ -190,6 +200,7 @@ func (t *tray) newPay() {
 }
 
 func (t *tray) showPay() {
+	t.trim.soon()
 	if t.pay == nil {
 		t.newPay()
 	}
@@ -200,6 +211,7 @@ func (t *tray) showPay() {
 // closed, so that reopening is instant; Settings is rebuilt each time so it
 // shows the saved values.
 func (t *tray) showOrders() {
+	t.trim.soon()
 	if t.orders == nil {
 		t.orders = ui.NewOrdersWindow(t.env)
 		t.orders.Window().SetCloseIntercept(t.orders.Window().Hide)
@@ -210,6 +222,7 @@ func (t *tray) showOrders() {
 }
 
 func (t *tray) showLogs() {
+	t.trim.soon()
 	if t.logs == nil {
 		t.logs = ui.NewLogsWindow(t.env)
 		t.logs.Window().SetCloseIntercept(t.logs.Window().Hide)
@@ -218,6 +231,7 @@ func (t *tray) showLogs() {
 }
 
 func (t *tray) showQR() {
+	t.trim.soon()
 	if t.qr == nil {
 		t.qr = ui.NewQRWindow(t.env)
 		t.qr.Window().SetCloseIntercept(t.qr.Window().Hide)
@@ -226,6 +240,7 @@ func (t *tray) showQR() {
 }
 
 func (t *tray) showSettings() {
+	t.trim.soon()
 	if t.settings != nil {
 		t.settings.Window().Close()
 	}
@@ -234,6 +249,7 @@ func (t *tray) showSettings() {
 }
 
 func (t *tray) showAbout() {
+	t.trim.soon()
 	if t.about != nil {
 		t.about.Close()
 	}
