@@ -20,7 +20,7 @@ const uiSettle = 5 * time.Second
 // pprof). Go's collector only runs again once the heap has doubled, and its
 // scavenger keeps that much resident, so without this a tray that opened
 // Settings once sat ~13 MiB bigger all day (docs/ui.md, "Weight"). One
-// forced collection and return (debug.FreeOSMemory: a few ms of CPU at the
+// forced collection and return (debug.FreeOSMemory: ~10 ms of CPU at the
 // tray's ~20 MiB live heap) after each burst; calls during a burst move the
 // moment on, so a burst costs one.
 type memoryTrim struct {

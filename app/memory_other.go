@@ -2,5 +2,6 @@
 
 package main
 
-// returnCHeap: Windows' heap decommits free pages itself.
+// returnCHeap: only glibc's heap is trimmed (app/memory_glibc.go); Windows'
+// heap manager decommits large free blocks by itself.
 func returnCHeap() {}
