@@ -52,6 +52,7 @@ func (t *tray) refreshMenu() {
 // showRefund opens the refund window for a paid order picked in Recent
 // orders; a refund sent reloads the orders.
 func (t *tray) showRefund(o order.Order) {
+	t.trim.soon()
 	if t.refundWin != nil {
 		t.refundWin.Window().Close()
 	}
@@ -65,6 +66,7 @@ func (t *tray) showRefund(o order.Order) {
 }
 
 func (t *tray) showToday() {
+	t.trim.soon()
 	if t.today == nil {
 		t.today = ui.NewTodayWindow(t.env, t.after)
 		t.today.Window().SetCloseIntercept(t.today.Window().Hide)
@@ -75,6 +77,7 @@ func (t *tray) showToday() {
 }
 
 func (t *tray) showShift() {
+	t.trim.soon()
 	if t.shift == nil {
 		t.shift = ui.NewShiftWindow(t.env, t.after)
 		t.shift.Window().SetCloseIntercept(t.shift.Window().Hide)
@@ -85,6 +88,7 @@ func (t *tray) showShift() {
 }
 
 func (t *tray) showReconcile() {
+	t.trim.soon()
 	if t.reconcile == nil {
 		t.reconcile = ui.NewReconcileWindow(t.env, t.after)
 		t.reconcile.Window().SetCloseIntercept(t.reconcile.Window().Hide)

@@ -4,6 +4,7 @@
 # throw-away prefix, in two scenarios, each a fresh demo:
 #   closed    every window closed (Esc hides the pay window; the tray stays)
 #   all-open  the pay, customer-scans (QR) and Settings windows open
+#   late-open all-open, the windows opened 8 s after the pay window shows
 # CPU is the scanbox.exe process's own CPU time (utime + stime from
 # /proc/PID/stat: under Wine the Windows process is a Linux process) over
 # the window, so other load on the machine is not counted; wineserver and
@@ -82,7 +83,8 @@ for sc in $scenarios; do
 	sleep 2
 	case $sc in
 	closed) click 收款 270 130; xdotool key Escape ;;
-	all-open)
+	all-open | late-open)
+		[ "$sc" = late-open ] && sleep 8
 		click 收款 55 411  # 顾客扫码
 		win 顾客扫码 >/dev/null
 		click 收款 296 411 # 设置
