@@ -306,4 +306,3 @@ func TestServeMainHandshake(t *testing.T) {
 		t.Fatalf("load failure: exit %d, told %q", code, out.String())
 	}
 }
-
