@@ -65,7 +65,7 @@ for s in "${sets[@]}"; do
 				# The first call, alone: it starts the shared helper.
 				first_ms=$(((t1 - t0) / 1000))
 				first_srv=$(srvcpu)
-				[[ -s $tmp/shared.cpu ]] && first_cpu=$(awk '{printf "%.0f", ($1 + $2) * 1000}' "$tmp/shared.cpu")
+				[[ -s $tmp/shared.cpu ]] && first_cpu=$(awk '{s += ($1 + $2) * 1000} END {printf "%.0f", s}' "$tmp/shared.cpu")
 				: >"$tmp/shared.cpu"
 			else
 				echo $(((t1 - t0) / 1000)) >>"$tmp/shared"

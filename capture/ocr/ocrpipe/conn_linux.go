@@ -105,7 +105,7 @@ func checkPeer(c *net.UnixConn) error {
 
 // quietStdio points stdout and stderr at the null device.
 func quietStdio() {
-	f, err := devNull()
+	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	if err != nil {
 		return
 	}

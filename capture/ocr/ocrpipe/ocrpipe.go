@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -346,6 +345,3 @@ func oneLine(s string) string {
 
 // testHookGone is called when a session sees its client hang up.
 var testHookGone = func() {}
-
-// devNull opens the null device for quietStdio.
-func devNull() (*os.File, error) { return os.OpenFile(os.DevNull, os.O_WRONLY, 0) }
