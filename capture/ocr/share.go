@@ -46,8 +46,9 @@ const (
 // shareAnswerTimeout bounds the wait for a running shared helper's READY.
 // A running one answers at once (its models are loaded); one that does not
 // is hung, or under Wine, whose pipes connect but never complete the
-// server's accept. Short: a private helper is the fallback.
-const shareAnswerTimeout = 3 * time.Second
+// server's accept. Short: a private helper is the fallback. (A variable
+// for the tests, which must not fail on a slow box.)
+var shareAnswerTimeout = 3 * time.Second
 
 // shareState is what a Reader knows of the shared helper.
 type shareState struct {

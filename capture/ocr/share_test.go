@@ -164,7 +164,17 @@ func sharedFake(t *testing.T, mode string) (Options, string) {
 	}
 	opts := Options{Command: fakeCommand(t, mode), Share: true, shareSalt: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())}
 	t.Cleanup(func() { killStarted(t, log) })
+	longAnswerWait(t)
 	return opts, log
+}
+
+// longAnswerWait makes the bound on a running helper's READY a minute, so
+// that a slow box cannot turn a shared read into a private one and fail a
+// test that counts helpers.
+func longAnswerWait(t *testing.T) {
+	old := shareAnswerTimeout
+	shareAnswerTimeout = time.Minute
+	t.Cleanup(func() { shareAnswerTimeout = old })
 }
 
 // killStarted ends the shared helpers this test started (by pid, from the
@@ -321,6 +331,7 @@ func TestSharedBadEndpointFallsBack(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opts, log := sharedFake(t, "serve-echo")
+			shareAnswerTimeout = 500 * time.Millisecond // the bound a silent endpoint meets
 			setFakeTexts(t, "¥8.00", "¥8.00")
 			ln, err := ocrpipe.Listen(ocrpipe.Endpoint(shareKey(opts.Command, opts.shareSalt)))
 			if err != nil {
@@ -562,6 +573,7 @@ func TestRealHelperShared(t *testing.T) {
 		t.Skipf("no shared helper on this system: %v", err)
 	}
 	t.Setenv("SCANBOX_OCR_SHARE", "")
+	longAnswerWait(t)
 	img := decodePNG(t, filepath.Join("testdata", "corpus", "r001.png")) // ¥ 58.59
 	opts := Options{Command: argv, Tessdata: testTessdata(), Share: true, shareSalt: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())}
 	r1 := NewReader(opts)
