@@ -71,4 +71,3 @@ func TestSharedForeignEndpointFallsBack(t *testing.T) {
 		t.Fatalf("events %v", evs)
 	}
 }
-
