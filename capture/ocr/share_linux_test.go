@@ -3,12 +3,16 @@ package ocr
 import (
 	"bufio"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/scanbox/scanbox/capture/ocr/ocrpipe"
 	"github.com/scanbox/scanbox/capture/ocr/ocrproto"
@@ -69,5 +73,46 @@ func TestSharedForeignEndpointFallsBack(t *testing.T) {
 	}
 	if evs := fakeEvents(t, log); countEvents(evs, "start") != 0 {
 		t.Fatalf("events %v", evs)
+	}
+}
+
+// The shared helper outlives its caller, so it must not keep what the
+// caller's own caller left open: a descriptor inherited without
+// close-on-exec (a shell's or a harness's pipe, as `$(scanbox amount …)`
+// waits on) is closed by the helper at start. Here the test process plays
+// that caller: the write end of a pipe, inheritable, is seen closed by the
+// reader as soon as the test closes its copy, though the helper lives on.
+func TestSharedHelperDropsInheritedDescriptors(t *testing.T) {
+	opts, log := sharedFake(t, "serve-echo")
+	opts.ShareIdle = time.Hour
+	setFakeTexts(t, "¥8.00", "¥8.00")
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	if _, err := unix.FcntlInt(pw.Fd(), unix.F_SETFD, 0); err != nil { // inheritable
+		t.Fatal(err)
+	}
+	r, res, err := readOnce(t, opts)
+	pw.Close()
+	if err != nil || res.Amount != 800 || r.HelperKind() != HelperSharedNew {
+		t.Fatalf("got %v, %v, %q", res.Amount, err, r.HelperKind())
+	}
+	eof := make(chan error, 1)
+	go func() {
+		_, err := pr.Read(make([]byte, 1))
+		eof <- err
+	}()
+	select {
+	case err := <-eof:
+		if !errors.Is(err, io.EOF) {
+			t.Fatalf("read %v; want EOF", err)
+		}
+	case <-time.After(60 * time.Second): // a guard against the wait itself, not a speed check
+		t.Fatal("the shared helper keeps its caller's inherited pipe open")
+	}
+	if evs := fakeEvents(t, log); countEvents(evs, "exit") != 0 {
+		t.Fatalf("events %v: the helper must still run", evs)
 	}
 }

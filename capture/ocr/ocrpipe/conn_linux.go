@@ -103,6 +103,29 @@ func checkPeer(c *net.UnixConn) error {
 	return nil
 }
 
+// closeInherited closes the descriptors above stderr that this process
+// inherited: Go's exec passes on whatever its caller's caller left open
+// without close-on-exec (a shell's or a test harness's pipe), and a helper
+// that outlives its caller must not keep those open for a minute (a
+// `$(scanbox amount …)` or a harness would wait for them). Go opens its own
+// descriptors close-on-exec, so those without the flag are the inherited
+// ones.
+func closeInherited() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		if flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == nil && flags&unix.FD_CLOEXEC == 0 {
+			unix.Close(fd)
+		}
+	}
+}
+
 // quietStdio points stdout and stderr at the null device.
 func quietStdio() {
 	f, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)

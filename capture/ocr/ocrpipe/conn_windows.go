@@ -81,3 +81,7 @@ func Dial(ctx context.Context, name string) (net.Conn, error) {
 // quietStdio does nothing on Windows: a write to a pipe nobody reads fails
 // there, it does not kill the process.
 func quietStdio() {}
+
+// closeInherited does nothing on Windows: Go's exec passes the child only
+// the handles it names.
+func closeInherited() {}

@@ -306,6 +306,7 @@ func ServeMain(name string, idle time.Duration, stdout io.Writer, load func() (*
 		ocrproto.Write(out, ocrproto.Frame{Verb: verb, Body: []byte(body)})
 		out.Flush()
 	}
+	closeInherited()
 	ln, err := Listen(name)
 	if errors.Is(err, ErrInUse) {
 		tell(VerbBusy, "")
