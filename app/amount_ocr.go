@@ -45,7 +45,9 @@ func amountOCR(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	reader := ocr.NewReader(ocr.Options{})
+	// One-shot calls share one helper per user (capture/ocr/share.go): the
+	// first starts it, the next ones within a minute skip Tesseract's start.
+	reader := ocr.NewReader(ocr.Options{Share: true})
 	defer reader.Close()
 	// Start the helper (Tesseract's start is most of a one-shot read) while
 	// the image is decoded; Read waits for it.
@@ -76,7 +78,7 @@ func amountOCR(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		res, err := reader.Read(ctx, img)
-		return reportOCR("", res, err, *asJSON, stdout, stderr)
+		return reportOCR("", res, reader.HelperKind(), err, *asJSON, stdout, stderr)
 	}
 
 	// Decode every file first, so that a typo is a usage error before any
@@ -100,7 +102,7 @@ func amountOCR(args []string, stdout, stderr io.Writer) int {
 			name = files[i]
 		}
 		res, err := reader.Read(ctx, img)
-		c := reportOCR(name, res, err, *asJSON, stdout, stderr)
+		c := reportOCR(name, res, reader.HelperKind(), err, *asJSON, stdout, stderr)
 		if c == exitUsage {
 			return c // OCR became unavailable: the rest cannot be read either
 		}
@@ -119,8 +121,9 @@ func (l *imageList) Set(s string) error { *l = append(*l, s); return nil }
 
 // reportOCR prints one reading: for one image `1234.50` (or the JSON
 // object), for a batch `FILE: 1234.50` or `FILE: no amount could be read: …`
-// on stdout (JSON objects carry "image"), and returns the exit code.
-func reportOCR(name string, res ocr.Result, err error, asJSON bool, stdout, stderr io.Writer) int {
+// on stdout (JSON objects carry "image", and "helper": which OCR helper read
+// it, ocr.HelperKind), and returns the exit code.
+func reportOCR(name string, res ocr.Result, helper string, err error, asJSON bool, stdout, stderr io.Writer) int {
 	if asJSON {
 		out := struct {
 			Image     string   `json:"image,omitempty"`
@@ -128,8 +131,9 @@ func reportOCR(name string, res ocr.Result, err error, asJSON bool, stdout, stde
 			Text      string   `json:"text"`
 			MS        int64    `json:"ms"`
 			Readings  []string `json:"readings,omitempty"`
+			Helper    string   `json:"helper,omitempty"`
 			Error     string   `json:"error,omitempty"`
-		}{Image: name, AmountFen: int64(res.Amount), Text: res.Text, MS: res.Elapsed.Milliseconds()}
+		}{Image: name, AmountFen: int64(res.Amount), Text: res.Text, MS: res.Elapsed.Milliseconds(), Helper: helper}
 		for _, rd := range res.Readings {
 			out.Readings = append(out.Readings, rd.Text)
 		}

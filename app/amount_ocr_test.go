@@ -22,6 +22,9 @@ func buildOCRHelper(t *testing.T) string {
 	if out, err := exec.Command("go", "build", "-o", p, "github.com/scanbox/scanbox/cmd/scanbox-ocr").CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/scanbox-ocr: %v\n%s", err, out)
 	}
+	// `scanbox amount` leaves a shared helper running for a minute: end the
+	// ones of this build when the test ends (amount_ocr_share_test.go).
+	t.Cleanup(func() { killHelpersOf(t, p) })
 	return p
 }
 

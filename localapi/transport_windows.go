@@ -12,10 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unsafe"
 
 	"github.com/Microsoft/go-winio"
 	"golang.org/x/sys/windows"
+
+	"github.com/scanbox/scanbox/internal/winpipe"
 )
 
 // Address is the named pipe of the instance owning dir: one per data
@@ -48,13 +49,7 @@ func listen(dir string) (net.Listener, error) {
 	return ln, nil
 }
 
-func currentUserSID() (string, error) {
-	tu, err := windows.GetCurrentProcessToken().GetTokenUser()
-	if err != nil {
-		return "", err
-	}
-	return tu.User.Sid.String(), nil
-}
+func currentUserSID() (string, error) { return winpipe.CurrentUserSID() }
 
 // dial connects to the instance owning dir; ErrNoInstance when no pipe of
 // that name exists.
@@ -80,56 +75,19 @@ var ErrImpostor = errors.New("localapi: the program answering on ScanBox's pipe 
 
 // checkPipeOwner accepts a pipe owned by SYSTEM, the Administrators group
 // or the user running this client: the only accounts the owner's pipe ACL
-// lets in, so a genuine owner is always one of them.
+// lets in, so a genuine owner is always one of them (internal/winpipe, the
+// check the shared OCR helper's client makes too).
 func checkPipeOwner(c net.Conn) error {
-	f, ok := c.(interface{ Fd() uintptr })
-	if !ok {
-		return fmt.Errorf("%w (cannot read the pipe's owner)", ErrImpostor)
-	}
-	sd, err := windows.GetSecurityInfo(windows.Handle(f.Fd()), windows.SE_KERNEL_OBJECT, windows.OWNER_SECURITY_INFORMATION)
-	if err != nil {
-		return fmt.Errorf("%w (%v)", ErrImpostor, err)
-	}
-	owner, _, err := sd.Owner()
-	if err != nil || owner == nil {
-		return fmt.Errorf("%w (no owner)", ErrImpostor)
-	}
-	if owner.IsWellKnown(windows.WinLocalSystemSid) || owner.IsWellKnown(windows.WinBuiltinAdministratorsSid) {
+	err := winpipe.CheckOwner(c)
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, winpipe.ErrOwner) && err.Error() != winpipe.ErrOwner.Error():
+		// Why the owner could not be read: "… nothing was sent (…)".
+		return fmt.Errorf("%w%s", ErrImpostor, strings.TrimPrefix(err.Error(), winpipe.ErrOwner.Error()))
+	default:
+		return ErrImpostor
 	}
-	tok := windows.GetCurrentProcessToken()
-	u, err := tok.GetTokenUser()
-	if err == nil && owner.Equals(u.User.Sid) {
-		return nil
-	}
-	// The owner Windows gives the objects this user creates (the token's
-	// TokenOwner): the user, or Administrators when elevated, both
-	// accepted above; Wine gives its primary group instead, so a genuine
-	// owner instance of this user under Wine was taken for an impostor
-	// (localapi/wine-test.sh).
-	if o, err := tokenOwner(tok); err == nil && owner.Equals(o) {
-		return nil
-	}
-	return ErrImpostor
-}
-
-// tokenOwner is the token's default owner for new objects.
-func tokenOwner(t windows.Token) (*windows.SID, error) {
-	var n uint32
-	_ = windows.GetTokenInformation(t, windows.TokenOwner, nil, 0, &n)
-	if n == 0 {
-		return nil, errors.New("localapi: no token owner")
-	}
-	buf := make([]byte, n)
-	if err := windows.GetTokenInformation(t, windows.TokenOwner, &buf[0], n, &n); err != nil {
-		return nil, err
-	}
-	// TOKEN_OWNER is one pointer to a SID inside buf.
-	sid := (*struct{ Owner *windows.SID })(unsafe.Pointer(&buf[0])).Owner
-	if sid == nil || !sid.IsValid() {
-		return nil, errors.New("localapi: no token owner")
-	}
-	return sid.Copy()
 }
 
 var procAllowSetForegroundWindow = windows.NewLazySystemDLL("user32.dll").NewProc("AllowSetForegroundWindow")

@@ -29,6 +29,18 @@ func TestMain(m *testing.M) {
 }
 
 func fakeHelper(mode string) int {
+	if name, idle, ok := serveArgs(os.Args[1:]); ok {
+		return fakeServe(mode, name, idle) // share_test.go
+	}
+	if strings.HasPrefix(mode, "serve-") {
+		// The private helper a shared-helper test falls back to.
+		fakeLog("private")
+		if mode == "serve-hang-always" {
+			mode = "hang-on-read"
+		} else {
+			mode = "echo"
+		}
+	}
 	out := bufio.NewWriter(os.Stdout)
 	send := func(verb, body string) {
 		ocrproto.Write(out, ocrproto.Frame{Verb: verb, Body: []byte(body)})
@@ -50,6 +62,7 @@ func fakeHelper(mode string) int {
 	case "hang-on-read":
 		send(ocrproto.VerbReady, "fake")
 		ocrproto.Read(in)
+		fakeLog("reading")
 		time.Sleep(time.Hour)
 	case "echo":
 		// Answers a READ with arg N with $SCANBOX_OCR_FAKE_TEXT_N, and counts

@@ -49,6 +49,15 @@ type Options struct {
 	Tessdata string
 	// Timeout bounds one reading; StartTimeout bounds the helper's start.
 	Timeout, StartTimeout time.Duration
+	// Share uses the user's shared helper (share.go): one that outlives
+	// this process, started by the first call that wants it and ended
+	// after ShareIdle without a client (0: a minute). For one-shot
+	// callers (`scanbox amount`); when it cannot be used a private helper
+	// is started as without it. SCANBOX_OCR_SHARE=0 turns it off.
+	Share     bool
+	ShareIdle time.Duration
+
+	shareSalt string // tests: more of the shared helper's key
 }
 
 // Reading is one OCR pass with one Variant.
@@ -77,6 +86,7 @@ type Reader struct {
 	mu    sync.Mutex
 	h     *helper
 	reads int
+	share shareState // share.go
 }
 
 // NewReader returns a Reader; it starts nothing until Start or Read.
@@ -525,7 +535,7 @@ func (r *Reader) ensure(ctx context.Context) (*helper, error) {
 	if r.opts.Tessdata != "" {
 		argv = append(append([]string(nil), argv...), "--tessdata", r.opts.Tessdata)
 	}
-	h, err := startHelper(ctx, argv, r.opts.StartTimeout)
+	h, err := r.start(ctx, argv)
 	if err != nil {
 		return nil, err
 	}
@@ -533,11 +543,12 @@ func (r *Reader) ensure(ctx context.Context) (*helper, error) {
 	return h, nil
 }
 
-// helper is one running scanbox-ocr process.
+// helper is one running scanbox-ocr process, or a connection to the
+// shared one (cmd nil; stdin and stdout are the connection).
 type helper struct {
 	cmd     *exec.Cmd
-	stdin   *os.File
-	stdout  *os.File
+	stdin   io.WriteCloser
+	stdout  io.Closer
 	out     *bufio.Reader
 	stderr  *tail
 	done    chan struct{} // closed when the process has exited
@@ -709,6 +720,10 @@ func (h *helper) exited() bool {
 // releases the pipes. It is safe to call more than once.
 func (h *helper) stop() {
 	h.stdin.Close()
+	if h.cmd == nil {
+		h.hangUp()
+		return
+	}
 	select {
 	case <-h.done:
 	case <-time.After(500 * time.Millisecond):
@@ -721,6 +736,9 @@ func (h *helper) stop() {
 // deathReason explains err from the pipe, preferring what the process said
 // on stderr before it died (a missing shared library, a crash).
 func (h *helper) deathReason(err error) string {
+	if h.cmd == nil {
+		return connDeathReason(err)
+	}
 	if errors.Is(err, errTimeout) {
 		return "the helper gave no answer in time"
 	}

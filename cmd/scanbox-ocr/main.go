@@ -8,7 +8,9 @@
 // It must never do anything but OCR: no amount logic (that is in capture/ocr),
 // no files written, no network.
 //
-// Usage: scanbox-ocr [--tessdata DIR]
+// Usage: scanbox-ocr [--tessdata DIR] [--serve NAME [--idle D]]
+//
+// With --serve it is the shared helper of one user instead (serve.go).
 //
 // The language data (eng.traineddata) is looked up in, in order: --tessdata,
 // $SCANBOX_TESSDATA, a "tessdata" folder next to this executable, then
@@ -31,6 +33,7 @@ import (
 	"github.com/otiai10/gosseract/v2"
 	"golang.org/x/image/bmp"
 
+	"github.com/scanbox/scanbox/capture/ocr/ocrpipe"
 	"github.com/scanbox/scanbox/capture/ocr/ocrproto"
 )
 
@@ -41,12 +44,17 @@ func main() {
 func run(args []string, stdin io.Reader, stdout io.Writer) int {
 	fs := flag.NewFlagSet("scanbox-ocr", flag.ContinueOnError)
 	tessdata := fs.String("tessdata", "", "folder holding eng.traineddata")
+	serve := fs.String("serve", "", "be the shared helper on this endpoint (capture/ocr/ocrpipe), not the stdin one")
+	idle := fs.Duration("idle", ocrpipe.DefaultIdle, "with --serve: exit after this long without a client")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	// One thread per read: the shop PC runs the POS beside us, and OpenMP's
 	// thread pool costs more than it gains on small images.
 	os.Setenv("OMP_THREAD_LIMIT", "1")
+	if *serve != "" {
+		return serveShared(*serve, *idle, *tessdata)
+	}
 
 	out := bufio.NewWriter(stdout)
 	reply := func(verb string, body []byte) bool {
