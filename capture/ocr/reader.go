@@ -429,6 +429,7 @@ func (r *Reader) takeSpare(ctx context.Context, h *helper, seq uint64, v Variant
 		if err != nil {
 			h.stop()
 			r.h = nil
+			r.avoidShared()
 			return "", false
 		}
 		h.owed--
@@ -478,9 +479,13 @@ func (r *Reader) sendSome(ctx context.Context, gs []*image.Gray, vs []Variant, n
 		}
 		replies, sent, err := h.exchangeSome(ctx, reqs, need, r.opts.Timeout, more)
 		if err != nil {
-			// Out of step, dead or hung: this helper is finished.
+			// Out of step, dead or hung: this helper is finished. A shared
+			// one that failed is not reached again by this Reader: the
+			// retry (and every later read) uses a private helper, so one
+			// stuck shared server cannot fail this user's reads for good.
 			h.stop()
 			r.h = nil
+			r.avoidShared()
 			if ctx.Err() != nil {
 				return fail(fmt.Errorf("ocr: %w", ctx.Err()))
 			}

@@ -58,6 +58,19 @@ type shareState struct {
 	// (tests wait for the idle exit on it); nil if it started none.
 	started chan struct{}
 	pid     int
+	// avoid is set when a shared helper failed this Reader mid-read (no
+	// answer in time, hung up, out of step): from then on it reads with
+	// a private helper.
+	avoid bool
+}
+
+// avoidShared stops this Reader from reaching a shared helper again once
+// the current one (a shared one) has failed it. r.mu is held.
+func (r *Reader) avoidShared() {
+	if r.share.kind == HelperShared || r.share.kind == HelperSharedNew {
+		r.share.avoid = true
+		r.share.why = errors.New("the shared OCR helper failed a read")
+	}
 }
 
 // HelperKind says which helper the Reader last started or reached:
@@ -84,7 +97,7 @@ func sharingEnabled() bool {
 // start starts the helper for ensure: the shared one when wanted and
 // usable, else a private one.
 func (r *Reader) start(ctx context.Context, argv []string) (*helper, error) {
-	if r.opts.Share && sharingEnabled() {
+	if r.opts.Share && !r.share.avoid && sharingEnabled() {
 		h, kind, err := r.startShared(ctx, argv)
 		if err == nil {
 			r.share.kind, r.share.why = kind, nil
@@ -170,14 +183,25 @@ func spawnShared(ctx context.Context, argv []string, name string, idle, timeout 
 	if idle > 0 {
 		args = append(args, "--idle", idle.String())
 	}
+	// It runs in its own folder, not our working directory (a long-lived
+	// process there would keep it busy: Windows cannot delete a folder in
+	// use), so every path it is given is made absolute first.
+	args = absPathArgs(args)
 	cmd := exec.Command(argv[0], args...)
 	cmd.Stdout = outW // Stdin and Stderr nil: the null device
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	for _, e := range []string{"SCANBOX_TESSDATA", "TESSDATA_PREFIX"} {
+		if v := os.Getenv(e); v != "" && !filepath.IsAbs(v) {
+			if abs, err := filepath.Abs(v); err == nil {
+				cmd.Env = append(cmd.Env, e+"="+abs)
+			}
+		}
+	}
 	cmd.SysProcAttr = detachedSysProcAttr()
 	if p, err := exec.LookPath(argv[0]); err == nil {
-		// Not our working directory: a long-lived process there would keep
-		// it busy (Windows cannot delete a folder in use).
-		cmd.Dir = filepath.Dir(p)
+		if abs, err := filepath.Abs(p); err == nil {
+			cmd.Path, cmd.Dir = abs, filepath.Dir(abs)
+		}
 	}
 	err = cmd.Start()
 	outW.Close()
@@ -212,6 +236,7 @@ func spawnShared(ctx context.Context, argv []string, name string, idle, timeout 
 	}
 	switch {
 	case g.err != nil:
+		cmd.Process.Kill() // a garbled first frame: it may still run
 		return "", 0, nil, fmt.Errorf("the shared OCR helper exited at start: %v", g.err)
 	case g.f.Verb == ocrproto.VerbReady || g.f.Verb == ocrpipe.VerbBusy:
 		return g.f.Verb, cmd.Process.Pid, ended, nil
@@ -271,4 +296,32 @@ func connDeathReason(err error) string {
 		return "the shared helper went away"
 	}
 	return err.Error()
+}
+
+// absPathArgs returns args with the value of --tessdata (the one path the
+// helper takes) made absolute.
+func absPathArgs(args []string) []string {
+	out := append([]string(nil), args...)
+	abs := func(v string) string {
+		if v == "" || filepath.IsAbs(v) {
+			return v
+		}
+		if a, err := filepath.Abs(v); err == nil {
+			return a
+		}
+		return v
+	}
+	for i := 0; i < len(out); i++ {
+		a := out[i]
+		switch {
+		case (a == "--tessdata" || a == "-tessdata") && i+1 < len(out):
+			out[i+1] = abs(out[i+1])
+			i++
+		case strings.HasPrefix(a, "--tessdata="):
+			out[i] = "--tessdata=" + abs(strings.TrimPrefix(a, "--tessdata="))
+		case strings.HasPrefix(a, "-tessdata="):
+			out[i] = "-tessdata=" + abs(strings.TrimPrefix(a, "-tessdata="))
+		}
+	}
+	return out
 }

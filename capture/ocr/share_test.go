@@ -70,17 +70,20 @@ func (f *firstFrame) Write(p []byte) (int, error) {
 // fakeServe is the fake shared helper. Modes: serve-echo answers as the
 // "echo" fake does; serve-fail cannot load its engines; serve-hang-once
 // hangs on the first pass any server of the test takes (a marker file
-// says it was taken); serve-hang-always hangs on every pass.
+// says it was taken); serve-hang-always hangs on every pass;
+// serve-hang-shared hangs on every pass of a shared server (its private
+// fallback answers). SCANBOX_OCR_FAKE_PASSLIMIT sets the server's PassLimit.
 func fakeServe(mode, name string, idle time.Duration) int {
 	fakeLog("start")
 	hung := os.Getenv("SCANBOX_OCR_FAKE_LOG") + ".hung"
 	told := &firstFrame{w: os.Stdout}
+	passLimit, _ := time.ParseDuration(os.Getenv("SCANBOX_OCR_FAKE_PASSLIMIT"))
 	code := ocrpipe.ServeMain(name, idle, told, func() (*ocrpipe.Server, error) {
 		if mode == "serve-fail" {
 			return nil, errors.New("the Tesseract English data is missing: /nowhere/eng.traineddata")
 		}
 		echo := func(f ocrproto.Frame) (string, error) {
-			hang := mode == "serve-hang-always"
+			hang := mode == "serve-hang-always" || mode == "serve-hang-shared"
 			if mode == "serve-hang-once" {
 				if m, err := os.OpenFile(hung, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
 					m.Close()
@@ -105,6 +108,9 @@ func fakeServe(mode, name string, idle time.Duration) int {
 				return 0, nil
 			},
 			Engines: []ocrpipe.Engine{echo, echo},
+			// The real helper's default (30 s) with the tests' short read
+			// timeouts would keep a hung fake a long time.
+			PassLimit: passLimit,
 		}, nil
 	})
 	if strings.HasPrefix(told.buf.String(), ocrpipe.VerbBusy) {
@@ -600,5 +606,70 @@ func TestRealHelperShared(t *testing.T) {
 	}
 	if r2.Version() != ver || ver == "" {
 		t.Fatalf("versions %q / %q", ver, r2.Version())
+	}
+}
+
+// A shared helper stuck inside a pass (no answer, the connection open):
+// the read times out, is made again with a private helper (never the same
+// stuck server, so one hung server cannot fail this user's reads for good),
+// and the stuck server ends itself after its PassLimit, freeing the name
+// for a fresh one.
+func TestSharedHelperHungFallsBackAndEnds(t *testing.T) {
+	opts, log := sharedFake(t, "serve-hang-shared")
+	t.Setenv("SCANBOX_OCR_FAKE_PASSLIMIT", "500ms")
+	opts.Timeout = 300 * time.Millisecond
+	setFakeTexts(t, "¥8.00", "合计 ¥8.00")
+	r := NewReader(opts)
+	defer r.Close()
+	res, err := r.Read(context.Background(), someText())
+	if err != nil || res.Amount != 800 || r.HelperKind() != HelperPrivate {
+		t.Fatalf("got %v, %v with %q; want 8.00 read by a private helper", res.Amount, err, r.HelperKind())
+	}
+	// Later reads of this Reader stay private.
+	if res, err = r.Read(context.Background(), someText()); err != nil || res.Amount != 800 || r.HelperKind() != HelperPrivate {
+		t.Fatalf("second read: %v, %v with %q", res.Amount, err, r.HelperKind())
+	}
+	r.mu.Lock()
+	ended := r.share.started
+	r.mu.Unlock()
+	if ended == nil {
+		t.Fatal("the Reader did not start the shared helper")
+	}
+	select {
+	case <-ended:
+	case <-time.After(60 * time.Second): // a guard against a hang, not a speed check
+		t.Fatalf("the stuck shared helper never ended; events %v", fakeEvents(t, log))
+	}
+	evs := fakeEvents(t, log)
+	if countEvents(evs, "start") != 1 || countEvents(evs, "private") != 1 {
+		t.Fatalf("events %v; want one shared start and one private fallback", evs)
+	}
+}
+
+// A helper named by a relative path with a folder (SCANBOX_OCR=sub/helper)
+// is shared too: the server runs in its own folder, so the path it is
+// started by, and the language data path, are made absolute first.
+func TestSharedRelativeHelperPath(t *testing.T) {
+	opts, _ := sharedFake(t, "serve-echo")
+	setFakeTexts(t, "¥5.00", "合计 ¥5.00")
+	dir := t.TempDir()
+	b, err := os.ReadFile(opts.Command[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sub", "helper"), b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	opts.Command = append([]string{filepath.Join("sub", "helper")}, opts.Command[1:]...)
+	r, res, err := readOnce(t, opts)
+	if err != nil || res.Amount != 500 || r.HelperKind() != HelperSharedNew {
+		t.Fatalf("got %v, %v with %q (why: %v); want 5.00 through a shared helper it started", res.Amount, err, r.HelperKind(), r.share.why)
+	}
+	if got := absPathArgs([]string{"--tessdata", "td", "--tessdata=x", "--idle", "1m"}); got[1] != filepath.Join(dir, "td") || got[2] != "--tessdata="+filepath.Join(dir, "x") || got[4] != "1m" {
+		t.Fatalf("absPathArgs: %q", got)
 	}
 }

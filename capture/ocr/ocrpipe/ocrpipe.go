@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,7 +87,20 @@ type Server struct {
 	// MaxConns bounds the clients served at once; others are closed at
 	// once (they fall back to a private helper). 0 means 32.
 	MaxConns int
+	// PassLimit bounds one engine pass. A pass inside Tesseract (cgo)
+	// cannot be interrupted, so a pass still running after PassLimit
+	// calls Hung, which must end the process: its clients then see the
+	// connection close and read elsewhere, and the endpoint is free for a
+	// fresh server. 0 means DefaultPassLimit.
+	PassLimit time.Duration
+	// Hung is called (from a timer goroutine) when a pass outlives
+	// PassLimit. nil means os.Exit(3).
+	Hung func()
 }
+
+// DefaultPassLimit is twice the client's read timeout (capture/ocr
+// DefaultTimeout, 15 s): a pass that long is stuck, not slow.
+const DefaultPassLimit = 30 * time.Second
 
 type result struct {
 	text string
@@ -111,6 +125,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	if maxConns <= 0 {
 		maxConns = 32
 	}
+	passLimit := s.PassLimit
+	if passLimit <= 0 {
+		passLimit = DefaultPassLimit
+	}
+	hung := s.Hung
+	if hung == nil {
+		hung = func() { os.Exit(3) }
+	}
 	queues := make([]chan job, len(s.Engines))
 	var workers sync.WaitGroup
 	for i, eng := range s.Engines {
@@ -126,7 +148,9 @@ func (s *Server) Serve(ln net.Listener) error {
 					j.rc <- result{}
 					continue
 				}
+				watchdog := time.AfterFunc(passLimit, hung)
 				t, err := eng(j.f)
+				watchdog.Stop()
 				j.rc <- result{t, err}
 			}
 		}()

@@ -306,3 +306,37 @@ func TestServeMainHandshake(t *testing.T) {
 		t.Fatalf("load failure: exit %d, told %q", code, out.String())
 	}
 }
+
+// A pass that outlives PassLimit (Tesseract stuck in cgo, which nothing
+// can interrupt) calls Hung, which in the helper ends the process, so its
+// clients see the connection close and read elsewhere; a pass that ends in
+// time does not.
+func TestServePassLimitCallsHung(t *testing.T) {
+	block := make(chan struct{})
+	s, _ := echoServer(t, block)
+	hung := make(chan struct{})
+	var once sync.Once
+	s.PassLimit = 50 * time.Millisecond
+	s.Hung = func() { once.Do(func() { close(hung) }) }
+	name, _ := serve(t, s)
+	c, in := dialReady(t, name)
+	defer c.Close()
+	// Engine 1 does not block: answered, no Hung.
+	ocrproto.Write(c, ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: 1, Body: []byte("quick")})
+	if f, err := ocrproto.Read(in); err != nil || string(f.Body) != "e1:quick" {
+		t.Fatalf("quick pass: %+v, %v", f, err)
+	}
+	select {
+	case <-hung:
+		t.Fatal("Hung called for a pass that ended")
+	default:
+	}
+	// Engine 0 blocks until released: Hung is called.
+	ocrproto.Write(c, ocrproto.Frame{Verb: ocrproto.VerbRead, Arg: 0, Body: []byte("stuck")})
+	select {
+	case <-hung:
+	case <-time.After(60 * time.Second): // a guard against a hang, not a speed check
+		t.Fatal("a stuck pass never called Hung")
+	}
+	close(block)
+}
