@@ -70,6 +70,11 @@ type Options struct {
 
 	// AreaCode is the area_code activation hands out (default 310101).
 	AreaCode string
+	// Refunds is how every refund settles that has no behaviour of its own
+	// (SetRefundBehaviour). The zero value, RefundByNumber, keeps the rule
+	// by out_refund_no's last character; tests that need one outcome
+	// whatever the (random) refund number set it.
+	Refunds RefundBehaviour
 	// RefundDelay is how long a refund stays PROCESSING before it settles
 	// (behaviours other than RefundAtOnce; default 5s).
 	RefundDelay time.Duration

@@ -168,7 +168,10 @@ func (s *Sim) refund(req payclient.Object, term string, now time.Time) payclient
 		return bizFail("NOTENOUGH", "the merchant's refundable balance is insufficient today")
 	}
 	b, set := s.refundBeh[rno]
-	if !set || b == RefundByNumber {
+	if !set {
+		b = s.opts.Refunds
+	}
+	if b == RefundByNumber {
 		b = refundBehaviourFromNumber(rno)
 	}
 	s.rfSeq++
