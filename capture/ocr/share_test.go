@@ -584,6 +584,18 @@ func TestRealHelperShared(t *testing.T) {
 	opts := Options{Command: argv, Tessdata: testTessdata(), Share: true, shareSalt: fmt.Sprintf("%s-%d", t.Name(), time.Now().UnixNano())}
 	r1 := NewReader(opts)
 	res, err := r1.Read(context.Background(), img)
+	if strings.HasPrefix(filepath.Base(argv[0]), "wine") {
+		// scripts/test-ocr-wine.sh: this Linux client and the Windows
+		// helper under Wine speak different endpoints (an abstract socket
+		// name is no pipe name), so the helper refuses to serve and the
+		// read must fall back to a private helper, and be right.
+		r1.Close()
+		if err != nil || res.Amount != 5859 || r1.HelperKind() != HelperPrivate || r1.share.why == nil {
+			t.Fatalf("a Windows helper under Wine: %v, %v, %q (%v); want 58.59 read privately after the refusal", res.Amount, err, r1.HelperKind(), r1.share.why)
+		}
+		t.Logf("a Windows helper under Wine cannot serve this Linux client (%v): read privately", r1.share.why)
+		return
+	}
 	if err != nil || res.Amount != 5859 || r1.HelperKind() != HelperSharedNew {
 		t.Fatalf("first read: %v, %v, %q (%v)", res.Amount, err, r1.HelperKind(), r1.share.why)
 	}
