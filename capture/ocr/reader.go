@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -529,6 +530,22 @@ func (r *Reader) ensure(ctx context.Context) (*helper, error) {
 		r.h.stop()
 		r.h = nil
 	}
+	argv, err := r.helperArgv()
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.start(ctx, argv)
+	if err != nil {
+		return nil, err
+	}
+	r.h, r.reads = h, 0
+	return h, nil
+}
+
+// helperArgv is the command that starts the helper. A relative Tessdata
+// is made absolute: a shared helper runs in its own folder, and the
+// endpoint's key (shareKey) must name the same data for every caller.
+func (r *Reader) helperArgv() ([]string, error) {
 	argv := r.opts.Command
 	if len(argv) == 0 {
 		p, err := FindHelper()
@@ -537,15 +554,13 @@ func (r *Reader) ensure(ctx context.Context) (*helper, error) {
 		}
 		argv = []string{p}
 	}
-	if r.opts.Tessdata != "" {
-		argv = append(append([]string(nil), argv...), "--tessdata", r.opts.Tessdata)
+	if td := r.opts.Tessdata; td != "" {
+		if abs, err := filepath.Abs(td); err == nil {
+			td = abs
+		}
+		argv = append(append([]string(nil), argv...), "--tessdata", td)
 	}
-	h, err := r.start(ctx, argv)
-	if err != nil {
-		return nil, err
-	}
-	r.h, r.reads = h, 0
-	return h, nil
+	return argv, nil
 }
 
 // helper is one running scanbox-ocr process, or a connection to the

@@ -185,8 +185,8 @@ func spawnShared(ctx context.Context, argv []string, name string, idle, timeout 
 	}
 	// It runs in its own folder, not our working directory (a long-lived
 	// process there would keep it busy: Windows cannot delete a folder in
-	// use), so every path it is given is made absolute first.
-	args = absPathArgs(args)
+	// use), so every path it is given is absolute (--tessdata already is:
+	// Reader.helperArgv).
 	cmd := exec.Command(argv[0], args...)
 	cmd.Stdout = outW // Stdin and Stderr nil: the null device
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
@@ -296,32 +296,4 @@ func connDeathReason(err error) string {
 		return "the shared helper went away"
 	}
 	return err.Error()
-}
-
-// absPathArgs returns args with the value of --tessdata (the one path the
-// helper takes) made absolute.
-func absPathArgs(args []string) []string {
-	out := append([]string(nil), args...)
-	abs := func(v string) string {
-		if v == "" || filepath.IsAbs(v) {
-			return v
-		}
-		if a, err := filepath.Abs(v); err == nil {
-			return a
-		}
-		return v
-	}
-	for i := 0; i < len(out); i++ {
-		a := out[i]
-		switch {
-		case (a == "--tessdata" || a == "-tessdata") && i+1 < len(out):
-			out[i+1] = abs(out[i+1])
-			i++
-		case strings.HasPrefix(a, "--tessdata="):
-			out[i] = "--tessdata=" + abs(strings.TrimPrefix(a, "--tessdata="))
-		case strings.HasPrefix(a, "-tessdata="):
-			out[i] = "-tessdata=" + abs(strings.TrimPrefix(a, "-tessdata="))
-		}
-	}
-	return out
 }

@@ -681,7 +681,7 @@ func TestSharedRelativeHelperPath(t *testing.T) {
 	if err != nil || res.Amount != 500 || r.HelperKind() != HelperSharedNew {
 		t.Fatalf("got %v, %v with %q (why: %v); want 5.00 through a shared helper it started", res.Amount, err, r.HelperKind(), r.share.why)
 	}
-	if got := absPathArgs([]string{"--tessdata", "td", "--tessdata=x", "--idle", "1m"}); got[1] != filepath.Join(dir, "td") || got[2] != "--tessdata="+filepath.Join(dir, "x") || got[4] != "1m" {
-		t.Fatalf("absPathArgs: %q", got)
+	if got, err := NewReader(Options{Command: []string{"h"}, Tessdata: "td"}).helperArgv(); err != nil || len(got) != 3 || got[2] != filepath.Join(dir, "td") {
+		t.Fatalf("helper argv with a relative --tessdata: %q, %v", got, err)
 	}
 }

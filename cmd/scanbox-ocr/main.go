@@ -164,11 +164,12 @@ func run(args []string, stdin io.Reader, stdout io.Writer) int {
 		}
 		rc := make(chan result, 1)
 		order <- rc
-		psm, err := check(f)
+		e, err := route(f)
+		psm := gosseract.PageSegMode(f.Arg & ocrproto.PSMMask)
 		switch {
 		case err != nil:
 			rc <- result{"", err}
-		case f.Arg&ocrproto.FlagChinese != 0:
+		case e == chineseEngine:
 			chiJobs <- job{f, psm, rc}
 		default:
 			engJobs <- job{f, psm, rc}
@@ -245,6 +246,25 @@ func start(tessdata string) (*gosseract.Client, error) {
 // applies it at init and keeps it).
 func noInvertedReread(cli *gosseract.Client) {
 	cli.SetVariable("tessedit_do_invert", "0")
+}
+
+// The engines of a helper, by index (ocrpipe.Server.Engines): the English
+// one reads amounts, the Chinese one labels.
+const (
+	englishEngine = 0
+	chineseEngine = 1
+)
+
+// route checks a READ frame and says which engine reads it: the stdin
+// helper's and the shared helper's rule (ocrpipe.Server.Route).
+func route(f ocrproto.Frame) (int, error) {
+	if _, err := check(f); err != nil {
+		return 0, err
+	}
+	if f.Arg&ocrproto.FlagChinese != 0 {
+		return chineseEngine, nil
+	}
+	return englishEngine, nil
 }
 
 // check validates one READ frame and returns its page segmentation mode.

@@ -27,20 +27,12 @@ func serveShared(name string, idle time.Duration, tessdata string) int {
 		whitelisted := true // as start left it
 		return &ocrpipe.Server{
 			Version: cli.Version(),
-			Route: func(f ocrproto.Frame) (int, error) {
-				if _, err := check(f); err != nil {
-					return 0, err
-				}
-				if f.Arg&ocrproto.FlagChinese != 0 {
-					return 1, nil
-				}
-				return 0, nil
-			},
+			Route:   route,
 			Engines: []ocrpipe.Engine{
-				func(f ocrproto.Frame) (string, error) {
+				englishEngine: func(f ocrproto.Frame) (string, error) {
 					return readEnglish(cli, f, gosseract.PageSegMode(f.Arg&ocrproto.PSMMask), &whitelisted)
 				},
-				func(f ocrproto.Frame) (string, error) {
+				chineseEngine: func(f ocrproto.Frame) (string, error) {
 					return readChinese(chi, f, gosseract.PageSegMode(f.Arg&ocrproto.PSMMask))
 				},
 			},
